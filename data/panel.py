@@ -1,0 +1,317 @@
+"""Weekly (Wednesday) panel of the five drivers and the stress observables, as known then.
+
+Interface for the model stage (the contract this module keeps):
+
+- ``build_panel(source, start, end) -> Panel``; ``Panel.frame`` is indexed by Wednesday
+  (``week``), one float column per entry of :data:`DRIVERS` and :data:`OBSERVABLES`; NaN means
+  "not known on that Wednesday" and is never filled here. ``Panel.mask`` is the observed mask.
+- Every value in row ``W`` was public on or before ``W`` (publication lags from
+  :mod:`data.registry`); daily series enter as the mean (or max) of the values that became
+  public in the week ending ``W``; weekly and monthly series as the latest value public at
+  ``W``, unless older than the series' ``max_age_days``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from data import cftc
+from data.errors import DataError
+from data.registry import FILES, SERIES
+from data.sources import DataSource
+
+DEFAULT_START = "2006-01-04"
+
+#: Model drivers: column -> (formula, units).
+DRIVERS: dict[str, tuple[str, str]] = {
+    "basis_short": (
+        "leveraged-fund net short (short - long) over 2Y, 5Y, 10Y, Ultra 10Y, Bond and "
+        "Ultra Bond futures, in 10-year-note equivalents by relative DV01 (data.cftc)",
+        "million 10Y-equivalent contracts"),
+    "log_move": ("log of the weekly mean MOVE close", "log index points"),
+    "funding_spread": (
+        "weekly mean of the daily overnight rate minus the administered rate: SOFR-IORB "
+        "(2021-07-29+), SOFR-top of range (2018-04..2021-07), EFFR-IOER (2008-10..2017-01), "
+        "EFFR-top of range / target otherwise (see funding_basis)", "bp"),
+    "tga_change_13w": ("TGA weekly average minus its value 13 weeks earlier (WTREGEN; "
+                       "Daily Treasury Statement after WTREGEN ends)", "$bn"),
+    "foreign_demand_12m": ("12-month log change of total foreign holdings of Treasuries "
+                           "(TIC Major Foreign Holders) x 100", "percent"),
+}
+
+#: Stress observables and state variables the regime model reads.
+OBSERVABLES: dict[str, tuple[str, str]] = {
+    "funding_spread_max": ("weekly maximum of the daily funding spread", "bp"),
+    "move": ("weekly mean MOVE close", "index points"),
+    "move_max": ("weekly maximum MOVE close", "index points"),
+    "vix": ("weekly mean VIX close", "index points"),
+    "stlfsi": ("St. Louis Fed Financial Stress Index v4, latest release", "index"),
+    "nfci": ("Chicago Fed NFCI, latest release", "index"),
+    "walcl": ("Fed total assets, latest H.4.1", "$bn"),
+    "tga_level": ("TGA weekly average", "$bn"),
+    "foreign_official_12m": ("12-month log change of foreign official holdings x 100",
+                             "percent"),
+}
+
+FUNDING_OVERNIGHT = ("SOFR", "EFFR", "DFF")        # first available wins, in this order
+FUNDING_ADMINISTERED = ("IORB", "IOER", "DFEDTARU")
+RANGE_START = pd.Timestamp("2008-12-16")           # DFEDTARU: single target before this
+
+
+@dataclass
+class Panel:
+    """The weekly panel and what it was built from."""
+
+    frame: pd.DataFrame
+    funding_basis: pd.Series
+    inputs: pd.DataFrame          # per raw input: first/last observation and last known date
+    cutoff: pd.Timestamp
+    source: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def mask(self) -> pd.DataFrame:
+        """True where a value is observed (known on that Wednesday)."""
+        return self.frame.notna()
+
+    @property
+    def drivers(self) -> pd.DataFrame:
+        return self.frame[list(DRIVERS)]
+
+    def coverage(self) -> pd.DataFrame:
+        """Per column: first and last observed week, share of weeks observed, last value."""
+        rows = {}
+        for column in self.frame.columns:
+            observed = self.frame[column].dropna()
+            rows[column] = {
+                "first": observed.index.min() if len(observed) else pd.NaT,
+                "last": observed.index.max() if len(observed) else pd.NaT,
+                "coverage": len(observed) / len(self.frame),
+                "last_value": observed.iloc[-1] if len(observed) else np.nan,
+                "units": {**DRIVERS, **OBSERVABLES}[column][1],
+                "kind": "driver" if column in DRIVERS else "observable",
+            }
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    def digest(self) -> str:
+        """SHA-256 of the panel values and index: the data identity a fit records."""
+        h = hashlib.sha256()
+        h.update(self.frame.index.asi8.tobytes())
+        h.update(",".join(self.frame.columns).encode())
+        h.update(np.ascontiguousarray(self.frame.to_numpy(dtype=float)).tobytes())
+        return h.hexdigest()
+
+
+def wednesdays(start: str | pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
+    return pd.date_range(pd.Timestamp(start), end, freq="W-WED", name="week")
+
+
+def week_ending(dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The Wednesday on or after each date: the panel week in which it becomes known."""
+    dates = pd.DatetimeIndex(dates).normalize()
+    return dates + pd.to_timedelta((2 - dates.day_of_week) % 7, unit="D")
+
+
+def latest_known(values: pd.Series, known: pd.DatetimeIndex, weeks: pd.DatetimeIndex,
+                 max_age_days: int) -> pd.Series:
+    """Latest value public at each week; NaN when it is older than ``max_age_days``."""
+    table = pd.DataFrame({"known": known, "obs_date": values.index,
+                          "value": values.to_numpy()}).sort_values("known")
+    merged = pd.merge_asof(pd.DataFrame({"week": weeks}), table, left_on="week",
+                           right_on="known", direction="backward")
+    stale = (merged["week"] - merged["obs_date"]).dt.days > max_age_days
+    return pd.Series(merged["value"].where(~stale).to_numpy(), index=weeks)
+
+
+def weekly_aggregate(values: pd.Series, known: pd.DatetimeIndex, weeks: pd.DatetimeIndex,
+                     how: str) -> pd.Series:
+    """Aggregate the daily values that became public in each panel week."""
+    grouped = pd.Series(values.to_numpy(), index=week_ending(known)).groupby(level=0)
+    return getattr(grouped, how)().reindex(weeks)
+
+
+def daily_funding_spread(source: DataSource) -> tuple[pd.Series, pd.Series]:
+    """Daily overnight-minus-administered spread (bp) and a label naming its two pieces."""
+    # Business days only: DFF is a 7-day series whose weekend values repeat Friday's.
+    overnight = _first_available({k: _business_days(source.series(k))
+                                  for k in FUNDING_OVERNIGHT})
+    administered = _first_available({k: source.series(k) for k in FUNDING_ADMINISTERED})
+    joined = overnight.join(administered.add_suffix("_adm"), how="inner").rename(
+        columns={"value": "value_on", "name": "name_on"})
+    spread = (joined["value_on"] - joined["value_adm"]) * 100.0
+    admin_name = joined["name_adm"].where(
+        joined["name_adm"] != "DFEDTARU",
+        np.where(joined.index < RANGE_START, "TARGET", "TOP"))
+    label = joined["name_on"] + "-" + admin_name
+    return spread.rename("funding_spread_daily"), label.rename("funding_basis")
+
+
+def _business_days(series: pd.Series) -> pd.Series:
+    return series[pd.DatetimeIndex(series.index).day_of_week < 5]
+
+
+def _first_available(series: dict[str, pd.Series]) -> pd.DataFrame:
+    """Per date, the value of the first series (in priority order) that has one."""
+    stacked = pd.concat(series, axis=1, sort=True)
+    order = list(series)
+    has = stacked.notna().to_numpy()
+    first = np.argmax(has, axis=1)
+    any_value = has.any(axis=1)
+    values = stacked.to_numpy()[np.arange(len(stacked)), first]
+    out = pd.DataFrame({"value": values, "name": np.array(order)[first]}, index=stacked.index)
+    return out[any_value]
+
+
+def tga_weekly_level(source: DataSource) -> tuple[pd.Series, pd.DatetimeIndex, str]:
+    """TGA week average in $bn: WTREGEN, continued by the DTS after WTREGEN's last week.
+
+    The DTS daily closing balance holds over weekends and holidays (the account does not
+    move when the Treasury does not settle), so the Thursday..Wednesday week average uses the
+    last business-day close for non-business days, as WTREGEN does. Weeks with fewer than
+    three DTS business days are not formed.
+    """
+    weekly = source.series("WTREGEN") / 1000.0
+    note = "WTREGEN only"
+    try:
+        daily = source.tga_dts() / 1000.0
+    except DataError:
+        daily = None
+    if daily is not None and len(daily):
+        dts_weekly = dts_week_average(daily)
+        after = dts_weekly[dts_weekly.index > weekly.index.max()]
+        if len(after):
+            note = (f"WTREGEN to {weekly.index.max().date()}, Daily Treasury Statement "
+                    f"week averages from {after.index.min().date()}")
+            weekly = pd.concat([weekly, after])
+    known = SERIES["WTREGEN"].known_at(pd.DatetimeIndex(weekly.index))
+    return weekly.rename("tga_level"), known, note
+
+
+def dts_week_average(daily_close: pd.Series) -> pd.Series:
+    """Thursday..Wednesday average of DTS closing balances, dated the Wednesday."""
+    calendar = pd.date_range(daily_close.index.min(), daily_close.index.max(), freq="D")
+    held = daily_close.reindex(calendar).ffill(limit=4)   # weekends and holidays only
+    business_days = daily_close.groupby(week_ending(daily_close.index)).size()
+    means = held.groupby(week_ending(calendar)).mean()
+    full = business_days[business_days >= 3].index
+    means = means[means.index.isin(full) & (means.index <= daily_close.index.max())]
+    means.index.name = "date"
+    return means
+
+
+def log_change_12m(monthly: pd.Series) -> pd.Series:
+    """12-month log change x 100 on a monthly series dated the 1st (needs both months)."""
+    idx = pd.DatetimeIndex(monthly.index)
+    previous = monthly.reindex(idx - pd.DateOffset(months=12)).to_numpy()
+    return pd.Series(100.0 * np.log(monthly.to_numpy() / previous), index=idx).dropna()
+
+
+def latest_data_date(source: DataSource) -> pd.Timestamp:
+    """The last Wednesday on which the daily market series had news."""
+    known = [SERIES[s].known_at(pd.DatetimeIndex(source.series(s).index)).max()
+             for s in ("MOVE", "VIXCLS")]
+    last = max(known)
+    return last - pd.Timedelta(days=(last.day_of_week - 2) % 7)
+
+
+def resolve_cutoff(source: DataSource, end: str | pd.Timestamp | None,
+                   today: pd.Timestamp | None = None) -> pd.Timestamp:
+    """The panel's last Wednesday: ``end`` rounded back to a Wednesday, never in the future."""
+    today = (today or pd.Timestamp.today()).normalize()
+    if end is None:
+        cutoff = min(latest_data_date(source), today)
+    else:
+        try:
+            cutoff = pd.Timestamp(end)
+        except (ValueError, TypeError) as exc:
+            raise DataError("--end", f"cannot parse {end!r}", expected="YYYY-MM-DD") from exc
+        if cutoff > today:
+            raise DataError("--end", f"cut-off {cutoff.date()} is in the future",
+                            where=f"today is {today.date()}",
+                            expected="a date on or before today")
+    return (cutoff - pd.Timedelta(days=(cutoff.day_of_week - 2) % 7)).normalize()
+
+
+def build_panel(source: DataSource, start: str = DEFAULT_START,
+                end: str | pd.Timestamp | None = None,
+                today: pd.Timestamp | None = None) -> Panel:
+    """Build the as-known weekly panel from ``start`` to the cut-off ``end``."""
+    cutoff = resolve_cutoff(source, end, today)
+    if cutoff < pd.Timestamp(start):
+        raise DataError("--end", f"cut-off {cutoff.date()} is before the start {start}")
+    weeks = wednesdays(start, cutoff)
+    columns: dict[str, pd.Series] = {}
+    inputs: dict[str, dict] = {}
+    notes: list[str] = []
+
+    def record(name: str, obs: pd.Series, known: pd.DatetimeIndex) -> None:
+        visible = obs[np.asarray(known <= cutoff)]
+        inputs[name] = {"first_obs": obs.index.min(),
+                        "last_obs": visible.index.max() if len(visible) else pd.NaT,
+                        "last_known": known[known <= cutoff].max() if len(visible) else pd.NaT}
+
+    # 1. Basis trade (CFTC TFF).
+    positions = source.cftc_positions()
+    basis = cftc.net_short_10y_equivalent(positions)
+    known = FILES["CFTC_TFF"].known_at(pd.DatetimeIndex(basis.index))
+    record("CFTC_TFF", basis, known)
+    columns["basis_short"] = latest_known(basis, known, weeks, FILES["CFTC_TFF"].max_age_days)
+
+    # 2. MOVE.
+    move = source.series("MOVE")
+    known = SERIES["MOVE"].known_at(pd.DatetimeIndex(move.index))
+    record("MOVE", move, known)
+    columns["move"] = weekly_aggregate(move, known, weeks, "mean")
+    columns["move_max"] = weekly_aggregate(move, known, weeks, "max")
+    columns["log_move"] = np.log(columns["move"])
+
+    # 3. Funding spread.
+    spread, label = daily_funding_spread(source)
+    known = pd.DatetimeIndex(spread.index) + pd.offsets.BDay(1)
+    for name in FUNDING_OVERNIGHT + FUNDING_ADMINISTERED:
+        s = source.series(name)
+        record(name, s, SERIES[name].known_at(pd.DatetimeIndex(s.index)))
+    columns["funding_spread"] = weekly_aggregate(spread, known, weeks, "mean")
+    columns["funding_spread_max"] = weekly_aggregate(spread, known, weeks, "max")
+    basis_label = weekly_aggregate(label, known, weeks, "last")
+
+    # 4. TGA.
+    tga, known, tga_note = tga_weekly_level(source)
+    notes.append(f"TGA: {tga_note}")
+    record("TGA", tga, known)
+    level = latest_known(tga, known, weeks, SERIES["WTREGEN"].max_age_days)
+    columns["tga_level"] = level
+    columns["tga_change_13w"] = level - level.shift(13)
+
+    # 5. Foreign demand (TIC).
+    tic = source.tic()
+    tic_known = FILES["TIC_MFH"].known_at(pd.DatetimeIndex(tic.index))
+    record("TIC_MFH", tic["foreign_total_bn"], tic_known)
+    for column, out in (("foreign_total_bn", "foreign_demand_12m"),
+                        ("foreign_official_bn", "foreign_official_12m")):
+        change = log_change_12m(tic[column])
+        known = FILES["TIC_MFH"].known_at(pd.DatetimeIndex(change.index))
+        columns[out] = latest_known(change, known, weeks, FILES["TIC_MFH"].max_age_days)
+
+    # Other observables.
+    vix = source.series("VIXCLS")
+    known = SERIES["VIXCLS"].known_at(pd.DatetimeIndex(vix.index))
+    record("VIXCLS", vix, known)
+    columns["vix"] = weekly_aggregate(vix, known, weeks, "mean")
+    for name, column, scale in (("STLFSI4", "stlfsi", 1.0), ("NFCI", "nfci", 1.0),
+                                ("WALCL", "walcl", 1e-3)):
+        s = source.series(name) * scale
+        known = SERIES[name].known_at(pd.DatetimeIndex(s.index))
+        record(name, s, known)
+        columns[column] = latest_known(s, known, weeks, SERIES[name].max_age_days)
+
+    frame = pd.DataFrame({c: columns[c] for c in [*DRIVERS, *OBSERVABLES]}, index=weeks)
+    frame.index.name = "week"
+    notes.append("Nothing is interpolated: a week with no published value is NaN.")
+    return Panel(frame=frame.astype(float), funding_basis=basis_label.rename("funding_basis"),
+                 inputs=pd.DataFrame.from_dict(inputs, orient="index"), cutoff=cutoff,
+                 source=source.description, notes=notes)

@@ -1,0 +1,113 @@
+"""Read and validate raw files: the only place that parses CSV text.
+
+Each reader returns observations indexed by *observation date*, sorted, unique, numeric and
+in the file's stated units. Anything else raises :class:`DataError` naming the file, the row
+or date, and what was expected. Nothing is filled, interpolated or dropped silently except
+empty cells, which in FRED downloads mean "no observation".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data.errors import DataError
+from data.registry import SeriesSpec
+
+#: Two consecutive observations further apart than this factor signal a unit change
+#: (the raw sources mix millions and billions: a 1000x step).
+UNIT_JUMP_FACTOR = 100.0
+
+
+def read_csv_checked(path: Path, required: list[str]) -> pd.DataFrame:
+    """Read a CSV as text columns and check the required columns exist."""
+    if not path.is_file():
+        raise DataError(str(path), "file not found", expected="a readable CSV file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(str(path), f"cannot parse CSV ({exc})") from exc
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataError(str(path), f"missing column(s) {missing}",
+                        expected=f"columns {required}; found {list(frame.columns)}")
+    return frame
+
+
+def parse_dates(frame: pd.DataFrame, column: str, source: str) -> pd.DatetimeIndex:
+    """ISO dates only; the first bad row is reported with its line number."""
+    parsed = pd.to_datetime(frame[column], format="%Y-%m-%d", errors="coerce")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(source, f"unparsable date {frame[column].iloc[row]!r} in column "
+                        f"{column!r}", where=f"line {row + 2}", expected="YYYY-MM-DD")
+    return pd.DatetimeIndex(parsed)
+
+
+def parse_numbers(text: pd.Series, dates: pd.DatetimeIndex, source: str) -> np.ndarray:
+    """Numbers, with '' and '.' (FRED's missing marker) as NaN; anything else is an error."""
+    stripped = text.str.strip()
+    empty = stripped.isin(["", "."])
+    values = pd.to_numeric(stripped.where(~empty), errors="coerce")
+    bad = values.isna() & ~empty
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(source, f"non-numeric value {text.iloc[row]!r}",
+                        where=f"{dates[row].date()} (line {row + 2})", expected="a number")
+    return values.to_numpy(dtype=float)
+
+
+def check_dates_unique_sorted(dates: pd.DatetimeIndex, source: str) -> None:
+    """Duplicated or out-of-order dates mean a broken splice; refuse them."""
+    dup = dates.duplicated()
+    if dup.any():
+        raise DataError(source, "duplicate date", where=str(dates[dup][0].date()),
+                        expected="one row per date")
+    if not dates.is_monotonic_increasing:
+        i = int(np.flatnonzero(np.diff(dates.asi8) < 0)[0])
+        raise DataError(source, "dates not sorted",
+                        where=f"{dates[i + 1].date()} after {dates[i].date()}",
+                        expected="increasing dates")
+
+
+def check_values(series: pd.Series, source: str, plausible: tuple[float, float],
+                 positive_level: bool, units: str) -> None:
+    """Plausible range and the ~1000x unit-jump check."""
+    lo, hi = plausible
+    outside = series[(series < lo) | (series > hi)]
+    if len(outside):
+        raise DataError(source, f"value {outside.iloc[0]:g} outside the plausible range "
+                        f"[{lo:g}, {hi:g}] {units}", where=str(outside.index[0].date()),
+                        expected=f"values in {units}")
+    if positive_level:
+        clean = series.dropna()
+        ratio = (clean / clean.shift(1)).iloc[1:]
+        jumps = ratio[(ratio > UNIT_JUMP_FACTOR) | (ratio < 1 / UNIT_JUMP_FACTOR)]
+        if len(jumps):
+            when = jumps.index[0]
+            prev = clean.index[clean.index.get_loc(when) - 1]
+            raise DataError(source, f"unit jump: {clean[prev]:g} on {prev.date()} to "
+                            f"{clean[when]:g} (x{jumps.iloc[0]:.3g})", where=str(when.date()),
+                            expected=f"consistent units ({units}); millions vs billions?")
+
+
+def read_series_file(directory: Path, spec: SeriesSpec) -> pd.Series:
+    """A ``date,value`` snapshot file, validated against its spec."""
+    path = directory / spec.file
+    frame = read_csv_checked(path, ["date", "value"])
+    source = f"{path} [{spec.id}]"
+    dates = parse_dates(frame, "date", source)
+    values = parse_numbers(frame["value"], dates, source)
+    series = pd.Series(values, index=dates, name=spec.id).dropna()
+    return validate_series(series, spec, source)
+
+
+def validate_series(series: pd.Series, spec: SeriesSpec, source: str) -> pd.Series:
+    """Checks shared by the snapshot and FRED paths (so both fail the same way)."""
+    check_dates_unique_sorted(pd.DatetimeIndex(series.index), source)
+    check_values(series, source, spec.plausible, spec.positive_level, spec.units)
+    series.index.name = "date"
+    return series.astype(float)

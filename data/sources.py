@@ -1,0 +1,170 @@
+"""Where raw data comes from: a snapshot directory, or FRED (through ``fredapi``) with a cache.
+
+Resolution order for the default source (``resolve_source``):
+1. ``--data DIR`` or the ``LIQSHOCK_DATA`` environment variable: a snapshot directory;
+2. the snapshot beside the repository, ``../shared/data/raw``;
+3. the FRED cache (``.cache/fred``, git-ignored), refreshed from FRED when ``FRED_API_KEY``
+   is set (``python -m data refresh``) and usable offline afterwards.
+
+MOVE, CFTC TFF, TIC and the Daily Treasury Statement are not FRED series; the FRED source
+reads those from a snapshot directory when one is available and otherwise says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from data import cftc, treasury_files
+from data.atomic import atomic_write_text
+from data.errors import DataError
+from data.readers import read_series_file, validate_series
+from data.registry import SERIES
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SNAPSHOT = REPO_ROOT.parent / "shared" / "data" / "raw"
+DEFAULT_CACHE = REPO_ROOT / ".cache" / "fred"
+
+#: FRED splits the target series at the move to a range; the snapshot file is pre-spliced.
+FRED_SPLICES: dict[str, tuple[tuple[str, str | None, str | None], ...]] = {
+    "DFEDTARU": (("DFEDTAR", None, "2008-12-15"), ("DFEDTARU", "2008-12-16", None)),
+}
+
+
+class DataSource(Protocol):
+    """What the panel builder needs from any source."""
+
+    description: str
+
+    def series(self, series_id: str) -> pd.Series: ...
+    def cftc_positions(self) -> pd.DataFrame: ...
+    def tic(self) -> pd.DataFrame: ...
+    def tga_dts(self) -> pd.Series: ...
+
+
+@dataclass
+class SnapshotSource:
+    """Reads the files of a snapshot directory (see its PROVENANCE.md)."""
+
+    directory: Path
+    description: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.directory = Path(self.directory)
+        if not self.directory.is_dir():
+            raise DataError(str(self.directory), "snapshot directory not found",
+                            expected="a directory of raw CSV files (see README)")
+        self.description = f"snapshot {self.directory}"
+
+    def series(self, series_id: str) -> pd.Series:
+        return read_series_file(self.directory, SERIES[series_id])
+
+    def cftc_positions(self) -> pd.DataFrame:
+        return cftc.read_positions(self.directory)
+
+    def tic(self) -> pd.DataFrame:
+        return treasury_files.read_tic(self.directory)
+
+    def tga_dts(self) -> pd.Series:
+        return treasury_files.read_tga_dts(self.directory)
+
+
+@dataclass
+class FredSource:
+    """FRED series through ``fredapi``, cached as CSV so later runs work offline.
+
+    ``root_url`` exists so tests can point fredapi at a local server.
+    """
+
+    cache_dir: Path = DEFAULT_CACHE
+    api_key: str | None = None
+    root_url: str | None = None
+    refresh: bool = False
+    snapshot: SnapshotSource | None = None
+    description: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cache_dir = Path(self.cache_dir)
+        self.api_key = self.api_key or os.environ.get("FRED_API_KEY")
+        self.description = f"FRED (cache {self.cache_dir})"
+        if self.snapshot is not None:
+            self.description += f" + non-FRED files from {self.snapshot.directory}"
+
+    def _client(self):
+        if not self.api_key:
+            return None
+        from fredapi import Fred
+
+        client = Fred(api_key=self.api_key)
+        if self.root_url:
+            client.root_url = self.root_url.rstrip("/")
+        return client
+
+    def download(self, fred_id: str, start: str | None = None, end: str | None = None
+                 ) -> pd.Series:
+        """One FRED series, from the cache unless ``refresh`` (then the cache is rewritten)."""
+        cached = self.cache_dir / f"{fred_id}.csv"
+        if cached.is_file() and not self.refresh:
+            frame = pd.read_csv(cached, parse_dates=["date"], index_col="date")
+            return frame["value"]
+        client = self._client()
+        if client is None:
+            raise DataError(f"FRED {fred_id}", "not in the cache and FRED_API_KEY is not set",
+                            where=str(cached), expected="FRED_API_KEY or a snapshot (--data)")
+        try:
+            raw = client.get_series(fred_id)
+        except (ValueError, OSError) as exc:
+            raise DataError(f"FRED {fred_id}", f"download failed: {exc}") from exc
+        raw = raw.dropna()
+        raw.index = pd.DatetimeIndex(raw.index).normalize()
+        raw.index.name = "date"
+        atomic_write_text(cached, raw.rename("value").to_csv(float_format="%.10g"))
+        atomic_write_text(cached.with_suffix(".json"), json.dumps({
+            "series": fred_id, "downloaded_at": datetime.now(UTC).isoformat(),
+            "root_url": self.root_url or "FRED API", "rows": int(len(raw)),
+        }, indent=1))
+        return raw
+
+    def series(self, series_id: str) -> pd.Series:
+        spec = SERIES[series_id]
+        if spec.fred_id is None:
+            return self._from_snapshot(series_id).series(series_id)
+        pieces = FRED_SPLICES.get(series_id, ((spec.fred_id, None, None),))
+        parts = [self.download(fid).loc[start:end] for fid, start, end in pieces]
+        joined = pd.concat(parts).astype(float).rename(series_id)
+        return validate_series(joined, spec, f"FRED {spec.fred_id} [{series_id}]")
+
+    def _from_snapshot(self, what: str) -> SnapshotSource:
+        if self.snapshot is None:
+            raise DataError(what, "is not a FRED series and no snapshot directory is set",
+                            expected="--data DIR or LIQSHOCK_DATA pointing at a snapshot")
+        return self.snapshot
+
+    def cftc_positions(self) -> pd.DataFrame:
+        return self._from_snapshot("CFTC TFF").cftc_positions()
+
+    def tic(self) -> pd.DataFrame:
+        return self._from_snapshot("TIC holdings").tic()
+
+    def tga_dts(self) -> pd.Series:
+        return self._from_snapshot("Daily Treasury Statement").tga_dts()
+
+
+def resolve_source(data_dir: str | Path | None = None, *, use_fred: bool = False
+                   ) -> DataSource:
+    """The source a CLI run uses (see the module docstring for the order)."""
+    chosen = data_dir or os.environ.get("LIQSHOCK_DATA")
+    snapshot = None
+    if chosen:
+        snapshot = SnapshotSource(Path(chosen))
+    elif DEFAULT_SNAPSHOT.is_dir():
+        snapshot = SnapshotSource(DEFAULT_SNAPSHOT)
+    if use_fred or snapshot is None:
+        return FredSource(snapshot=snapshot)
+    return snapshot

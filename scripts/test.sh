@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The test command (README, CI): set up, lint, run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check .
+.venv/bin/python -m pytest -q "$@"
