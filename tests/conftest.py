@@ -52,3 +52,25 @@ def snapshot_copy(snapshot_dir: Path, tmp_path: Path):
         return target
 
     return make
+
+
+@pytest.fixture(scope="session")
+def small_real_fit(tmp_path_factory, snapshot):
+    """A short real-data fit (2018-2020, small draws, relaxed gate) for forecast tests."""
+    from model.fitting import run_fit
+    from model.gate import GateThresholds
+    from model.sampling import SamplerSettings
+    from model.store import load_fit
+
+    fits_dir = tmp_path_factory.mktemp("small_fit")
+    result = run_fit(snapshot, end="2020-12-30", config=_short_config(),
+                     settings=SamplerSettings(draws=150, tune=150, chains=2, seed=5),
+                     thresholds=GateThresholds(1.1, 30, 30, 20), fits_dir=fits_dir,
+                     progressbar=False, prior_draws=100)
+    return load_fit(result.path)
+
+
+def _short_config():
+    from model.config import ModelConfig
+
+    return ModelConfig(start="2018-01-03")

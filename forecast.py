@@ -1,0 +1,90 @@
+"""Posterior scenarios for the coming quarter from a stored fit (default ``fits/latest``).
+
+Writes ``forecast.json`` and ``report.html`` (self-contained) under ``--out`` (default
+``reports/<data cut-off>/``) and prints the headline table. Exit status 2 on a missing,
+corrupt or unconverged fit (unless --allow-unconverged) or a bad scenario file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from data.atomic import atomic_write_text
+from data.sources import REPO_ROOT
+from model.store import FitError, load_fit, previous_passing
+from outlook.forecast import headline, make_forecast
+from outlook.scenarios import ScenarioError, load_scenarios
+
+DEFAULT_SCENARIOS = REPO_ROOT / "scenarios" / "seed.toml"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--fit", default="fits/latest", help="fit directory (default fits/latest)")
+    p.add_argument("--horizon", type=int, default=13, help="weeks ahead (default 13)")
+    p.add_argument("--scenarios", default=str(DEFAULT_SCENARIOS),
+                   help="TOML scenario file (default scenarios/seed.toml); 'none' for none")
+    p.add_argument("--draws", type=int, default=4000, help="posterior draws used (max: all)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="output directory (default reports/<data cut-off>/)")
+    p.add_argument("--allow-unconverged", action="store_true",
+                   help="forecast from a fit that failed the gate (page marked NOT for use)")
+    return p.parse_args(argv)
+
+
+def headline_lines(forecast: dict) -> list[str]:
+    h = forecast["horizon_weeks"]
+    lines = [f"liqshock outlook: data to {forecast['data_cutoff']}, fit {forecast['fit_id']}",
+             f"{'scenario':<18}{f'P(event in {h}w)':>28}{f'P(QE restart in {h}w)':>28}"]
+    results = {"baseline": forecast["baseline"], **forecast["scenarios"]}
+    for name, res in results.items():
+        cells = []
+        for key in ("p_liquidity_event", "p_qe_restart"):
+            d = res[key]
+            cells.append(f"{d['mean']:6.1%} ({d['q05']:5.1%}-{d['q95']:5.1%})")
+        lines.append(f"{name:<18}{cells[0]:>28}{cells[1]:>28}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    try:
+        if args.horizon < 1:
+            raise ScenarioError(f"--horizon must be at least 1 week, got {args.horizon}")
+        fit = load_fit(Path(args.fit))
+        if not fit.manifest["convergence"]["passed"] and not args.allow_unconverged:
+            raise FitError(f"{args.fit}: fit {fit.fit_id} failed the convergence gate ("
+                           + "; ".join(fit.manifest["convergence"]["failures"])
+                           + "); refit, or pass --allow-unconverged for a marked review copy")
+        drivers = fit.config.drivers
+        scenarios = ([] if args.scenarios == "none"
+                     else load_scenarios(Path(args.scenarios), drivers, args.horizon))
+        forecast = make_forecast(fit, args.horizon, args.draws, args.seed, scenarios)
+        previous_id = previous_passing(fit.path.parent, fit.fit_id)
+        if previous_id:
+            previous = load_fit(fit.path.parent / previous_id)
+            forecast["previous"] = headline(make_forecast(previous, args.horizon, args.draws,
+                                                          args.seed))
+    except (FitError, ScenarioError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    forecast["wall_time_s"] = round(time.perf_counter() - started, 2)
+    out = Path(args.out) if args.out else REPO_ROOT / "reports" / forecast["data_cutoff"]
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "forecast.json", json.dumps(forecast, indent=2))
+    from outlook.report import render
+
+    atomic_write_text(out / "report.html", render(forecast, fit))
+    print("\n".join(headline_lines(forecast)))
+    print(f"report: {out / 'report.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Prior and posterior predictive checks of event and restart frequencies.
+
+The question a reviewer asks of the priors: do they imply a plausible number of liquidity
+events and QE restarts over the sample (a handful per two decades), before seeing data?
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from model.inputs import ModelInputs
+from model.posterior import PARAMETERS, filled_drivers, parameters
+from model.simulate import episodes, simulate_event_counts
+
+
+def observed_counts(inputs: ModelInputs) -> dict[str, int]:
+    any_event = np.maximum(inputs.obs["event_funding"], inputs.obs["event_market"])
+    return {"event_episodes": episodes(any_event),
+            "qe_restarts": int(inputs.obs["restart"].sum())}
+
+
+def predictive_counts(group: xr.Dataset, inputs: ModelInputs, seed: int,
+                      max_draws: int = 500) -> dict[str, np.ndarray]:
+    """Simulated counts over the sample period for (up to ``max_draws``) draws of a group."""
+    params = parameters(group)
+    x = filled_drivers(group, inputs)
+    n = len(x)
+    take = np.random.default_rng(seed).choice(n, size=min(n, max_draws), replace=False)
+    params = {k: v[take] for k, v in params.items()}
+    return simulate_event_counts(np.random.default_rng(seed + 1), params, x[take],
+                                 inputs.obs["at_risk"])
+
+
+def prior_group(model: pm.Model, inputs: ModelInputs, draws: int, seed: int) -> xr.Dataset:
+    """Prior draws of every parameter and filled driver, as a (chain=1, draw) dataset."""
+    names = list(PARAMETERS) + [f"filled_{d}" for d, m in inputs.missing_index().items()
+                                if len(m)]
+    with model:
+        prior = pm.sample_prior_predictive(draws=draws, var_names=names, random_seed=seed)
+    return prior.prior
+
+
+def summarize_counts(counts: dict[str, np.ndarray], observed: dict[str, int],
+                     n_weeks: int) -> dict:
+    """Quantiles per 20 years, and where the observed count falls (predictive p-value)."""
+    scale = 20 * 52.18 / n_weeks
+    out = {}
+    for key, values in counts.items():
+        per20 = values * scale
+        row = {"mean_per_20y": float(per20.mean()),
+               "q05_per_20y": float(np.quantile(per20, 0.05)),
+               "q95_per_20y": float(np.quantile(per20, 0.95))}
+        if key in observed:
+            row["observed"] = observed[key]
+            row["observed_per_20y"] = observed[key] * scale
+            row["p_value_ge_observed"] = float((values >= observed[key]).mean())
+        out[key] = row
+    return out

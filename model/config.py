@@ -1,0 +1,71 @@
+"""Model configuration and its identity (hash), stamped into every stored fit.
+
+A fit is only loadable by code whose ``MODEL_VERSION`` and config hash match: change the
+equations, priors or inputs and old fits are refused with a named error instead of being
+read with the wrong meaning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+#: Bump when the equations in model/likelihood.py or model/build.py change meaning.
+MODEL_VERSION = "2.1"
+
+DRIVER_ORDER = ("basis_short", "log_move", "funding_spread", "tga_change_13w",
+                "foreign_demand_12m")
+
+#: Priors: name -> (distribution, parameters). Reasons are in model/README.md.
+DEFAULT_PRIORS: dict[str, tuple[str, tuple[float, ...]]] = {
+    "trans_intercept_calm": ("Normal", (-5.0, 0.75)),    # enter stress ~0.7%/week at mean x
+    "trans_intercept_stress": ("Normal", (3.0, 1.0)),    # stay in stress ~95%/week
+    "trans_coef": ("Normal", (0.0, 0.35)),               # per sd of a driver, on log-odds
+    "funding_mu_calm": ("Normal", (0.0, 1.0)),           # units of 10bp
+    "funding_shift": ("HalfNormal", (3.0,)),
+    "funding_sigma_calm": ("HalfNormal", (2.0,)),
+    "funding_sigma_extra": ("HalfNormal", (2.0,)),       # stress sd = calm sd + extra
+    "funding_nu": ("Gamma", (2.0, 0.1)),
+    "move_mu_calm": ("Normal", (4.4, 0.5)),              # log MOVE; exp(4.4) ~ 80
+    "move_shift": ("HalfNormal", (0.5,)),
+    "move_sigma_calm": ("HalfNormal", (0.3,)),
+    "move_sigma_extra": ("HalfNormal", (0.3,)),
+    "stress_type_weights": ("Dirichlet", (2.0, 2.0, 2.0)),
+    "event_false_rate": ("Beta", (1.0, 500.0)),          # catalogued event while calm
+    "event_hit_rate": ("Beta", (2.0, 2.0)),              # catalogued event while stressed
+    "qe_intercept": ("Normal", (-7.0, 0.75)),            # ~0.1%/week at mean x, calm
+    "qe_stress_effect": ("Normal", (1.5, 1.0)),          # stress raises the hazard
+    "qe_coef": ("Normal", (0.0, 0.35)),
+    "ar_mu": ("Normal", (0.0, 0.5)),
+    "ar_phi": ("Beta", (20.0, 1.5)),                     # weekly drivers are persistent
+    "ar_sigma": ("HalfNormal", (0.5,)),
+}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    qe_definition: str = "strict"
+    start: str = "2006-01-04"
+    drivers: tuple[str, ...] = DRIVER_ORDER
+    initial_stress_probability: float = 0.1
+    priors: dict = field(default_factory=lambda: dict(DEFAULT_PRIORS))
+    version: str = MODEL_VERSION
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["drivers"] = list(self.drivers)
+        d["priors"] = {k: [v[0], list(v[1])] for k, v in self.priors.items()}
+        return d
+
+    def digest(self) -> str:
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        return cls(qe_definition=d["qe_definition"], start=d["start"],
+                   drivers=tuple(d["drivers"]),
+                   initial_stress_probability=d["initial_stress_probability"],
+                   priors={k: (v[0], tuple(v[1])) for k, v in d["priors"].items()},
+                   version=d["version"])

@@ -1,0 +1,162 @@
+"""One refit, end to end: panel -> model -> NUTS -> regime probabilities -> gate -> fit record.
+
+``run_fit`` is what ``fit.py`` and the backtest call; it never overwrites anything: every
+fit gets a new id, and ``latest`` moves only to a fit that passed the convergence gate.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import xarray as xr
+
+from data.panel import Panel, build_panel
+from data.sources import REPO_ROOT, DataSource
+from model.build import build_model
+from model.checks import observed_counts, predictive_counts, prior_group, summarize_counts
+from model.config import ModelConfig
+from model.gate import GateThresholds, convergence_report
+from model.inputs import ModelInputs, model_inputs
+from model.posterior import PARAMETERS, regime_probabilities
+from model.sampling import SamplerSettings, sample
+from model.store import write_fit
+
+PACKAGES = ("pymc", "pytensor", "arviz", "numpy", "pandas", "xarray", "statsmodels", "jax",
+            "numpyro", "fredapi")
+
+
+@dataclass
+class FitResult:
+    path: Path
+    manifest: dict
+    idata: az.InferenceData
+    inputs: ModelInputs
+    panel: Panel
+
+    @property
+    def passed(self) -> bool:
+        return self.manifest["convergence"]["passed"]
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                             text=True, timeout=10, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def gated_variables(idata: az.InferenceData) -> list[str]:
+    """Every sampled quantity: parameters and the latent driver innovations."""
+    latent = [v for v in idata.posterior.data_vars if str(v).startswith("latent_")]
+    return [*PARAMETERS, *latent]
+
+
+def make_fit_id(panel: Panel, config: ModelConfig) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{panel.cutoff.date()}_{config.qe_definition}_{stamp}_{config.digest()[:8]}"
+
+
+def run_fit(source: DataSource, *, end=None, config: ModelConfig = ModelConfig(),
+            settings: SamplerSettings = SamplerSettings(),
+            thresholds: GateThresholds = GateThresholds(), fits_dir: Path = Path("fits"),
+            progressbar: bool = True, prior_draws: int = 300) -> FitResult:
+    started = time.perf_counter()
+    panel = build_panel(source, start=config.start, end=end)
+    inputs = model_inputs(panel, config)
+    model = build_model(inputs, config)
+    idata = sample(model, settings, progressbar=progressbar)
+    sampling_seconds = time.perf_counter() - started
+
+    regimes = regime_probabilities(idata.posterior, inputs, config)
+    idata.posterior = xr.merge([idata.posterior, regimes[["p_stress_filtered",
+                                                          "p_stress_smoothed"]]])
+    idata.add_groups(observed_data=observed_dataset(panel, inputs),
+                     constant_data=constant_dataset(inputs))
+    prior = prior_group(model, inputs, prior_draws, settings.seed)
+    idata.add_groups(prior=prior)
+    observed = observed_counts(inputs)
+    checks = {
+        "prior_predictive": summarize_counts(
+            predictive_counts(prior, inputs, settings.seed), observed, inputs.n_weeks),
+        "posterior_predictive": summarize_counts(
+            predictive_counts(idata.posterior, inputs, settings.seed), observed,
+            inputs.n_weeks),
+    }
+    convergence = convergence_report(idata, gated_variables(idata), thresholds)
+    fit_id = make_fit_id(panel, config)
+    idata.posterior.attrs.update({"fit_id": fit_id, "config_digest": config.digest(),
+                                  "model_version": config.version})
+    manifest = {
+        "fit_id": fit_id,
+        "created_at": datetime.now(UTC).isoformat(),
+        "data": {
+            "source": panel.source,
+            "cutoff": str(panel.cutoff.date()),
+            "start": str(inputs.weeks[0].date()),
+            "n_weeks": inputs.n_weeks,
+            "panel_digest": panel.digest(),
+            "last_observation": {k: {c: (None if v is None or str(v) == "NaT" else str(v.date()))
+                                     for c, v in row.items()}
+                                 for k, row in panel.inputs.to_dict(orient="index").items()},
+            "coverage": {k: float(v) for k, v in panel.coverage()["coverage"].items()},
+            "driver_scaling": {d: {"mean": float(m), "sd": float(s)} for d, m, s in
+                               zip(inputs.drivers, inputs.driver_mean, inputs.driver_sd,
+                                   strict=True)},
+            "notes": panel.notes,
+        },
+        "model": {"version": config.version, "config": config.to_dict(),
+                  "config_digest": config.digest()},
+        "sampler": settings.to_dict(),
+        "packages": package_versions(),
+        "git_commit": git_commit(),
+        "wall_time_s": round(time.perf_counter() - started, 1),
+        "sampling_time_s": round(sampling_seconds, 1),
+        "convergence": convergence,
+        "checks": checks,
+        "current": current_state(idata, inputs),
+    }
+    path = write_fit(Path(fits_dir), fit_id, idata, manifest)
+    return FitResult(path, manifest, idata, inputs, panel)
+
+
+def observed_dataset(panel: Panel, inputs: ModelInputs) -> xr.Dataset:
+    frame = panel.frame.loc[inputs.weeks[0]:]
+    data = {f"driver_{d}": ("week", frame[d].to_numpy()) for d in inputs.drivers}
+    data.update({k: ("week", v) for k, v in inputs.obs.items()})
+    return xr.Dataset(data, coords={"week": inputs.weeks})
+
+
+def constant_dataset(inputs: ModelInputs) -> xr.Dataset:
+    return xr.Dataset({"driver_mean": ("driver", inputs.driver_mean),
+                       "driver_sd": ("driver", inputs.driver_sd),
+                       "x_standardized": (("week", "driver"), inputs.x)},
+                      coords={"driver": list(inputs.drivers), "week": inputs.weeks})
+
+
+def current_state(idata: az.InferenceData, inputs: ModelInputs) -> dict:
+    last = idata.posterior["p_stress_filtered"].isel(week=-1).to_numpy().ravel()
+    return {"week": str(inputs.weeks[-1].date()),
+            "p_stress_filtered": {"mean": float(last.mean()),
+                                  "q05": float(np.quantile(last, 0.05)),
+                                  "q95": float(np.quantile(last, 0.95))}}

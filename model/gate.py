@@ -1,0 +1,46 @@
+"""Convergence gate: a fit that fails it is stored but never becomes the committee's fit."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import arviz as az
+import numpy as np
+
+
+@dataclass(frozen=True)
+class GateThresholds:
+    max_rhat: float = 1.01
+    min_ess_bulk: float = 400.0
+    min_ess_tail: float = 400.0
+    max_divergences: int = 0
+
+
+def convergence_report(idata: az.InferenceData, var_names: list[str],
+                       thresholds: GateThresholds = GateThresholds()) -> dict:
+    """Max R-hat, min bulk/tail ESS over every scalar of ``var_names``, divergences, verdict."""
+    summary = az.summary(idata, var_names=var_names, kind="diagnostics")
+    divergences = int(idata.sample_stats["diverging"].sum())
+    worst = {
+        "max_rhat": float(summary["r_hat"].max()),
+        "max_rhat_at": str(summary["r_hat"].idxmax()),
+        "min_ess_bulk": float(summary["ess_bulk"].min()),
+        "min_ess_bulk_at": str(summary["ess_bulk"].idxmin()),
+        "min_ess_tail": float(summary["ess_tail"].min()),
+        "min_ess_tail_at": str(summary["ess_tail"].idxmin()),
+        "divergences": divergences,
+    }
+    failures = []
+    if not np.isfinite(worst["max_rhat"]) or worst["max_rhat"] > thresholds.max_rhat:
+        failures.append(f"R-hat {worst['max_rhat']:.3f} > {thresholds.max_rhat} "
+                        f"({worst['max_rhat_at']})")
+    if worst["min_ess_bulk"] < thresholds.min_ess_bulk:
+        failures.append(f"bulk ESS {worst['min_ess_bulk']:.0f} < {thresholds.min_ess_bulk:.0f} "
+                        f"({worst['min_ess_bulk_at']})")
+    if worst["min_ess_tail"] < thresholds.min_ess_tail:
+        failures.append(f"tail ESS {worst['min_ess_tail']:.0f} < {thresholds.min_ess_tail:.0f} "
+                        f"({worst['min_ess_tail_at']})")
+    if divergences > thresholds.max_divergences:
+        failures.append(f"{divergences} divergent transitions > {thresholds.max_divergences}")
+    return {**worst, "n_scalars": int(len(summary)), "thresholds": asdict(thresholds),
+            "passed": not failures, "failures": failures}

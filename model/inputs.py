@@ -1,0 +1,66 @@
+"""Panel -> the arrays the model reads (one place that decides scaling and masks).
+
+- drivers are standardized over their observed weeks (mean, sd stored with the fit so that
+  forecasts and scenarios use the same scale); missing stays NaN for the latent AR(1);
+- ``funding`` is the weekly maximum funding spread in units of 10bp, ``move`` log MOVE;
+  missing weeks have mask 0 and contribute nothing;
+- events and QE arrays come from the catalogue; week 0 is never at risk (no lagged x).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from data.catalogue import liquidity_event_weeks, qe_weeks
+from data.panel import Panel
+from model.config import ModelConfig
+
+FUNDING_UNIT_BP = 10.0
+
+
+@dataclass
+class ModelInputs:
+    weeks: pd.DatetimeIndex
+    drivers: tuple[str, ...]
+    x: np.ndarray              # (T, K) standardized, NaN where missing
+    driver_mean: np.ndarray    # (K,) original units
+    driver_sd: np.ndarray      # (K,)
+    obs: dict[str, np.ndarray]
+
+    @property
+    def n_weeks(self) -> int:
+        return len(self.weeks)
+
+    def missing_index(self) -> dict[str, np.ndarray]:
+        return {d: np.flatnonzero(np.isnan(self.x[:, k])) for k, d in enumerate(self.drivers)}
+
+
+def model_inputs(panel: Panel, config: ModelConfig) -> ModelInputs:
+    frame = panel.frame.loc[config.start:]
+    weeks = pd.DatetimeIndex(frame.index)
+    raw = frame[list(config.drivers)].to_numpy(dtype=float)
+    mean = np.nanmean(raw, axis=0)
+    sd = np.nanstd(raw, axis=0)
+    x = (raw - mean) / sd
+    funding = frame["funding_spread_max"].to_numpy() / FUNDING_UNIT_BP
+    move = np.log(frame["move"].to_numpy())
+    events = liquidity_event_weeks(weeks)
+    qe = qe_weeks(weeks, config.qe_definition)
+    at_risk = qe["at_risk"].to_numpy(dtype=float)
+    at_risk[0] = 0.0
+    obs = {
+        "funding": np.nan_to_num(funding), "funding_mask": (~np.isnan(funding)).astype(float),
+        "move": np.nan_to_num(move), "move_mask": (~np.isnan(move)).astype(float),
+        "event_funding": events["funding"].to_numpy(dtype=float),
+        "event_market": events["market_functioning"].to_numpy(dtype=float),
+        "at_risk": at_risk, "restart": qe["restart"].to_numpy(dtype=float),
+    }
+    return ModelInputs(weeks, tuple(config.drivers), x, mean, sd, obs)
+
+
+def lag_once(x: np.ndarray) -> np.ndarray:
+    """x_{t-1} aligned to week t (row 0 repeats row 0; it is never used)."""
+    return np.concatenate([x[..., :1, :], x[..., :-1, :]], axis=-2)

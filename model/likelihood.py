@@ -1,0 +1,146 @@
+"""The model's log transition and log emission terms, written once for two array backends.
+
+``PT`` builds the PyTensor graph that NUTS samples; ``NP`` recomputes the same terms for
+stored posterior draws (filtering, smoothing, forecasts). Parameters are passed with a
+leading draw axis in NumPy and without it in PyTensor; every parameter is indexed with
+``[..., i]`` and given a time axis with ``[..., None]``, so one code path serves both.
+
+Equations (see ``model/README.md``):
+
+- transitions, for t >= 1: ``logit P(s_t = stress | s_{t-1} = j) = a_j + b_j . x_{t-1}``;
+- calm emission: ``f ~ StudentT(nu, mu_f, sigma_f[calm])``, ``m ~ Normal(mu_m,
+  sigma_m[calm])``, events ``e_k ~ Bernoulli(eps_k)``;
+- stress emission: a three-way mixture over the *kind* of stress (funding / market
+  functioning / both), weights ``w``: the stressed observable moves to its stress
+  distribution (mean shifted up by a positive amount), the other stays calm, and the
+  events of the stressed kind fire with probability ``q_k``;
+- QE restart (at-risk weeks only): ``logit P(r_t = 1 | s_t) = c0 + c_s * s_t + c . x_{t-1}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytensor.tensor as pt
+from scipy import special
+
+from model.hmm import stable_logaddexp
+
+HALF_LOG_2PI = 0.5 * np.log(2 * np.pi)
+
+
+@dataclass(frozen=True)
+class Ops:
+    """The handful of array functions the likelihood needs, per backend."""
+
+    log: Any
+    log1p: Any
+    softplus: Any
+    logaddexp: Any
+    gammaln: Any
+    stack: Any
+    sqrt: Any
+
+
+NP = Ops(np.log, np.log1p, lambda x: np.logaddexp(0.0, x), np.logaddexp, special.gammaln,
+         lambda xs, axis: np.stack(xs, axis=axis), np.sqrt)
+PT = Ops(pt.log, pt.log1p, pt.softplus, stable_logaddexp, pt.gammaln,
+         lambda xs, axis: pt.stack(xs, axis=axis), pt.sqrt)
+
+
+def log_sigmoid(ops: Ops, z):
+    return -ops.softplus(-z)
+
+
+def log_one_minus_sigmoid(ops: Ops, z):
+    return -ops.softplus(z)
+
+
+def student_t_logpdf(ops: Ops, y, nu, mu, sigma):
+    z = (y - mu) / sigma
+    return (ops.gammaln((nu + 1) / 2) - ops.gammaln(nu / 2) - 0.5 * ops.log(nu * np.pi)
+            - ops.log(sigma) - (nu + 1) / 2 * ops.log1p(z * z / nu))
+
+
+def normal_logpdf(ops: Ops, y, mu, sigma):
+    z = (y - mu) / sigma
+    return -HALF_LOG_2PI - ops.log(sigma) - 0.5 * z * z
+
+
+def bernoulli_logpmf(ops: Ops, e, p):
+    return e * ops.log(p) + (1 - e) * ops.log1p(-p)
+
+
+def linear(x, coef):
+    """x (..., T, K) . coef (..., K) -> (..., T)."""
+    return (x * coef[..., None, :]).sum(-1)
+
+
+def log_transitions(ops: Ops, p: dict, x):
+    """(..., T-1, 2, 2): log P(s_t = k | s_{t-1} = j) from drivers x (..., T, K) lagged once."""
+    lagged = x[..., :-1, :]
+    rows = []
+    for j in (0, 1):
+        z = p["trans_intercept"][..., j, None] + linear(lagged, p["trans_coef"][..., j, :])
+        rows.append(ops.stack([log_one_minus_sigmoid(ops, z), log_sigmoid(ops, z)], -1))
+    return ops.stack(rows, -2)
+
+
+def qe_log_hazard_terms(ops: Ops, p: dict, x_lagged, at_risk, restart):
+    """(..., T, 2): log P(restart_t | s_t) on at-risk weeks, 0 elsewhere."""
+    base = p["qe_intercept"][..., None] + linear(x_lagged, p["qe_coef"])
+    out = []
+    for s in (0, 1):
+        eta = base + s * p["qe_stress_effect"][..., None]
+        out.append(at_risk * (restart * log_sigmoid(ops, eta)
+                              + (1 - restart) * log_one_minus_sigmoid(ops, eta)))
+    return ops.stack(out, -1)
+
+
+def log_emissions(ops: Ops, p: dict, obs: dict, x_lagged):
+    """(..., T, 2): log p(observables, events, restart | s_t = calm, stress).
+
+    ``obs`` holds arrays over weeks: ``funding`` and ``move`` (0 where missing) with masks
+    ``funding_mask``/``move_mask``, events ``event_funding``/``event_market``, and the QE
+    arrays ``at_risk``/``restart``. ``x_lagged`` is x_{t-1} (row 0 unused: not at risk).
+    """
+    f, mf = obs["funding"], obs["funding_mask"]
+    m, mm = obs["move"], obs["move_mask"]
+    nu = p["funding_nu"][..., None]
+    mu_f0 = p["funding_mu_calm"][..., None]
+    mu_f1 = mu_f0 + p["funding_shift"][..., None]
+    mu_m0 = p["move_mu_calm"][..., None]
+    mu_m1 = mu_m0 + p["move_shift"][..., None]
+    f_calm = mf * student_t_logpdf(ops, f, nu, mu_f0, p["funding_sigma"][..., 0, None])
+    f_stress = mf * student_t_logpdf(ops, f, nu, mu_f1, p["funding_sigma"][..., 1, None])
+    m_calm = mm * normal_logpdf(ops, m, mu_m0, p["move_sigma"][..., 0, None])
+    m_stress = mm * normal_logpdf(ops, m, mu_m1, p["move_sigma"][..., 1, None])
+    ef, em = obs["event_funding"], obs["event_market"]
+    ef_calm = bernoulli_logpmf(ops, ef, p["event_false_rate"][..., 0, None])
+    em_calm = bernoulli_logpmf(ops, em, p["event_false_rate"][..., 1, None])
+    ef_hit = bernoulli_logpmf(ops, ef, p["event_hit_rate"][..., 0, None])
+    em_hit = bernoulli_logpmf(ops, em, p["event_hit_rate"][..., 1, None])
+    log_w = ops.log(p["stress_type_weights"])
+    calm = f_calm + m_calm + ef_calm + em_calm
+    funding_kind = log_w[..., 0, None] + f_stress + m_calm + ef_hit + em_calm
+    market_kind = log_w[..., 1, None] + f_calm + m_stress + ef_calm + em_hit
+    both_kinds = log_w[..., 2, None] + f_stress + m_stress + ef_hit + em_hit
+    stress = ops.logaddexp(ops.logaddexp(funding_kind, market_kind), both_kinds)
+    qe = qe_log_hazard_terms(ops, p, x_lagged, obs["at_risk"], obs["restart"])
+    return ops.stack([calm, stress], -1) + qe
+
+
+def ar1_logpdf(ops: Ops, p: dict, x, observed=1.0):
+    """AR(1) log density of the ``observed`` cells of x (..., T, K), each given its predecessor.
+
+    With ``observed = 1`` everywhere this is the full stationary AR(1) path density.
+    """
+    mu, phi = p["ar_mu"][..., None, :], p["ar_phi"][..., None, :]
+    sigma = p["ar_sigma"][..., None, :]
+    first = normal_logpdf(ops, x[..., 0:1, :], mu, sigma / ops.sqrt(1 - phi * phi))
+    rest = normal_logpdf(ops, x[..., 1:, :], mu + phi * (x[..., :-1, :] - mu), sigma)
+    if not isinstance(observed, float):
+        first, rest = first * observed[..., 0:1, :], rest * observed[..., 1:, :]
+    return first.sum((-1, -2)) + rest.sum((-1, -2))

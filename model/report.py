@@ -1,0 +1,45 @@
+"""The one-screen summary printed at the end of a refit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import arviz as az
+
+KEY_PARAMETERS = ("trans_intercept", "trans_coef", "qe_intercept", "qe_stress_effect",
+                  "qe_coef", "funding_shift", "move_shift", "stress_type_weights",
+                  "event_hit_rate")
+
+
+def fit_summary(manifest: dict, idata: az.InferenceData, path: Path) -> str:
+    summary = az.summary(idata, var_names=list(KEY_PARAMETERS), kind="stats", hdi_prob=0.9)
+    conv = manifest["convergence"]
+    now = manifest["current"]["p_stress_filtered"]
+    lines = [
+        f"liqshock fit {manifest['fit_id']}",
+        f"data: {manifest['data']['source']}, weeks {manifest['data']['start']} .. "
+        f"{manifest['data']['cutoff']} ({manifest['data']['n_weeks']})",
+        f"sampler: {manifest['sampler']['backend']} {manifest['sampler']['chains']} chains x "
+        f"{manifest['sampler']['draws']} draws (+{manifest['sampler']['tune']} tune), "
+        f"{manifest['wall_time_s']} s wall",
+        "",
+        f"{'parameter':<42}{'mean':>8}{'5%':>8}{'95%':>8}",
+    ]
+    for name, row in summary.iterrows():
+        lines.append(f"{name:<42}{row['mean']:>8.2f}{row['hdi_5%']:>8.2f}{row['hdi_95%']:>8.2f}")
+    lines += [
+        "",
+        f"P(stress) in the week of {manifest['current']['week']}: {now['mean']:.1%} "
+        f"(90% interval {now['q05']:.1%} .. {now['q95']:.1%})",
+        f"convergence: max R-hat {conv['max_rhat']:.3f}, min bulk ESS {conv['min_ess_bulk']:.0f}"
+        f", min tail ESS {conv['min_ess_tail']:.0f}, divergences {conv['divergences']} -> "
+        + ("PASSED" if conv["passed"] else "FAILED: " + "; ".join(conv["failures"])),
+    ]
+    for name, row in manifest["checks"]["prior_predictive"].items():
+        if "observed" in row:
+            lines.append(f"prior predictive {name}: {row['q05_per_20y']:.1f} .. "
+                         f"{row['q95_per_20y']:.1f} per 20y (observed "
+                         f"{row['observed_per_20y']:.1f})")
+    lines.append(f"written to {path}" + (" (now fits/latest)" if conv["passed"] else
+                                          " (kept, NOT latest)"))
+    return "\n".join(lines)

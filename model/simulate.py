@@ -1,0 +1,124 @@
+"""The model's generative process, for parameter recovery, prior predictive checks and tests.
+
+Synthetic data made here are for testing the machinery only; they are never presented as
+market data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.inputs import lag_once
+
+
+@dataclass
+class Simulated:
+    x: np.ndarray            # (T, K) standardized drivers
+    regime: np.ndarray       # (T,) 0 calm / 1 stress
+    stress_kind: np.ndarray  # (T,) 0 funding / 1 market / 2 both / -1 calm
+    obs: dict[str, np.ndarray]
+
+
+def simulate_drivers(rng: np.random.Generator, n_weeks: int, mu: np.ndarray,
+                     phi: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Independent stationary AR(1) paths, one per driver."""
+    x = np.empty((n_weeks, len(mu)))
+    x[0] = mu + sigma / np.sqrt(1 - phi**2) * rng.standard_normal(len(mu))
+    for t in range(1, n_weeks):
+        x[t] = mu + phi * (x[t - 1] - mu) + sigma * rng.standard_normal(len(mu))
+    return x
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def simulate(rng: np.random.Generator, p: dict, x: np.ndarray, at_risk: np.ndarray,
+             initial_stress_probability: float = 0.1) -> Simulated:
+    """Regimes, stress observables, catalogued-event indicators and QE restarts given x.
+
+    ``p`` holds one draw of every parameter (no draw axis). ``at_risk`` marks the weeks in
+    which a restart can happen (in the real data: weeks when the Fed is not buying).
+    """
+    n_weeks = len(x)
+    lagged = lag_once(x)
+    regime = np.zeros(n_weeks, dtype=int)
+    regime[0] = rng.random() < initial_stress_probability
+    for t in range(1, n_weeks):
+        j = regime[t - 1]
+        z = p["trans_intercept"][j] + x[t - 1] @ p["trans_coef"][j]
+        regime[t] = rng.random() < sigmoid(z)
+    kind = np.where(regime == 1, rng.choice(3, size=n_weeks, p=p["stress_type_weights"]), -1)
+    funding_stressed = (kind == 0) | (kind == 2)
+    market_stressed = (kind == 1) | (kind == 2)
+    sf, sm = p["funding_sigma"], p["move_sigma"]
+    funding = np.where(funding_stressed,
+                       p["funding_mu_calm"] + p["funding_shift"] + sf[1] *
+                       rng.standard_t(p["funding_nu"], n_weeks),
+                       p["funding_mu_calm"] + sf[0] * rng.standard_t(p["funding_nu"], n_weeks))
+    move = np.where(market_stressed,
+                    p["move_mu_calm"] + p["move_shift"] + sm[1] * rng.standard_normal(n_weeks),
+                    p["move_mu_calm"] + sm[0] * rng.standard_normal(n_weeks))
+    eps, q = p["event_false_rate"], p["event_hit_rate"]
+    event_funding = rng.random(n_weeks) < np.where(funding_stressed, q[0], eps[0])
+    event_market = rng.random(n_weeks) < np.where(market_stressed, q[1], eps[1])
+    eta = p["qe_intercept"] + p["qe_stress_effect"] * regime + lagged @ p["qe_coef"]
+    restart = (rng.random(n_weeks) < sigmoid(eta)) & (at_risk > 0)
+    ones = np.ones(n_weeks)
+    obs = {"funding": funding, "funding_mask": ones, "move": move, "move_mask": ones,
+           "event_funding": event_funding.astype(float),
+           "event_market": event_market.astype(float),
+           "at_risk": at_risk.astype(float), "restart": restart.astype(float)}
+    return Simulated(x, regime, kind, obs)
+
+
+#: Event weeks closer than this many weeks belong to one episode (the catalogue dates an
+#: event as one window; the weekly emission may flicker inside it).
+EPISODE_GAP_WEEKS = 8
+
+
+def episodes(indicator: np.ndarray, gap: int = EPISODE_GAP_WEEKS) -> int:
+    """Number of event episodes: runs of event weeks, merging runs less than ``gap`` apart."""
+    weeks = np.flatnonzero(np.asarray(indicator) > 0)
+    if len(weeks) == 0:
+        return 0
+    return int(1 + np.sum(np.diff(weeks) >= gap))
+
+
+def simulate_event_counts(rng: np.random.Generator, p: dict, x: np.ndarray,
+                          at_risk: np.ndarray, initial_stress_probability: float = 0.1
+                          ) -> dict[str, np.ndarray]:
+    """Vectorized over draws (leading axis of every parameter and of x (D, T, K)).
+
+    Returns, per draw: stress weeks, liquidity-event episodes (either kind) and QE restarts
+    over the sample's at-risk weeks. Used by the prior and posterior predictive checks.
+    """
+    n_draws, n_weeks, _ = x.shape
+    regime = (rng.random(n_draws) < initial_stress_probability).astype(int)
+    idx = np.arange(n_draws)
+    stress_weeks = regime.copy()
+    since_event = np.full(n_draws, 10**6)
+    episodes_count = np.zeros(n_draws, dtype=int)
+    restarts = np.zeros(n_draws, dtype=int)
+    cum_w = np.cumsum(p["stress_type_weights"], axis=-1)
+    for t in range(n_weeks):
+        if t > 0:
+            z = (p["trans_intercept"][idx, regime]
+                 + np.einsum("dk,dk->d", x[:, t - 1], p["trans_coef"][idx, regime]))
+            regime = (rng.random(n_draws) < sigmoid(z)).astype(int)
+            stress_weeks += regime
+            eta = (p["qe_intercept"] + p["qe_stress_effect"] * regime
+                   + np.einsum("dk,dk->d", x[:, t - 1], p["qe_coef"]))
+            restarts += (rng.random(n_draws) < sigmoid(eta)) & (at_risk[t] > 0)
+        kind = (rng.random(n_draws)[:, None] > cum_w).sum(-1)
+        f_hit = (regime == 1) & ((kind == 0) | (kind == 2))
+        m_hit = (regime == 1) & ((kind == 1) | (kind == 2))
+        pf = np.where(f_hit, p["event_hit_rate"][:, 0], p["event_false_rate"][:, 0])
+        pm_ = np.where(m_hit, p["event_hit_rate"][:, 1], p["event_false_rate"][:, 1])
+        event = (rng.random(n_draws) < pf) | (rng.random(n_draws) < pm_)
+        episodes_count += event & (since_event >= EPISODE_GAP_WEEKS)
+        since_event = np.where(event, 1, since_event + 1)
+    return {"stress_weeks": stress_weeks, "event_episodes": episodes_count,
+            "qe_restarts": restarts}

@@ -1,0 +1,1 @@
+"""Forecasts from stored fits: projections, scenarios, attribution and the committee report."""

@@ -1,0 +1,162 @@
+"""From a stored fit to the numbers in ``forecast.json``: baseline, scenarios, attribution.
+
+Interface: ``make_forecast(fit, horizon, draws, seed, scenarios) -> dict`` (JSON-ready) and
+``start_state(fit, draws, seed)``. Every probability is reported as the posterior mean with a
+90% interval across draws (``{mean, q05, q95}``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from model.inputs import ModelInputs
+from model.posterior import filled_drivers, parameters
+from model.store import Fit
+from outlook.projection import (
+    Outlook,
+    StartState,
+    driver_shocks,
+    outlook,
+    project_drivers,
+)
+from outlook.scenarios import Scenario, scenario_arrays
+
+
+def interval(values: np.ndarray) -> dict[str, float]:
+    return {"mean": float(np.mean(values)), "q05": float(np.quantile(values, 0.05)),
+            "q95": float(np.quantile(values, 0.95))}
+
+
+def inputs_from_fit(fit: Fit) -> ModelInputs:
+    """The model inputs a fit was made from, as stored in its InferenceData."""
+    const, observed = fit.idata.constant_data, fit.idata.observed_data
+    obs_keys = ("funding", "funding_mask", "move", "move_mask", "event_funding", "event_market",
+                "at_risk", "restart")
+    return ModelInputs(pd.DatetimeIndex(const["week"].to_numpy()),
+                       tuple(str(d) for d in const["driver"].to_numpy()),
+                       const["x_standardized"].to_numpy(), const["driver_mean"].to_numpy(),
+                       const["driver_sd"].to_numpy(),
+                       {k: observed[k].to_numpy() for k in obs_keys})
+
+
+def draw_index(n_available: int, draws: int | None, seed: int) -> np.ndarray:
+    if draws is None or draws >= n_available:
+        return np.arange(n_available)
+    return np.sort(np.random.default_rng(seed).choice(n_available, draws, replace=False))
+
+
+def start_state(fit: Fit, draws: int | None, seed: int) -> tuple[StartState, ModelInputs]:
+    posterior = fit.idata.posterior
+    inputs = inputs_from_fit(fit)
+    take = draw_index(posterior.sizes["chain"] * posterior.sizes["draw"], draws, seed)
+    params = {k: v[take] for k, v in parameters(posterior).items()}
+    x_last = filled_drivers(posterior, inputs)[take, -1, :]
+    p_last = posterior["p_stress_filtered"].isel(week=-1).to_numpy().reshape(-1)[take]
+    at_risk = bool(inputs.obs["at_risk"][-1] > 0)
+    return StartState(params, x_last, p_last, at_risk), inputs
+
+
+def forecast_weeks(inputs: ModelInputs, horizon: int) -> list[str]:
+    last = inputs.weeks[-1]
+    return [str((last + pd.Timedelta(weeks=h)).date()) for h in range(1, horizon + 1)]
+
+
+def own_units(inputs: ModelInputs, standardized: np.ndarray) -> np.ndarray:
+    """(..., K) standardized -> each driver's panel unit (log MOVE shown as MOVE points)."""
+    values = standardized * inputs.driver_sd + inputs.driver_mean
+    if "log_move" in inputs.drivers:
+        k = inputs.drivers.index("log_move")
+        values[..., k] = np.exp(values[..., k])
+    return values
+
+
+def summarize(result: Outlook, weeks: list[str]) -> dict:
+    first = result.first_event_week().mean(0)
+    return {
+        "p_liquidity_event": interval(result.p_event),
+        "p_qe_restart": interval(result.p_restart),
+        "p_stress_path": [{"week": w, **interval(result.p_stress[:, h])}
+                          for h, w in enumerate(weeks)],
+        "weeks_to_first_event": {"probability_by_week": [float(v) for v in first],
+                                 "none_within_horizon": float(1 - first.sum())},
+    }
+
+
+def driver_fans(inputs: ModelInputs, paths: np.ndarray, x_last: np.ndarray) -> dict:
+    levels = own_units(inputs, paths)
+    last = own_units(inputs, x_last)
+    out = {}
+    for k, driver in enumerate(inputs.drivers):
+        q = np.quantile(levels[:, :, k], [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+        out[driver] = {"last": interval(last[:, k]),
+                       **{name: q[i].tolist() for i, name in
+                          enumerate(("q05", "q25", "q50", "q75", "q95"))}}
+    return out
+
+
+def attribution(start: StartState, inputs: ModelInputs) -> dict:
+    """Each driver's contribution to this week's stress-entry log-odds vs its average.
+
+    ``b_calm,k * (x_T,k - 0)``: drivers are standardized over their observed history, so the
+    historical average is 0 and the contribution is in log-odds of entering stress next
+    week (a value of 0.69 doubles the odds). Missing current values use each draw's fill.
+    """
+    coef = start.params["trans_coef"][:, 0, :]
+    contrib = coef * start.x_last
+    current = own_units(inputs, start.x_last)
+    observed_last = ~np.isnan(inputs.x[-1])
+    return {driver: {"log_odds": interval(contrib[:, k]),
+                     "odds_ratio": interval(np.exp(contrib[:, k])),
+                     "current_value": interval(current[:, k]),
+                     "current_observed": bool(observed_last[k]),
+                     "historical_mean": float(np.exp(inputs.driver_mean[k])
+                                              if driver == "log_move"
+                                              else inputs.driver_mean[k])}
+            for k, driver in enumerate(inputs.drivers)}
+
+
+def make_forecast(fit: Fit, horizon: int = 13, draws: int | None = None, seed: int = 0,
+                  scenarios: list[Scenario] = ()) -> dict:
+    start, inputs = start_state(fit, draws, seed)
+    n_draws = len(start.x_last)
+    shocks = driver_shocks(np.random.default_rng(seed + 1), n_draws, horizon,
+                           len(inputs.drivers))
+    weeks = forecast_weeks(inputs, horizon)
+    base_paths = project_drivers(start.params, start.x_last, shocks)
+    baseline = outlook(start, base_paths)
+    out = {
+        "fit_id": fit.fit_id,
+        "data_cutoff": fit.manifest["data"]["cutoff"],
+        "last_data_week": str(inputs.weeks[-1].date()),
+        "horizon_weeks": horizon,
+        "forecast_weeks": weeks,
+        "draws": n_draws,
+        "seed": seed,
+        "qe_definition": fit.config.qe_definition,
+        "qe_at_risk": start.at_risk,
+        "fit_convergence_passed": bool(fit.manifest["convergence"]["passed"]),
+        "p_stress_now": interval(start.p_stress_last),
+        "baseline": summarize(baseline, weeks),
+        "scenarios": {},
+        "driver_fans": {"baseline": driver_fans(inputs, base_paths, start.x_last)},
+        "attribution": attribution(start, inputs),
+    }
+    out["p_stress_path"] = out["baseline"]["p_stress_path"]
+    for scenario in scenarios:
+        pinned, shifted = scenario_arrays(scenario, inputs.drivers, horizon,
+                                          inputs.driver_mean, inputs.driver_sd, start.x_last)
+        paths = project_drivers(start.params, start.x_last, shocks, pinned, shifted)
+        out["scenarios"][scenario.name] = {"description": scenario.description,
+                                           **summarize(outlook(start, paths), weeks)}
+        out["driver_fans"][scenario.name] = driver_fans(inputs, paths, start.x_last)
+    return out
+
+
+def headline(forecast: dict) -> dict:
+    """The numbers compared across fits: headline probabilities and attribution means."""
+    return {"fit_id": forecast["fit_id"], "data_cutoff": forecast["data_cutoff"],
+            "p_liquidity_event": forecast["baseline"]["p_liquidity_event"],
+            "p_qe_restart": forecast["baseline"]["p_qe_restart"],
+            "p_stress_now": forecast["p_stress_now"],
+            "attribution": {d: a["log_odds"] for d, a in forecast["attribution"].items()}}

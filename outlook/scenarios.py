@@ -1,0 +1,145 @@
+"""Conditional scenarios from a TOML file: pin, shift or scale driver paths.
+
+Format (see ``scenarios/seed.toml``)::
+
+    [scenarios.rate_vol_shock]
+    description = "MOVE jumps to 160 and stays there"
+    [scenarios.rate_vol_shock.drivers.log_move]
+    mode = "pin"              # pin: the value; shift: added to the baseline path;
+                              # scale: multiplies the driver's last value (relative paths)
+    unit = "index points"     # must be one of the driver's accepted units below
+    path = [160, 160, 160]    # one value per week from the first forecast week; the last
+                              # value holds for the rest of the horizon when hold = true
+    hold = true
+
+Every value is converted to the model's standardized scale with the fit's stored driver
+mean and sd. Errors name the file, the scenario, the driver and what was expected.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MODES = ("pin", "shift", "scale")
+
+#: driver -> accepted unit -> function turning a path in that unit into the driver's own
+#: panel unit (``pin``) or into a change in it (``shift``).
+UNITS: dict[str, dict[str, Callable[[np.ndarray], np.ndarray]]] = {
+    "basis_short": {"million 10Y-equivalent contracts": lambda v: v},
+    "log_move": {"index points": np.log, "log index points": lambda v: v},
+    "funding_spread": {"bp": lambda v: v},
+    "tga_change_13w": {"$bn": lambda v: v},
+    "foreign_demand_12m": {"percent": lambda v: v},
+}
+
+
+def accepted_units(driver: str, mode: str) -> list[str]:
+    """Units a path may be given in: a shift must be linear in the driver's own unit."""
+    if mode == "scale":
+        return ["percent"]
+    if mode == "shift":
+        return [u for u in UNITS[driver] if u != "index points"]
+    return list(UNITS[driver])
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be applied; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class DriverChange:
+    driver: str
+    mode: str
+    unit: str
+    path: tuple[float, ...]
+    hold: bool
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    changes: tuple[DriverChange, ...]
+
+
+def load_scenarios(path: Path, drivers: tuple[str, ...], horizon: int) -> list[Scenario]:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: malformed TOML ({exc})") from exc
+    table = data.get("scenarios")
+    if not isinstance(table, dict) or not table:
+        raise ScenarioError(f"{path}: expected a [scenarios.<name>] table with at least one "
+                            "scenario")
+    return [_scenario(path, name, body, drivers, horizon) for name, body in table.items()]
+
+
+def _scenario(path: Path, name: str, body: dict, drivers: tuple[str, ...], horizon: int
+              ) -> Scenario:
+    where = f"{path}: scenario '{name}'"
+    if name == "baseline":
+        raise ScenarioError(f"{where}: 'baseline' is reserved for the unconditional forecast")
+    changes = body.get("drivers")
+    if not isinstance(changes, dict) or not changes:
+        raise ScenarioError(f"{where}: expected [scenarios.{name}.drivers.<driver>] tables")
+    out = []
+    for driver, spec in changes.items():
+        here = f"{where}, driver '{driver}'"
+        if driver not in drivers:
+            raise ScenarioError(f"{here}: unknown driver; expected one of {list(drivers)}")
+        mode = spec.get("mode")
+        if mode not in MODES:
+            raise ScenarioError(f"{here}: mode {mode!r}; expected one of {list(MODES)}")
+        unit = spec.get("unit")
+        accepted = accepted_units(driver, mode)
+        if unit not in accepted:
+            raise ScenarioError(f"{here}: unit {unit!r} not accepted for mode '{mode}'; "
+                                f"expected one of {accepted}")
+        values = spec.get("path")
+        if (not isinstance(values, list) or not values
+                or not all(isinstance(v, int | float) for v in values)):
+            raise ScenarioError(f"{here}: 'path' must be a non-empty list of numbers")
+        if len(values) > horizon:
+            raise ScenarioError(f"{here}: path has {len(values)} weeks, longer than the "
+                                f"{horizon}-week horizon")
+        out.append(DriverChange(driver, mode, unit, tuple(float(v) for v in values),
+                                bool(spec.get("hold", True))))
+    return Scenario(name, str(body.get("description", "")), tuple(out))
+
+
+def scenario_arrays(scenario: Scenario, drivers: tuple[str, ...], horizon: int,
+                    driver_mean: np.ndarray, driver_sd: np.ndarray, x_last: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Standardized ``pinned`` and ``shifted`` arrays (D, H, K) for projection.
+
+    ``scale`` paths are percentages of each draw's last value of the driver in its own
+    unit (-30 means 30% lower), pinned from the first week.
+    """
+    n_draws = len(x_last)
+    pinned = np.full((n_draws, horizon, len(drivers)), np.nan)
+    shifted = np.zeros((n_draws, horizon, len(drivers)))
+    for change in scenario.changes:
+        k = drivers.index(change.driver)
+        values = np.asarray(change.path)
+        weeks = horizon if change.hold else len(values)
+        values = np.concatenate([values, np.full(weeks - len(values), values[-1])])
+        if change.mode == "scale":
+            last = x_last[:, k] * driver_sd[k] + driver_mean[k]               # own unit
+            level = last[:, None] * (1 + values[None, :] / 100)
+            pinned[:, :weeks, k] = (level - driver_mean[k]) / driver_sd[k]
+        elif change.mode == "pin":
+            level = UNITS[change.driver][change.unit](values)
+            pinned[:, :weeks, k] = (level - driver_mean[k]) / driver_sd[k]
+        else:
+            shifted[:, :weeks, k] = UNITS[change.driver][change.unit](values) / driver_sd[k]
+    return pinned, shifted

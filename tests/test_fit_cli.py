@@ -1,0 +1,113 @@
+"""fit.py end to end on a short real window: gate, ``latest`` pointer, fit loading errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from data.sources import REPO_ROOT
+from model.store import FitError, load_fit
+
+pytestmark = pytest.mark.slow
+
+WINDOW = ["--start", "2018-01-03", "--end", "2020-12-30"]
+SMALL = ["--draws", "150", "--tune", "150", "--chains", "2", "--no-progress"]
+RELAXED_GATE = ["--max-rhat", "1.1", "--min-ess", "30", "--max-divergences", "20"]
+
+
+def run_fit_cli(snapshot_dir: Path, fits_dir: Path, *extra: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, str(REPO_ROOT / "fit.py"), "--data", str(snapshot_dir),
+           "--fits-dir", str(fits_dir), *WINDOW, *SMALL, *extra]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT, timeout=900,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+@pytest.fixture(scope="module")
+def fits(tmp_path_factory, snapshot_dir):
+    fits_dir = tmp_path_factory.mktemp("fits")
+    passed = run_fit_cli(snapshot_dir, fits_dir, *RELAXED_GATE, "--seed", "1")
+    refused = run_fit_cli(snapshot_dir, fits_dir, "--seed", "2")   # default gate: ESS >= 400
+    return fits_dir, passed, refused
+
+
+def test_a_fit_that_passes_the_gate_becomes_latest_and_loads(fits):
+    fits_dir, passed, _ = fits
+    assert passed.returncode == 0, passed.stderr[-3000:]
+    assert "PASSED" in passed.stdout and "P(stress) in the week of 2020-12-30" in passed.stdout
+    fit = load_fit(fits_dir / "latest")
+    manifest = fit.manifest
+    assert manifest["data"]["cutoff"] == "2020-12-30"
+    assert manifest["convergence"]["passed"] is True
+    for key in ("panel_digest", "last_observation", "coverage"):
+        assert manifest["data"][key]
+    for key in ("config_digest", "config", "version"):
+        assert manifest["model"][key]
+    assert manifest["packages"]["pymc"] and manifest["git_commit"]
+    assert manifest["sampler"]["draws"] == 150 and manifest["wall_time_s"] > 0
+    posterior = fit.idata.posterior
+    assert posterior.sizes["chain"] == 2 and posterior.sizes["draw"] == 150
+    for group in ("sample_stats", "observed_data", "prior"):
+        assert group in fit.idata.groups()
+    p = posterior["p_stress_smoothed"]
+    assert float(p.min()) >= 0 and float(p.max()) <= 1
+    # March 2020 is a stress week in (almost) every draw
+    assert float(p.sel(week="2020-03-18").mean()) > 0.9
+
+
+def test_an_under_sampled_fit_is_refused_kept_and_latest_does_not_move(fits):
+    fits_dir, passed, refused = fits
+    assert refused.returncode == 1
+    assert "FIT REFUSED" in refused.stderr and "ESS" in refused.stderr
+    latest = os.readlink(fits_dir / "latest")
+    stored = [m for m in (json.loads(p.read_text()) for p in fits_dir.glob("*/manifest.json"))
+              if not m["convergence"]["passed"]]
+    assert len(stored) == 1                                 # kept, marked failed
+    assert stored[0]["fit_id"] != latest
+    assert load_fit(fits_dir / "latest").manifest["convergence"]["passed"]
+
+
+def test_a_corrupted_or_altered_fit_gives_a_clear_error(fits, tmp_path):
+    fits_dir, _, _ = fits
+    source = (fits_dir / "latest").resolve()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text((source / "manifest.json").read_text())
+    (broken / "idata.nc").write_bytes((source / "idata.nc").read_bytes()[:5000])
+    with pytest.raises(FitError, match="cannot read InferenceData"):
+        load_fit(broken)
+
+    altered = tmp_path / "altered"
+    altered.mkdir()
+    manifest = json.loads((source / "manifest.json").read_text())
+    manifest["model"]["config"]["priors"]["trans_coef"][1] = [0.0, 5.0]
+    (altered / "manifest.json").write_text(json.dumps(manifest))
+    (altered / "idata.nc").write_bytes((source / "idata.nc").read_bytes())
+    with pytest.raises(FitError, match="config hash mismatch"):
+        load_fit(altered)
+
+    (altered / "manifest.json").unlink()
+    with pytest.raises(FitError, match="manifest.json missing"):
+        load_fit(altered)
+
+
+def test_bad_input_exits_2_with_the_problem_named(tmp_path, snapshot_dir):
+    result = run_fit_cli(snapshot_dir, tmp_path, "--end", "2099-01-01")
+    assert result.returncode == 2
+    assert "2099-01-01" in result.stderr and "future" in result.stderr
+
+
+def test_no_label_switching_across_chains_on_real_data(fits):
+    """Every chain calls March 2020 stress and a calm 2018 stretch calm, and agrees week by week."""
+    fits_dir, _, _ = fits
+    p = load_fit(fits_dir / "latest").idata.posterior["p_stress_smoothed"].mean("draw")
+    march_2020 = p.sel(week="2020-03-18").to_numpy()
+    calm_2018 = p.sel(week=slice("2018-04-01", "2018-08-31")).mean("week").to_numpy()
+    assert (march_2020 > 0.9).all(), march_2020
+    assert (calm_2018 < 0.3).all(), calm_2018
+    per_chain = p.to_numpy()
+    assert abs(per_chain[0] - per_chain[1]).max() < 0.25

@@ -1,0 +1,97 @@
+"""forecast.py end to end on a real-data fit: JSON, report page, refusal of unconverged fits."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+
+import pytest
+
+import forecast as forecast_cli
+from outlook.report import triple
+
+pytestmark = pytest.mark.slow
+
+
+class PageCheck(HTMLParser):
+    """Collects image sources and checks that every opened tag is closed."""
+
+    VOID = {"meta", "img", "br", "hr", "link", "input"}
+
+    def __init__(self):
+        super().__init__()
+        self.images, self.stack, self.errors = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs.get("src", ""))
+        if tag == "link" or (tag == "script" and "src" in attrs):
+            self.errors.append(f"external resource <{tag}>")
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unbalanced </{tag}> (open: {self.stack[-3:]})")
+        else:
+            self.stack.pop()
+
+
+@pytest.fixture(scope="module")
+def report(small_real_fit, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    code = forecast_cli.main(["--fit", str(small_real_fit.path), "--out", str(out),
+                              "--draws", "300", "--seed", "3"])
+    assert code == 0
+    return json.loads((out / "forecast.json").read_text()), (out / "report.html").read_text()
+
+
+def test_forecast_json_has_the_documented_fields(report, small_real_fit):
+    data, _ = report
+    assert data["fit_id"] == small_real_fit.fit_id
+    assert data["data_cutoff"] == "2020-12-30" and data["horizon_weeks"] == 13
+    names = ["baseline", "tga_rebuild", "rate_vol_shock", "basis_unwind", "foreign_selling",
+             "calm"]
+    results = {"baseline": data["baseline"], **data["scenarios"]}
+    assert list(results) == names
+    for res in results.values():
+        for key in ("p_liquidity_event", "p_qe_restart"):
+            d = res[key]
+            assert 0 <= d["q05"] <= d["mean"] <= d["q95"] <= 1
+    assert len(data["p_stress_path"]) == 13
+    assert set(data["attribution"]) == set(small_real_fit.config.drivers)
+
+
+def test_report_numbers_equal_the_json_and_the_page_is_self_contained(report):
+    data, page = report
+    for res in [data["baseline"], *data["scenarios"].values()]:
+        assert triple(res["p_liquidity_event"]) in page
+        assert triple(res["p_qe_restart"]) in page
+    assert data["fit_id"] in page and data["data_cutoff"] in page
+    checker = PageCheck()
+    checker.feed(page)
+    assert not checker.errors and checker.stack == []
+    assert len(checker.images) >= 5
+    for src in checker.images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not re.search(r'src="(?!data:)', page)
+
+
+def test_an_unconverged_fit_is_refused_unless_asked(small_real_fit, tmp_path, capsys):
+    bad = tmp_path / small_real_fit.path.name
+    shutil.copytree(small_real_fit.path, bad)
+    manifest = json.loads((bad / "manifest.json").read_text())
+    manifest["convergence"].update(passed=False, failures=["R-hat 1.300 > 1.01 (trans_coef)"])
+    (bad / "manifest.json").write_text(json.dumps(manifest))
+    assert forecast_cli.main(["--fit", str(bad), "--out", str(tmp_path / "r")]) == 2
+    assert "failed the convergence gate" in capsys.readouterr().err
+    assert forecast_cli.main(["--fit", str(bad), "--out", str(tmp_path / "r"), "--draws", "50",
+                              "--scenarios", "none", "--allow-unconverged"]) == 0
+    assert "FAILED the convergence gate" in (tmp_path / "r" / "report.html").read_text()
