@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from data.catalogue import liquidity_event_weeks, qe_weeks
+from data.errors import DataError
 from data.panel import Panel
 from model.config import ModelConfig
 
@@ -42,6 +43,7 @@ def model_inputs(panel: Panel, config: ModelConfig) -> ModelInputs:
     frame = panel.frame.loc[config.start:]
     weeks = pd.DatetimeIndex(frame.index)
     raw = frame[list(config.drivers)].to_numpy(dtype=float)
+    check_drivers_observed(frame, config.drivers)
     mean = np.nanmean(raw, axis=0)
     sd = np.nanstd(raw, axis=0)
     x = (raw - mean) / sd
@@ -59,6 +61,26 @@ def model_inputs(panel: Panel, config: ModelConfig) -> ModelInputs:
         "at_risk": at_risk, "restart": qe["restart"].to_numpy(dtype=float),
     }
     return ModelInputs(weeks, tuple(config.drivers), x, mean, sd, obs)
+
+
+#: A driver needs at least this many observed weeks to be standardized and modelled.
+MIN_OBSERVED_WEEKS = 26
+
+
+def check_drivers_observed(frame: pd.DataFrame, drivers: tuple[str, ...]) -> None:
+    """Refuse a driver with (almost) no observations up to the cut-off.
+
+    Its scale would be undefined and its whole path a prior draw; an as-known panel before
+    the CFTC history starts is the usual case, and the backtest then leaves that driver out
+    (a config with fewer drivers) rather than fitting pure noise.
+    """
+    for driver in drivers:
+        n = int(frame[driver].notna().sum())
+        if n < MIN_OBSERVED_WEEKS:
+            raise DataError(f"series {driver}", f"only {n} observed weeks",
+                            where=f"{frame.index[0].date()}..{frame.index[-1].date()}",
+                            expected=f"at least {MIN_OBSERVED_WEEKS} to use it as a driver; "
+                            "leave it out of ModelConfig.drivers for this cut-off")
 
 
 def lag_once(x: np.ndarray) -> np.ndarray:

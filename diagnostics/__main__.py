@@ -1,0 +1,113 @@
+"""``python -m diagnostics review|backtest``: what reviewers sign off and how good it has been.
+
+Exit status: 0 on success; 1 when the backtest finished but some origins raised (their
+tracebacks are under OUT/failed/); 2 on bad input (unknown fit, wrong spec in OUT, no data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import model  # noqa: F401  (JAX device count before JAX loads)
+from data.errors import DataError
+from model.gate import GateThresholds
+from model.store import FitError
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m diagnostics", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("review", help="plots and checks of one fit, as one HTML page")
+    r.add_argument("--fit", default="fits/latest", help="fit directory (default fits/latest)")
+    r.add_argument("--out", help="output directory (default diagnostics/review/<fit-id>)")
+    b = sub.add_parser("backtest", help="rolling-origin backtest against baselines, on Dask")
+    b.add_argument("--start", default="2010-01-01", help="first origin (YYYY-MM-DD)")
+    b.add_argument("--end", help="last origin at most this date (default: the last whose "
+                   "horizon is inside the data)")
+    b.add_argument("--every", default="quarter", choices=("month", "quarter", "year"))
+    b.add_argument("--horizon", type=int, default=13, help="weeks")
+    b.add_argument("--scheduler", help="address of an existing Dask scheduler "
+                   "(default: a LocalCluster on this machine)")
+    b.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
+    b.add_argument("--serial", action="store_true", help="no Dask: origins one after another")
+    b.add_argument("--out", default="backtest", help="output directory (resumable)")
+    b.add_argument("--data", help="snapshot directory (default ../shared/data/raw)")
+    b.add_argument("--fit-start", default="2006-01-04", help="first week of every fit")
+    b.add_argument("--qe-definition", choices=("strict", "broad"), default="strict")
+    b.add_argument("--draws", type=int, default=600, help="per chain, per origin fit")
+    b.add_argument("--tune", type=int, default=600)
+    b.add_argument("--chains", type=int, default=2)
+    b.add_argument("--target-accept", type=float, default=0.95)
+    b.add_argument("--forecast-draws", type=int, default=1000)
+    b.add_argument("--min-ess", type=float, default=400.0, help="gate: bulk and tail ESS")
+    b.add_argument("--max-rhat", type=float, default=1.01)
+    b.add_argument("--max-divergences", type=int, default=0)
+    b.add_argument("--keep-fits", action="store_true", help="keep each origin's idata.nc")
+    return p.parse_args(argv)
+
+
+def backtest(args: argparse.Namespace) -> int:
+    from diagnostics.backtest import BacktestError, default_origins, run_backtest
+    from diagnostics.origin import BacktestSpec
+    from diagnostics.scores_report import write_report
+
+    out = Path(args.out)
+    spec = BacktestSpec(
+        data_dir=args.data, horizon=args.horizon, qe_definition=args.qe_definition,
+        start=args.fit_start,
+        sampler={"draws": args.draws, "tune": args.tune, "chains": args.chains,
+                 "target_accept": args.target_accept, "backend": "numpyro"},
+        gate=asdict(GateThresholds(args.max_rhat, args.min_ess, args.min_ess,
+                                   args.max_divergences)),
+        forecast_draws=args.forecast_draws, fits_dir=str(out / "fits"),
+        keep_idata=args.keep_fits)
+    try:
+        origins = default_origins(spec, args.start, args.every, args.end)
+        run = run_backtest(spec, origins, out, scheduler=args.scheduler,
+                           n_workers=args.workers, serial=args.serial)
+    except (BacktestError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    meta = {"first": origins[0], "last": origins[-1], "every": args.every,
+            "horizon": args.horizon, "seconds": run.seconds, "computed": len(run.computed),
+            "reused": len(run.reused)}
+    if run.records:
+        paths = write_report(run.records, out, meta)
+        print(f"backtest: {len(run.records)} origins scored in {run.seconds:.0f} s "
+              f"({len(run.computed)} computed, {len(run.reused)} reused); "
+              f"{sum(not r['gate_passed'] for r in run.records)} failed the gate; "
+              f"summary: {paths['summary']}")
+    if run.failed:
+        print(f"{len(run.failed)} origin(s) raised; see {out / 'failed'}; rerun to retry them",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def review(args: argparse.Namespace) -> int:
+    from diagnostics.review import write_review
+    from model.store import load_fit
+
+    try:
+        fit = load_fit(Path(args.fit))
+    except FitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else Path("diagnostics") / "review" / fit.fit_id
+    page = write_review(fit, out)
+    gate = "PASSED" if fit.manifest["convergence"]["passed"] else "FAILED"
+    print(f"review of {fit.fit_id} (gate {gate}): {page}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    return backtest(args) if args.command == "backtest" else review(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

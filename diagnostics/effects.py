@@ -1,0 +1,101 @@
+"""What the drivers do in the fitted model: stress-entry curves and the QE hazard over time.
+
+Entry curve of driver k: P(calm -> stress next week) as driver k moves over its observed
+range with the other drivers at their historical mean (0 in standardized units), per draw,
+shown as posterior mean and 90% band in the driver's own unit.
+
+QE hazard over time: per week and draw, the weekly restart probability mixed over the
+regime with the draw's smoothed P(stress): ``(1 - p) h(calm) + p h(stress)``; blank where
+the Fed was already buying (not at risk).
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from data.catalogue import qe_weeks  # noqa: E402
+from model.inputs import lag_once  # noqa: E402
+from model.posterior import filled_drivers, flat_draws, parameters  # noqa: E402
+from model.simulate import sigmoid  # noqa: E402
+from model.store import Fit  # noqa: E402
+from outlook.figures import DRIVER_LABELS, shade_events  # noqa: E402
+from outlook.forecast import inputs_from_fit  # noqa: E402
+
+
+def entry_curves(fit: Fit, n_points: int = 60) -> dict[str, dict[str, np.ndarray]]:
+    """Per driver: grid in own units, and the 5/50/95% and mean of P(enter stress)."""
+    inputs = inputs_from_fit(fit)
+    params = parameters(fit.idata.posterior)
+    a = params["trans_intercept"][:, 0]
+    b = params["trans_coef"][:, 0, :]
+    out = {}
+    for k, driver in enumerate(inputs.drivers):
+        observed = inputs.x[:, k][~np.isnan(inputs.x[:, k])]
+        grid = np.linspace(observed.min(), observed.max(), n_points)
+        p = sigmoid(a[:, None] + b[:, k, None] * grid[None, :])
+        own = grid * inputs.driver_sd[k] + inputs.driver_mean[k]
+        if driver == "log_move":
+            own = np.exp(own)
+        out[driver] = {"x": own, "mean": p.mean(0), "q05": np.quantile(p, 0.05, 0),
+                       "q95": np.quantile(p, 0.95, 0)}
+    return out
+
+
+def entry_figure(fit: Fit) -> plt.Figure:
+    curves = entry_curves(fit)
+    fig, axes = plt.subplots(1, len(curves), figsize=(3.3 * len(curves), 3.6), sharey=True)
+    for ax, (driver, c) in zip(np.atleast_1d(axes), curves.items(), strict=True):
+        title, unit = DRIVER_LABELS.get(driver, (driver, ""))
+        ax.fill_between(c["x"], 100 * c["q05"], 100 * c["q95"], alpha=0.3, lw=0,
+                        label="90% interval")
+        ax.plot(c["x"], 100 * c["mean"], lw=2, label="posterior mean")
+        ax.set(xlabel=unit, title=title, ylim=(0, None))
+        ax.title.set_fontsize(8)
+    np.atleast_1d(axes)[0].set_ylabel("P(calm -> stress next week), %")
+    np.atleast_1d(axes)[0].legend(fontsize=8)
+    fig.suptitle("Stress-entry probability as each driver moves over its observed range "
+                 "(others at their historical mean)")
+    fig.tight_layout()
+    return fig
+
+
+def qe_hazard(fit: Fit) -> pd.DataFrame:
+    """Weekly QE-restart probability over time: mean and 90% band (NaN when not at risk)."""
+    inputs = inputs_from_fit(fit)
+    post = fit.idata.posterior
+    params = parameters(post)
+    x_lagged = lag_once(filled_drivers(post, inputs))
+    eta = params["qe_intercept"][:, None] + np.einsum("dtk,dk->dt", x_lagged, params["qe_coef"])
+    p_stress = flat_draws(post, "p_stress_smoothed")
+    hazard = ((1 - p_stress) * sigmoid(eta)
+              + p_stress * sigmoid(eta + params["qe_stress_effect"][:, None]))
+    at_risk = inputs.obs["at_risk"] > 0
+    frame = pd.DataFrame({"mean": hazard.mean(0), "q05": np.quantile(hazard, 0.05, 0),
+                          "q95": np.quantile(hazard, 0.95, 0)}, index=inputs.weeks)
+    frame[~at_risk] = np.nan
+    return frame
+
+
+def qe_hazard_figure(fit: Fit) -> plt.Figure:
+    hazard = qe_hazard(fit)
+    weeks = hazard.index
+    fig, ax = plt.subplots(figsize=(11, 3.4))
+    shade_events(ax)
+    ax.fill_between(weeks, 100 * hazard["q05"], 100 * hazard["q95"], alpha=0.3, lw=0,
+                    color="tab:green", label="90% interval")
+    ax.plot(weeks, 100 * hazard["mean"], color="tab:green", lw=1.2,
+            label="weekly restart probability (posterior mean)")
+    restarts = qe_weeks(weeks, fit.config.qe_definition)["restart"] > 0
+    for i, week in enumerate(weeks[restarts.to_numpy()]):
+        ax.axvline(week, color="black", ls="--", lw=1.2,
+                   label=f"QE restart ({fit.config.qe_definition})" if i == 0 else None)
+    ax.set(title="QE-restart hazard over time (blank: the Fed was already buying)",
+           ylabel="P(restart this week), %", xlabel="week", ylim=(0, None))
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,159 @@
+"""``python -m diagnostics review``: one HTML page (plus the PNGs) a reviewer signs a fit off on.
+
+Sections, in the order a reviewer reads them: gate verdict and convergence table; rank,
+trace and energy plots; prior and posterior predictive checks; smoothed P(stress) with the
+catalogued events and QE restarts; stress-entry curves per driver; the QE hazard over
+time; the data coverage behind the fit. A fit that failed the gate gets the same page with
+a red banner (reviewers need to see why it failed).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from data.atomic import atomic_write_text  # noqa: E402
+from data.catalogue import qe_weeks  # noqa: E402
+from diagnostics import convergence, effects, predictive  # noqa: E402
+from model.store import Fit  # noqa: E402
+from outlook.figures import DRIVER_LABELS, shade_events  # noqa: E402
+from outlook.forecast import inputs_from_fit  # noqa: E402
+from outlook.report import STYLE, embed  # noqa: E402
+
+
+def stress_history_figure(fit: Fit) -> plt.Figure:
+    p = fit.idata.posterior["p_stress_smoothed"]
+    weeks = pd.DatetimeIndex(p["week"].to_numpy())
+    flat = p.to_numpy().reshape(-1, len(weeks))
+    fig, ax = plt.subplots(figsize=(11, 3.6))
+    shade_events(ax)
+    ax.fill_between(weeks, np.quantile(flat, 0.05, 0), np.quantile(flat, 0.95, 0),
+                    color="tab:blue", alpha=0.25, lw=0, label="90% interval")
+    ax.plot(weeks, flat.mean(0), color="tab:blue", lw=1.2, label="P(stress), smoothed")
+    restarts = qe_weeks(weeks, fit.config.qe_definition)["restart"].to_numpy() > 0
+    for i, week in enumerate(weeks[restarts]):
+        ax.axvline(week, color="tab:green", lw=1.5, ls="--",
+                   label=f"QE restart ({fit.config.qe_definition})" if i == 0 else None)
+    ax.set(title=f"Smoothed probability of the stress regime, {weeks[0].date()} to the "
+                 f"cut-off {weeks[-1].date()}", ylabel="P(stress)", xlabel="week",
+           ylim=(0, 1))
+    ax.legend(loc="upper left", fontsize=8, ncol=3)
+    fig.tight_layout()
+    return fig
+
+
+def coverage_figure(fit: Fit) -> plt.Figure:
+    """Per driver: observed weeks (dark) vs weeks filled by the latent AR(1) (red), and the
+    posterior sd of the filled values (how much the model does not know there)."""
+    inputs = inputs_from_fit(fit)
+    post = fit.idata.posterior
+    weeks = inputs.weeks
+    fig, axes = plt.subplots(len(inputs.drivers), 1, figsize=(11, 1.25 * len(inputs.drivers)
+                                                              + 1), sharex=True)
+    for ax, (k, driver) in zip(np.atleast_1d(axes), enumerate(inputs.drivers), strict=True):
+        observed = ~np.isnan(inputs.x[:, k])
+        ax.fill_between(weeks, 0, 1, where=observed, step="mid", color="0.35", lw=0,
+                        label="observed")
+        ax.fill_between(weeks, 0, 1, where=~observed, step="mid", color="tab:red", alpha=0.35,
+                        lw=0, label="missing: latent AR(1)")
+        name = f"filled_{driver}"
+        if name in post:
+            sd = post[name].std(("chain", "draw")).to_numpy()
+            line = np.full(len(weeks), np.nan)
+            line[~observed] = np.minimum(sd / max(sd.max(), 1e-9), 1.0)
+            ax.plot(weeks, line, color="black", lw=0.8,
+                    label=f"posterior sd of the fill (max {sd.max():.2f} sd units)")
+        share = observed.mean()
+        title = DRIVER_LABELS.get(driver, (driver, ""))[0]
+        ax.set_title(f"{title}: observed {share:.0%} of weeks", fontsize=9, loc="left")
+        ax.set(yticks=[], ylim=(0, 1.05))
+        ax.legend(fontsize=7, loc="upper right", ncol=3)
+    np.atleast_1d(axes)[-1].set_xlabel("week")
+    fig.suptitle("Data coverage behind the fit (as known at the cut-off)")
+    fig.tight_layout()
+    return fig
+
+
+def gate_table(fit: Fit) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(c)}</td><td class=num>{html.escape(v)}</td>"
+        f"<td class=num>{html.escape(t)}</td><td>{'ok' if ok else '<b>FAIL</b>'}</td></tr>"
+        for c, v, t, ok in convergence.gate_rows(fit))
+    return ("<table><tr><th>check</th><th>worst value (where)</th><th>threshold</th>"
+            f"<th></th></tr>{rows}</table>")
+
+
+def parameter_html(table: pd.DataFrame) -> str:
+    cols = ["mean", "sd", "hdi_5%", "hdi_95%", "r_hat", "ess_bulk", "ess_tail", "mcse_mean"]
+    head = "".join(f"<th>{c}</th>" for c in ["parameter", *cols])
+    body = "".join(
+        "<tr><td>" + html.escape(str(name)) + "</td>"
+        + "".join(f"<td class=num>{row[c]:.3g}</td>" for c in cols) + "</tr>"
+        for name, row in table.iterrows())
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def write_review(fit: Fit, out: Path) -> Path:
+    """Write the PNGs and ``review.html`` under ``out``; returns the page's path."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    inputs = inputs_from_fit(fit)
+    figures = [
+        ("rank", "Rank plots", convergence.rank_figure(fit)),
+        ("trace", "Trace plots", convergence.trace_figure(fit)),
+        ("energy", "Energy", convergence.energy_figure(fit)),
+        ("prior_predictive", "Prior predictive: stress observables",
+         predictive.observables_figure(fit.idata.prior, inputs, "Prior")),
+        ("posterior_predictive", "Posterior predictive: stress observables",
+         predictive.observables_figure(fit.idata.posterior, inputs, "Posterior")),
+        ("event_frequency", "Event and restart frequency",
+         predictive.counts_figure(fit.idata, inputs)),
+        ("p_stress", "Smoothed P(stress)", stress_history_figure(fit)),
+        ("entry_curves", "Stress entry by driver", effects.entry_figure(fit)),
+        ("qe_hazard", "QE hazard over time", effects.qe_hazard_figure(fit)),
+        ("coverage", "Data coverage", coverage_figure(fit)),
+    ]
+    sections = []
+    for name, title, fig in figures:
+        fig.savefig(out / f"{name}.png", dpi=100)
+        sections.append(f"<h2>{html.escape(title)}</h2>" + embed(fig, title))
+    manifest = fit.manifest
+    conv = manifest["convergence"]
+    banner = ("<p class=meta><b>Gate PASSED.</b></p>" if conv["passed"] else
+              "<p class=warn><b>Gate FAILED:</b> " + html.escape("; ".join(conv["failures"]))
+              + ". This fit never became <code>latest</code>.</p>")
+    checks = manifest["checks"]
+    check_rows = "".join(
+        f"<tr><td>{html.escape(g)}</td><td>{html.escape(k)}</td>"
+        f"<td class=num>{r['q05_per_20y']:.1f} – {r['q95_per_20y']:.1f}</td>"
+        f"<td class=num>{r.get('observed_per_20y', float('nan')):.1f}</td>"
+        f"<td class=num>{r.get('p_value_ge_observed', float('nan')):.2f}</td></tr>"
+        for g, rows in checks.items() for k, r in rows.items())
+    page = [
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
+        f"<title>liqshock fit review {html.escape(fit.fit_id)}</title><style>{STYLE}</style>"
+        "</head><body>",
+        f"<h1>Fit review: {html.escape(fit.fit_id)}</h1>",
+        f"<p class=meta>Data {html.escape(manifest['data']['source'])}, weeks "
+        f"{manifest['data']['start']} to {manifest['data']['cutoff']} "
+        f"({manifest['data']['n_weeks']}); model {manifest['model']['version']} "
+        f"({manifest['model']['config_digest'][:12]}); sampler "
+        f"{html.escape(str(manifest['sampler']))}; wall {manifest['wall_time_s']} s; "
+        f"git {html.escape(manifest['git_commit'])}.</p>",
+        banner, "<h2>Convergence gate</h2>", gate_table(fit),
+        "<h2>Structural parameters</h2>", parameter_html(convergence.parameter_table(fit)),
+        "<h2>Event and restart frequency per 20 years (90% predictive interval)</h2>",
+        "<table><tr><th>check</th><th>quantity</th><th>predictive 90%</th><th>observed</th>"
+        f"<th>P(rep >= observed)</th></tr>{check_rows}</table>",
+        *sections, "</body></html>",
+    ]
+    path = out / "review.html"
+    atomic_write_text(path, "\n".join(page))
+    return path

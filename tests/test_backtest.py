@@ -1,0 +1,98 @@
+"""A tiny backtest on a Dask LocalCluster, interrupted and resumed, on the real snapshot.
+
+Three quarterly origins (2019-07 .. 2020-01), fits from 2017-07 with tiny draws: the default
+gate must refuse such under-sampled fits, and the report must say how many failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from diagnostics.backtest import BacktestError, check_spec, origin_dates
+from diagnostics.origin import BacktestSpec
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
+
+TINY = ["--start", "2019-07-01", "--end", "2020-01-31", "--fit-start", "2017-07-05",
+        "--draws", "40", "--tune", "40", "--forecast-draws", "50"]
+
+
+def backtest_cli(out: Path, snapshot_dir: Path, *extra: str, **popen) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "diagnostics", "backtest", *TINY, "--data", str(snapshot_dir),
+           "--out", str(out), *extra]
+    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True, **popen)
+
+
+def test_origin_dates_are_wednesdays_with_a_closed_window():
+    origins = origin_dates("2019-07-01", "quarter", 13, pd.Timestamp("2020-03-25"))
+    assert origins == ["2019-07-03", "2019-10-02"]   # 2020-01-01 + 13 weeks > data end
+    assert all(pd.Timestamp(o).day_of_week == 2 for o in origins)
+    with pytest.raises(BacktestError, match="--every"):
+        origin_dates("2019-07-01", "fortnight", 13, pd.Timestamp("2020-03-25"))
+
+
+def test_a_different_spec_never_mixes_with_stored_results(tmp_path):
+    check_spec(tmp_path, BacktestSpec(horizon=13))
+    check_spec(tmp_path, BacktestSpec(horizon=13, fits_dir="elsewhere"))   # same results
+    with pytest.raises(BacktestError, match="different spec"):
+        check_spec(tmp_path, BacktestSpec(horizon=8))
+
+
+def test_tiny_backtest_on_local_cluster_resumes_after_interruption(tmp_path, snapshot_dir):
+    out = tmp_path / "bt"
+    origins_dir = out / "origins"
+    # 1) start on one worker (origins run one at a time), kill everything after the first
+    proc = backtest_cli(out, snapshot_dir, "--workers", "1")
+    deadline = time.time() + 600
+    while time.time() < deadline and not list(origins_dir.glob("*.json")):
+        assert proc.poll() is None, proc.stdout.read()
+        time.sleep(1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    first = {p.name: p.stat().st_mtime_ns for p in origins_dir.glob("*.json")}
+    assert 1 <= len(first) < 3, "the interruption came too late to test resuming"
+
+    # 2) rerun with two workers: finished origins are reused, not refit
+    proc = backtest_cli(out, snapshot_dir, "--workers", "2")
+    log, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, log
+    assert f"{len(first)} already done" in log
+    records = {p.name: p.stat().st_mtime_ns for p in origins_dir.glob("*.json")}
+    assert set(records) == {"2019-07-03.json", "2019-10-02.json", "2020-01-01.json"}
+    assert all(records[name] == mtime for name, mtime in first.items())
+
+    # 3) every origin: data as known then, a gated fit record, truth and all baselines
+    for name in records:
+        r = json.loads((origins_dir / name).read_text())
+        assert r["last_data_week"] == r["origin"]
+        assert r["gate_passed"] is False               # 2 x 40 draws cannot reach ESS 400
+        assert (out / "fits" / r["fit_id"] / "manifest.json").is_file()
+        assert set(r["baselines"]) == {"climatology", "logistic", "markov_tvtp"}
+        assert 0 <= r["model"]["liquidity_event"]["mean"] <= 1
+    assert "3 failed the gate" in log
+
+    # 4) comparable rows: every forecaster scored on the same origins for liquidity events
+    scores = pd.read_csv(out / "scores.csv")
+    events = scores[scores["target"] == "liquidity_event"].set_index("forecaster")
+    assert {"model", "climatology", "logistic", "markov_tvtp"} <= set(events.index)
+    assert (events.loc[["model", "climatology", "logistic"], "n_origins"] == 3).all()
+    assert events.loc["climatology", "brier_skill"] == pytest.approx(0.0)
+    forecasts = pd.read_csv(out / "forecasts.csv")
+    assert set(forecasts["origin"]) == {"2019-07-03", "2019-10-02", "2020-01-01"}
+    # the 2019-07 and 2019-10 windows hold the repo spike and its tail; 2020-01 holds March
+    assert forecasts[forecasts["target"] == "liquidity_event"]["outcome"].sum() == 3 * 4
+    page = (out / "summary.html").read_text()
+    assert "3 of 3 origin fits failed the convergence gate" in page
+    assert page.count("data:image/png;base64,") == 5

@@ -1,0 +1,63 @@
+"""``python -m diagnostics review`` on a short real-data fit."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from diagnostics.__main__ import main
+from diagnostics.effects import entry_curves, qe_hazard
+from model.posterior import parameters
+from model.simulate import sigmoid
+from outlook.forecast import inputs_from_fit
+
+pytestmark = pytest.mark.slow
+
+
+def test_review_page_has_every_section_and_the_gate_numbers(small_real_fit, tmp_path, capsys):
+    out = tmp_path / "review"
+    assert main(["review", "--fit", str(small_real_fit.path), "--out", str(out)]) == 0
+    page = (out / "review.html").read_text()
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert pngs == sorted(["rank.png", "trace.png", "energy.png", "prior_predictive.png",
+                           "posterior_predictive.png", "event_frequency.png", "p_stress.png",
+                           "entry_curves.png", "qe_hazard.png", "coverage.png"])
+    assert page.count("data:image/png;base64,") == len(pngs)
+    conv = small_real_fit.manifest["convergence"]
+    assert f"{conv['max_rhat']:.3f} ({conv['max_rhat_at']})" in page
+    assert f">{conv['divergences']}<" in page
+    assert "Gate PASSED" in page if conv["passed"] else "Gate FAILED" in page
+    for parameter in ("trans_coef[calm, log_move]", "qe_stress_effect", "event_hit_rate"):
+        assert re.search(re.escape(parameter), page)
+    assert small_real_fit.fit_id in capsys.readouterr().out
+
+
+def test_review_of_a_broken_fit_is_a_clear_error(tmp_path, capsys):
+    assert main(["review", "--fit", str(tmp_path / "nothing"), "--out", str(tmp_path)]) == 2
+    assert "no fit at" in capsys.readouterr().err
+
+
+def test_entry_curve_is_the_transition_formula(small_real_fit):
+    inputs = inputs_from_fit(small_real_fit)
+    params = parameters(small_real_fit.idata.posterior)
+    curves = entry_curves(small_real_fit, n_points=7)
+    k = inputs.drivers.index("funding_spread")
+    c = curves["funding_spread"]
+    grid = (c["x"] - inputs.driver_mean[k]) / inputs.driver_sd[k]
+    expected = sigmoid(params["trans_intercept"][:, 0, None]
+                       + params["trans_coef"][:, 0, k, None] * grid[None, :])
+    np.testing.assert_allclose(c["mean"], expected.mean(0))
+    assert (c["q05"] <= c["mean"]).all() and (c["mean"] <= c["q95"]).all()
+    observed = inputs.x[:, k][~np.isnan(inputs.x[:, k])]
+    assert grid[0] == pytest.approx(observed.min()) and grid[-1] == pytest.approx(observed.max())
+
+
+def test_qe_hazard_is_blank_exactly_when_not_at_risk(small_real_fit):
+    hazard = qe_hazard(small_real_fit)
+    at_risk = inputs_from_fit(small_real_fit).obs["at_risk"] > 0
+    assert hazard["mean"].isna().to_numpy().tolist() == (~at_risk).tolist()
+    risky = hazard[at_risk]
+    assert ((risky["q05"] <= risky["mean"]) & (risky["mean"] <= risky["q95"])).all()
+    assert ((risky["mean"] > 0) & (risky["mean"] < 1)).all()
