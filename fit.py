@@ -31,7 +31,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tune", type=int, default=1000)
     p.add_argument("--chains", type=int, default=4)
     p.add_argument("--seed", type=int, default=20061)
-    p.add_argument("--target-accept", type=float, default=0.95)
+    p.add_argument("--target-accept", type=float, default=0.99)
+    p.add_argument("--map-starts", type=int, default=4,
+                   help="local optimizations that place the chains in the dominant mode "
+                   "(0: PyMC's jittered default start)")
     p.add_argument("--backend", choices=BACKENDS, default="numpyro",
                    help="NUTS backend (numpyro: JAX, fast; pymc: PyMC's own sampler)")
     p.add_argument("--qe-definition", choices=("strict", "broad"), default="strict")
@@ -50,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     config = ModelConfig(qe_definition=args.qe_definition, start=args.start)
     settings = SamplerSettings(draws=args.draws, tune=args.tune, chains=args.chains,
                                seed=args.seed, target_accept=args.target_accept,
-                               backend=args.backend)
+                               backend=args.backend, map_starts=args.map_starts)
     thresholds = GateThresholds(args.max_rhat, args.min_ess, args.min_ess,
                                 args.max_divergences)
     try:

@@ -41,7 +41,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     b.add_argument("--draws", type=int, default=600, help="per chain, per origin fit")
     b.add_argument("--tune", type=int, default=600)
     b.add_argument("--chains", type=int, default=2)
-    b.add_argument("--target-accept", type=float, default=0.95)
+    b.add_argument("--target-accept", type=float, default=0.99)
+    b.add_argument("--map-starts", type=int, default=2, help="see fit.py --map-starts")
     b.add_argument("--forecast-draws", type=int, default=1000)
     b.add_argument("--min-ess", type=float, default=400.0, help="gate: bulk and tail ESS")
     b.add_argument("--max-rhat", type=float, default=1.01)
@@ -60,7 +61,8 @@ def backtest(args: argparse.Namespace) -> int:
         data_dir=args.data, horizon=args.horizon, qe_definition=args.qe_definition,
         start=args.fit_start,
         sampler={"draws": args.draws, "tune": args.tune, "chains": args.chains,
-                 "target_accept": args.target_accept, "backend": "numpyro"},
+                 "target_accept": args.target_accept, "backend": "numpyro",
+                 "map_starts": args.map_starts},
         gate=asdict(GateThresholds(args.max_rhat, args.min_ess, args.min_ess,
                                    args.max_divergences)),
         forecast_draws=args.forecast_draws, fits_dir=str(out / "fits"),

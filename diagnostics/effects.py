@@ -96,6 +96,6 @@ def qe_hazard_figure(fit: Fit) -> plt.Figure:
                    label=f"QE restart ({fit.config.qe_definition})" if i == 0 else None)
     ax.set(title="QE-restart hazard over time (blank: the Fed was already buying)",
            ylabel="P(restart this week), %", xlabel="week", ylim=(0, None))
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=4)
     fig.tight_layout()
     return fig

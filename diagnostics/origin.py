@@ -26,8 +26,8 @@ from model.inputs import MIN_OBSERVED_WEEKS
 
 #: Backtest fits: fewer draws than the committee's fit, but still gated (2 chains so R-hat
 #: means something; 600 draws each so the ESS >= 400 thresholds are reachable).
-BACKTEST_SAMPLER = {"draws": 600, "tune": 600, "chains": 2, "target_accept": 0.95,
-                    "backend": "numpyro"}
+BACKTEST_SAMPLER = {"draws": 600, "tune": 600, "chains": 2, "target_accept": 0.99,
+                    "backend": "numpyro", "map_starts": 2}
 
 
 @dataclass(frozen=True)

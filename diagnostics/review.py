@@ -44,7 +44,7 @@ def stress_history_figure(fit: Fit) -> plt.Figure:
     ax.set(title=f"Smoothed probability of the stress regime, {weeks[0].date()} to the "
                  f"cut-off {weeks[-1].date()}", ylabel="P(stress)", xlabel="week",
            ylim=(0, 1))
-    ax.legend(loc="upper left", fontsize=8, ncol=3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=4)
     fig.tight_layout()
     return fig
 

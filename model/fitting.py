@@ -6,6 +6,7 @@ fit gets a new id, and ``latest`` moves only to a fit that passed the convergenc
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from dataclasses import dataclass
@@ -128,6 +129,7 @@ def run_fit(source: DataSource, *, end=None, config: ModelConfig = ModelConfig()
         "model": {"version": config.version, "config": config.to_dict(),
                   "config_digest": config.digest()},
         "sampler": settings.to_dict(),
+        "initialization": json.loads(idata.sample_stats.attrs.get("initialization", "{}")),
         "packages": package_versions(),
         "git_commit": git_commit(),
         "wall_time_s": round(time.perf_counter() - started, 1),

@@ -1,0 +1,61 @@
+"""Backtest throughput: origins per minute, serial vs Dask (LocalCluster, 2 workers), one run.
+
+    python bench/bench_backtest.py [--origins 4] [--draws 150] [--fit-start 2014-01-01]
+
+The same origins (quarterly from 2019-01) and the same reduced sampler settings run twice
+into fresh output directories: once serially in this process, once on a LocalCluster of
+``--workers`` processes. Both include everything an origin does (panel as known, NUTS
+compile and sampling, regime probabilities, predictive checks, forecast, baselines).
+Prints wall time, origins per minute and the Dask/serial speed-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import model  # noqa: E402, F401
+from diagnostics.backtest import default_origins, run_backtest  # noqa: E402
+from diagnostics.origin import BacktestSpec  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--origins", type=int, default=4)
+    p.add_argument("--draws", type=int, default=150, help="draws = tune, per chain")
+    p.add_argument("--fit-start", default="2014-01-01")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--data", help="snapshot directory")
+    args = p.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = BacktestSpec(data_dir=args.data, start=args.fit_start,
+                            sampler={"draws": args.draws, "tune": args.draws, "chains": 2,
+                                     "target_accept": 0.95, "backend": "numpyro"},
+                            forecast_draws=200, fits_dir=str(Path(tmp) / "fits"))
+        origins = default_origins(spec, "2019-01-01", "quarter")[:args.origins]
+        rows = []
+        for label, kwargs in (("serial", {"serial": True}),
+                              (f"dask x{args.workers}", {"n_workers": args.workers})):
+            out = Path(tmp) / label.replace(" ", "_")
+            started = time.perf_counter()
+            run = run_backtest(spec, origins, out, log=lambda *_: None, **kwargs)
+            seconds = time.perf_counter() - started
+            assert len(run.computed) == len(origins), run.failed
+            rows.append((label, seconds, 60 * len(origins) / seconds))
+    print(f"{len(origins)} origins ({origins[0]} .. {origins[-1]}), fits from "
+          f"{args.fit_start}, 2 chains x {args.draws}+{args.draws}")
+    print(f"{'run':<12}{'wall s':>10}{'origins/min':>14}")
+    for label, seconds, rate in rows:
+        print(f"{label:<12}{seconds:>10.1f}{rate:>14.2f}")
+    print(f"speed-up dask/serial: {rows[1][2] / rows[0][2]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

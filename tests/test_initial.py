@@ -1,0 +1,54 @@
+"""Chains start in the dominant mode: the multi-start search drops inferior local optima."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+import pytest
+
+from model.initial import MODE_TOLERANCE, chain_starts, constrained, local_optima
+
+
+def two_mode_model() -> pm.Model:
+    """x: a minor mode at -1 (30 nats lower) and the dominant one at +4; s > 0.
+
+    PyMC's jitter starts x in [-1, 1]: left of about 0 the minor mode's basin, right of it
+    the dominant one's, so a plain jittered start can land in either.
+    """
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 10.0)
+        s = pm.HalfNormal("s", 1.0)
+        minor = -30.0 - 0.5 * ((x + 1.0) / 0.3) ** 2
+        major = -0.5 * ((x - 4.0) / 0.5) ** 2
+        pm.Potential("modes", pt.logaddexp(minor, major))
+        pm.Normal("y", 0.0, s, observed=np.array([0.3, -0.2, 0.5]))
+    return model
+
+
+def test_local_optima_find_both_modes_and_rank_them():
+    optima = local_optima(two_mode_model(), n_starts=12, seed=0)
+    xs = np.array([float(o.point["x"]) for o in optima])
+    assert np.any(np.abs(xs - 4.0) < 0.1) and np.any(np.abs(xs + 1.0) < 0.1)
+    assert abs(float(optima[0].point["x"]) - 4.0) < 0.1            # best first
+    assert optima[0].log_density - optima[-1].log_density > 25
+
+
+def test_every_chain_starts_in_the_dominant_mode():
+    model = two_mode_model()
+    inits, record = chain_starts(model, chains=4, n_starts=12, seed=0)
+    assert len(inits) == 4
+    assert all(abs(float(i["x"]) - 4.0) < 0.1 for i in inits)
+    assert record["n_kept"] < record["n_starts"]        # the minor-mode optima were dropped
+    kept = [v for v in record["log_density_of_optima"]
+            if v >= record["log_density_of_optima"][0] - MODE_TOLERANCE]
+    assert len(kept) == record["n_kept"]
+    # constrained space: the scale comes back positive (log transform undone)
+    assert all(float(i["s"]) > 0 for i in inits)
+
+
+def test_constrained_undoes_the_transform():
+    model = two_mode_model()
+    point = model.initial_point()
+    point["s_log__"] = np.array(np.log(0.7))
+    assert float(constrained(model, point)["s"]) == pytest.approx(0.7)
