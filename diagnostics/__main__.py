@@ -13,6 +13,7 @@ from pathlib import Path
 
 import model  # noqa: F401  (JAX device count before JAX loads)
 from data.errors import DataError
+from diagnostics.origin import BACKTEST_SAMPLER
 from model.gate import GateThresholds
 from model.store import FitError
 
@@ -38,11 +39,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     b.add_argument("--data", help="snapshot directory (default ../shared/data/raw)")
     b.add_argument("--fit-start", default="2006-01-04", help="first week of every fit")
     b.add_argument("--qe-definition", choices=("strict", "broad"), default="strict")
-    b.add_argument("--draws", type=int, default=600, help="per chain, per origin fit")
-    b.add_argument("--tune", type=int, default=600)
-    b.add_argument("--chains", type=int, default=2)
-    b.add_argument("--target-accept", type=float, default=0.99)
-    b.add_argument("--map-starts", type=int, default=2, help="see fit.py --map-starts")
+    b.add_argument("--draws", type=int, default=BACKTEST_SAMPLER["draws"],
+                   help="per chain, per origin fit")
+    b.add_argument("--tune", type=int, default=BACKTEST_SAMPLER["tune"])
+    b.add_argument("--chains", type=int, default=BACKTEST_SAMPLER["chains"])
+    b.add_argument("--target-accept", type=float,
+                   default=BACKTEST_SAMPLER["target_accept"])
+    b.add_argument("--map-starts", type=int, default=BACKTEST_SAMPLER["map_starts"],
+                   help="see fit.py --map-starts")
     b.add_argument("--forecast-draws", type=int, default=1000)
     b.add_argument("--min-ess", type=float, default=400.0, help="gate: bulk and tail ESS")
     b.add_argument("--max-rhat", type=float, default=1.01)

@@ -126,14 +126,15 @@ def history_figure(forecasts: pd.DataFrame, target: str) -> plt.Figure:
 
 
 def scores_figure(scores: pd.DataFrame) -> plt.Figure:
-    metrics = [("auroc", "AUROC (0.5 = no skill)"), ("brier_skill", "Brier skill vs climatology"),
-               ("log_score", "log score (higher is better)")]
+    metrics = [("auroc", "AUROC", "AUROC (0.5 = no skill)"),
+               ("brier_skill", "Brier skill", "Brier skill vs climatology (0 = none)"),
+               ("log_score", "log score", "mean log score (higher is better)")]
     targets = [t for t in TARGETS if t in set(scores["target"])]
     fig, axes = plt.subplots(len(targets), len(metrics), figsize=(13, 3.2 * len(targets)),
                              squeeze=False)
     for i, target in enumerate(targets):
         sub = scores[scores["target"] == target]
-        for j, (metric, label) in enumerate(metrics):
+        for j, (metric, name, label) in enumerate(metrics):
             ax = axes[i, j]
             y = np.arange(len(sub))
             value = sub[metric].to_numpy(float)
@@ -141,10 +142,14 @@ def scores_figure(scores: pd.DataFrame) -> plt.Figure:
             hi = sub[f"{metric}_q95"].to_numpy(float) - value
             ax.errorbar(value, y, xerr=[np.nan_to_num(lo), np.nan_to_num(hi)], fmt="o",
                         capsize=3)
-            ax.set_yticks(y, sub["forecaster"], fontsize=8)
-            ax.set(xlabel=label, title=f"{TARGET_LABELS[target]}: {metric} (90% bootstrap)")
+            ticks = [f"{r.forecaster}\n{r.n_events} of {r.n_origins} origins with an event"
+                     for r in sub.itertuples()]
+            ax.set_yticks(y, ticks, fontsize=7)
+            ax.set(xlabel=label, title=f"{TARGET_LABELS[target]}: {name}")
             ax.axvline({"auroc": 0.5, "brier_skill": 0.0}.get(metric, np.nan), color="grey",
                        ls=":")
+    fig.suptitle("Backtest scores by forecaster: point value and 90% bootstrap interval over "
+                 "origins")
     fig.tight_layout()
     return fig
 
@@ -176,6 +181,9 @@ def summary_html(scores: pd.DataFrame, forecasts: pd.DataFrame, records: list[di
     imgs = "".join(f"<h3>{html.escape(k)}</h3>{v}" for k, v in figures.items())
     markov_failed = [r["origin"] for r in records
                      if r["baselines"]["markov_tvtp"].get("liquidity_event") is None]
+    markov_note = (f"MarkovRegression MLE unavailable at {len(markov_failed)} origin(s): "
+                   f"{html.escape(', '.join(markov_failed))}." if markov_failed else "")
+    origin_minutes = sum(r.get("seconds", 0.0) for r in records) / 60
     return f"""<!doctype html><html><head><meta charset="utf-8">
 <title>liqshock backtest</title><style>body{{font-family:sans-serif;max-width:1150px;
 margin:auto}} table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:3px 6px;
@@ -183,8 +191,10 @@ font-size:13px}} img{{max-width:100%}} .warn{{background:#fff3cd;padding:8px}}</
 </head><body><h1>liqshock backtest: how good has the model been?</h1>
 <p>{n} origins ({html.escape(meta['first'])} to {html.escape(meta['last'])}, every
 {html.escape(meta['every'])}), each fit on data as known at the origin and scored on the next
-{meta['horizon']} weeks. Wall time of this run: {meta['seconds']:.0f} s
-({meta['computed']} origins computed, {meta['reused']} reused from an earlier run).</p>
+{meta['horizon']} weeks. Compute: {origin_minutes:.0f} origin-minutes in all (each origin's
+panel, fit, forecast and baselines, summed over origins); wall time of this invocation
+{meta['seconds']:.0f} s ({meta['computed']} origins computed, {meta['reused']} reused from an
+earlier run).</p>
 <p class=warn><b>Few events.</b> Liquidity events happened in the window after
 {counts['liquidity_event']} of {defined['liquidity_event']} origins; QE restarts after
 {counts['qe_restart']} of {defined['qe_restart']} at-risk origins. Every score below rests on
@@ -193,8 +203,7 @@ these few cases: read the bootstrap intervals, not the point values.
 setting); they are scored in the "model" row and left out of the "gate-passed" row.
 Hindsight: event dates come from today's catalogue; drivers, observables and their
 publication lags are as known at each origin.
-MarkovRegression MLE unavailable at {len(markov_failed)} origin(s)
-{html.escape(', '.join(markov_failed))}.</p>
+{markov_note}</p>
 <h2>Scores (90% bootstrap intervals over origins)</h2>{table}
 <p><small>Brier skill is relative to climatology on the same origins. Calibration slope: 1 is
 calibrated, below 1 too extreme. Logistic baseline: statsmodels ridge GLM on the drivers

@@ -10,8 +10,11 @@ With a handful of events in the backtest, every score is noisy: the bootstrap in
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import statsmodels.api as sm
+from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
 
 #: Probabilities are clipped to this range before taking logs, so one overconfident zero
 #: forecast of an event that happened costs log(1e-4), not infinity.
@@ -83,16 +86,22 @@ def calibration_slope(p, y) -> float:
     """Slope of a logistic regression of the outcome on logit(p): 1 is calibrated.
 
     Below 1 the forecasts are too extreme, above 1 too timid. NaN when the outcome has one
-    class or the fit does not converge (perfect separation on a handful of events).
+    class, when every forecast is the same (no slope to estimate: a bootstrap resample of
+    climatology can be), or when the fit does not converge (perfect separation on a handful
+    of events).
     """
     p, y = _check(p, y)
-    if y.min() == y.max():
-        return float("nan")
     q = np.clip(p, LOG_SCORE_FLOOR, 1 - LOG_SCORE_FLOOR)
     logit = np.log(q / (1 - q))
+    if y.min() == y.max() or np.ptp(logit) == 0:
+        return float("nan")
     try:
-        result = sm.GLM(y, sm.add_constant(logit), family=sm.families.Binomial()).fit()
-    except (ValueError, np.linalg.LinAlgError, sm.tools.sm_exceptions.PerfectSeparationError):
+        with warnings.catch_warnings():
+            # separation leaves the slope unidentified: NaN, not a warning per resample
+            warnings.simplefilter("error", PerfectSeparationWarning)
+            result = sm.GLM(y, sm.add_constant(logit), family=sm.families.Binomial()).fit()
+    except (ValueError, np.linalg.LinAlgError, PerfectSeparationError,
+            PerfectSeparationWarning):
         return float("nan")
     slope = float(result.params[1])
     return slope if np.isfinite(slope) and abs(slope) < 1e3 else float("nan")

@@ -56,6 +56,8 @@ def test_calibration_slope_detects_overconfidence():
     too_extreme = 1 / (1 + np.exp(-2 * logit))
     assert scoring.calibration_slope(too_extreme, y) == pytest.approx(0.5, abs=0.04)
     assert np.isnan(scoring.calibration_slope([0.1, 0.2], [0, 0]))
+    # every forecast the same (a bootstrap resample of climatology): no slope, not a crash
+    assert np.isnan(scoring.calibration_slope([0.07, 0.07, 0.07], [0, 1, 0]))
 
 
 def test_bootstrap_interval_brackets_the_point_value():
