@@ -183,7 +183,7 @@ def summary_html(scores: pd.DataFrame, forecasts: pd.DataFrame, records: list[di
                      if r["baselines"]["markov_tvtp"].get("liquidity_event") is None]
     markov_note = (f"MarkovRegression MLE unavailable at {len(markov_failed)} origin(s): "
                    f"{html.escape(', '.join(markov_failed))}." if markov_failed else "")
-    origin_minutes = sum(r.get("seconds", 0.0) for r in records) / 60
+    origin_minutes = sum(r["seconds"] for r in records) / 60
     return f"""<!doctype html><html><head><meta charset="utf-8">
 <title>liqshock backtest</title><style>body{{font-family:sans-serif;max-width:1150px;
 margin:auto}} table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:3px 6px;

@@ -58,6 +58,8 @@ def test_calibration_slope_detects_overconfidence():
     assert np.isnan(scoring.calibration_slope([0.1, 0.2], [0, 0]))
     # every forecast the same (a bootstrap resample of climatology): no slope, not a crash
     assert np.isnan(scoring.calibration_slope([0.07, 0.07, 0.07], [0, 1, 0]))
+    # forecasts that separate the outcomes perfectly leave the slope unidentified
+    assert np.isnan(scoring.calibration_slope([0.1, 0.2, 0.3, 0.7, 0.8], [0, 0, 0, 1, 1]))
 
 
 def test_bootstrap_interval_brackets_the_point_value():
