@@ -12,7 +12,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from model.config import ModelConfig
+from model.config import LATENT_START_SD, ModelConfig
 from model.hmm import loglik_tree
 from model.inputs import ModelInputs
 from model.likelihood import PT, ar1_logpdf, log_emissions, log_transitions
@@ -107,10 +107,11 @@ def driver_matrix(inputs: ModelInputs, params: dict):
 
     Non-centred: a run [s, e) is ``x_{s+k} = mu + phi^(k+1) (x_{s-1} - mu) + sum_{i<=k}
     phi^(k-i) c_i eps_i`` with ``eps ~ N(0, 1)`` (``c_i = sigma``; a run that opens the
-    sample starts from the stationary sd). Sampling eps rather than x removes the
-    near-unit-root correlation of a latent AR(1) path, which otherwise forces NUTS into
-    ~1000 leapfrog steps per draw. Observed cells are constants; the AR(1) density of each
-    observed cell given its predecessor (latent or not) is the ``driver_ar1`` potential.
+    sample starts from ``mu`` with sd ``LATENT_START_SD``, see model/config.py). Sampling
+    eps rather than x removes the near-unit-root correlation of a latent AR(1) path, which
+    otherwise forces NUTS into ~1000 leapfrog steps per draw. Observed cells are constants;
+    the AR(1) density of each observed cell given its predecessor (latent or not) is the
+    ``driver_ar1`` potential.
     """
     columns = []
     for k, driver in enumerate(inputs.drivers):
@@ -125,7 +126,7 @@ def driver_matrix(inputs: ModelInputs, params: dict):
                 steps = np.arange(n)
                 scale = pt.ones(n) * sigma
                 if start == 0:
-                    scale = pt.set_subtensor(scale[0], sigma / pt.sqrt(1 - phi**2))
+                    scale = pt.set_subtensor(scale[0], LATENT_START_SD)
                 # sum_{i<=k} phi^(k-i) c_i eps_i in O(n): phi^k * cumsum(phi^-i c_i eps_i);
                 # phi > 0.5 under the prior keeps phi^-n finite for any run in the sample.
                 shocks = pt.cumsum(phi ** (-steps) * scale * eps[offset:offset + n])

@@ -12,7 +12,14 @@ import json
 from dataclasses import asdict, dataclass, field
 
 #: Bump when the equations in model/likelihood.py or model/build.py change meaning.
-MODEL_VERSION = "2.1"
+MODEL_VERSION = "2.2"
+
+#: sd of a driver's first week when that week is missing (standardized units, so 1 is the
+#: driver's observed sd). Not the AR(1)'s stationary sd sigma / sqrt(1 - phi^2): with the
+#: basis driver's phi near 0.999 that sd grows without bound and, with a 470-week gap
+#: opening the sample, makes a funnel in (phi, first shock) where every divergent draw of
+#: the full refit sat (version 2.1: all 5 at phi in the top 9% of its posterior).
+LATENT_START_SD = 1.0
 
 DRIVER_ORDER = ("basis_short", "log_move", "funding_spread", "tga_change_13w",
                 "foreign_demand_12m")

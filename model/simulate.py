@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.config import LATENT_START_SD
 from model.inputs import lag_once
 
 
@@ -23,9 +24,9 @@ class Simulated:
 
 def simulate_drivers(rng: np.random.Generator, n_weeks: int, mu: np.ndarray,
                      phi: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """Independent stationary AR(1) paths, one per driver."""
+    """Independent AR(1) paths, one per driver, started as the model starts them."""
     x = np.empty((n_weeks, len(mu)))
-    x[0] = mu + sigma / np.sqrt(1 - phi**2) * rng.standard_normal(len(mu))
+    x[0] = mu + LATENT_START_SD * rng.standard_normal(len(mu))
     for t in range(1, n_weeks):
         x[t] = mu + phi * (x[t - 1] - mu) + sigma * rng.standard_normal(len(mu))
     return x
