@@ -3,8 +3,8 @@
     python bench/bench_fit.py [--draws 1000] [--tune 1000] [--chains 4] [--end YYYY-MM-DD]
 
 Prints, side by side in one run: wall time (compilation included), min bulk ESS over all
-parameters and latent driver values, min ESS per second, and ratios against PyMC's default
-backend (the baseline). statsmodels' MarkovRegression (MLE, time-varying transitions, log
+sampled parameters, min ESS per second, and ratios against PyMC's default backend (the
+baseline). statsmodels' MarkovRegression (MLE, time-varying transitions, log
 MOVE only) is timed as the classical reference; it has no ESS.
 """
 

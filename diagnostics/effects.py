@@ -20,8 +20,8 @@ import pandas as pd  # noqa: E402
 
 from data.catalogue import qe_weeks  # noqa: E402
 from model.inputs import lag_once  # noqa: E402
-from model.posterior import filled_drivers, flat_draws, parameters  # noqa: E402
-from model.simulate import sigmoid  # noqa: E402
+from model.posterior import driver_moments, flat_draws, parameters  # noqa: E402
+from model.simulate import flattened, sigmoid  # noqa: E402
 from model.store import Fit  # noqa: E402
 from outlook.figures import DRIVER_LABELS, shade_events  # noqa: E402
 from outlook.forecast import inputs_from_fit  # noqa: E402
@@ -69,11 +69,14 @@ def qe_hazard(fit: Fit) -> pd.DataFrame:
     inputs = inputs_from_fit(fit)
     post = fit.idata.posterior
     params = parameters(post)
-    x_lagged = lag_once(filled_drivers(post, inputs))
+    x, x_var = driver_moments(post, inputs)
+    x_lagged, var_lagged = lag_once(x), lag_once(x_var)
     eta = params["qe_intercept"][:, None] + np.einsum("dtk,dk->dt", x_lagged, params["qe_coef"])
     p_stress = flat_draws(post, "p_stress_smoothed")
-    hazard = ((1 - p_stress) * sigmoid(eta)
-              + p_stress * sigmoid(eta + params["qe_stress_effect"][:, None]))
+    coef = params["qe_coef"][:, None, :]
+    calm = flattened(eta, var_lagged, coef)
+    stress = flattened(eta + params["qe_stress_effect"][:, None], var_lagged, coef)
+    hazard = (1 - p_stress) * sigmoid(calm) + p_stress * sigmoid(stress)
     at_risk = inputs.obs["at_risk"] > 0
     frame = pd.DataFrame({"mean": hazard.mean(0), "q05": np.quantile(hazard, 0.05, 0),
                           "q95": np.quantile(hazard, 0.95, 0)}, index=inputs.weeks)

@@ -1,8 +1,9 @@
 """Prior and posterior predictive checks: stress observables and event/restart frequencies.
 
 Replicated data come from the model's own generative process (:func:`model.simulate.simulate`)
-run on each draw's drivers (observed where known, the draw's latent fill where not), for the
-same weeks as the data. The observables are compared as distributions (ArviZ ``plot_ppc``),
+run on each draw's drivers (observed where known; where not, the week's mean and variance
+given the observed weeks, integrated out as in the fitted model), for the same weeks as the
+data. The observables are compared as distributions (ArviZ ``plot_ppc``),
 the event and restart counts as predictive distributions with the observed count marked.
 """
 
@@ -18,7 +19,7 @@ import xarray as xr  # noqa: E402
 
 from model.checks import observed_counts, predictive_counts  # noqa: E402
 from model.inputs import FUNDING_UNIT_BP, ModelInputs  # noqa: E402
-from model.posterior import filled_drivers, parameters  # noqa: E402
+from model.posterior import driver_moments, parameters  # noqa: E402
 from model.simulate import simulate  # noqa: E402
 
 OBSERVABLES = {"funding_spread_bp": "weekly max funding spread (bp)",
@@ -29,13 +30,13 @@ def replicate_observables(group: xr.Dataset, inputs: ModelInputs, n_draws: int, 
                           ) -> dict[str, np.ndarray]:
     """(draws, weeks) replicated funding spread (bp) and MOVE (points) from a draw group."""
     params = parameters(group)
-    x = filled_drivers(group, inputs)
+    x, x_var = driver_moments(group, inputs)
     rng = np.random.default_rng(seed)
     take = rng.choice(len(x), size=min(n_draws, len(x)), replace=False)
     funding, move = [], []
     for d in take:
         p = {k: v[d] for k, v in params.items()}
-        sim = simulate(rng, p, x[d], inputs.obs["at_risk"])
+        sim = simulate(rng, p, x[d], inputs.obs["at_risk"], x_var=x_var[d])
         funding.append(sim.obs["funding"] * FUNDING_UNIT_BP)
         move.append(np.exp(sim.obs["move"]))
     return {"funding_spread_bp": np.array(funding), "move": np.array(move)}

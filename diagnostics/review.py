@@ -22,6 +22,7 @@ import pandas as pd  # noqa: E402
 from data.atomic import atomic_write_text  # noqa: E402
 from data.catalogue import qe_weeks  # noqa: E402
 from diagnostics import convergence, effects, predictive  # noqa: E402
+from model.posterior import driver_moments, fill_sd  # noqa: E402
 from model.store import Fit  # noqa: E402
 from outlook.figures import DRIVER_LABELS, shade_events  # noqa: E402
 from outlook.forecast import inputs_from_fit  # noqa: E402
@@ -50,10 +51,11 @@ def stress_history_figure(fit: Fit) -> plt.Figure:
 
 
 def coverage_figure(fit: Fit) -> plt.Figure:
-    """Per driver: observed weeks (dark) vs weeks filled by the latent AR(1) (red), and the
-    posterior sd of the filled values (how much the model does not know there)."""
+    """Per driver: observed weeks (dark) vs missing weeks integrated out under the driver's
+    AR(1) (red), and the posterior sd of the missing values (how much the model does not know
+    there)."""
     inputs = inputs_from_fit(fit)
-    post = fit.idata.posterior
+    sds = fill_sd(*driver_moments(fit.idata.posterior, inputs))
     weeks = inputs.weeks
     fig, axes = plt.subplots(len(inputs.drivers), 1, figsize=(11, 1.25 * len(inputs.drivers)
                                                               + 1), sharex=True)
@@ -62,10 +64,9 @@ def coverage_figure(fit: Fit) -> plt.Figure:
         ax.fill_between(weeks, 0, 1, where=observed, step="mid", color="0.35", lw=0,
                         label="observed")
         ax.fill_between(weeks, 0, 1, where=~observed, step="mid", color="tab:red", alpha=0.35,
-                        lw=0, label="missing: latent AR(1)")
-        name = f"filled_{driver}"
-        if name in post:
-            sd = post[name].std(("chain", "draw")).to_numpy()
+                        lw=0, label="missing: integrated out (AR(1))")
+        sd = sds[~observed, k]
+        if len(sd):
             line = np.full(len(weeks), np.nan)
             line[~observed] = np.minimum(sd / max(sd.max(), 1e-9), 1.0)
             ax.plot(weeks, line, color="black", lw=0.8,

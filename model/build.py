@@ -1,9 +1,10 @@
-"""The PyMC model: priors, latent drivers where data are missing, and the marginal likelihood.
+"""The PyMC model: priors, missing driver weeks integrated out, and the marginal likelihood.
 
-Discrete regimes never appear as PyMC variables: they are summed out by the forward
-algorithm (:func:`model.hmm.loglik_tree`), so NUTS sees a smooth posterior; filtered and
-smoothed regime probabilities are recovered afterwards for every draw
-(:mod:`model.posterior`).
+Neither the discrete regimes nor the missing driver weeks appear as sampled variables: the
+regimes are summed out by the forward algorithm (:func:`model.hmm.loglik_tree`) and the
+missing weeks are integrated out under each driver's AR(1) (:mod:`model.missing`), so NUTS
+sees a smooth ~60-dimensional posterior; filtered and smoothed regime probabilities are
+recovered afterwards for every draw (:mod:`model.posterior`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from model.config import LATENT_START_SD, ModelConfig
+from model.config import ModelConfig
 from model.hmm import loglik_tree
 from model.inputs import ModelInputs
-from model.likelihood import PT, ar1_logpdf, log_emissions, log_transitions
+from model.likelihood import PT, log_emissions, log_transitions
+from model.missing import GapLayout, gap_moments, observed_logpdf
 
 REGIMES = ("calm", "stress")
 STRESS_KINDS = ("funding", "market_functioning", "both")
@@ -75,66 +77,40 @@ def build_model(inputs: ModelInputs, config: ModelConfig) -> pm.Model:
             "ar_phi": _prior(config, "ar_phi", dims="driver"),
             "ar_sigma": _prior(config, "ar_sigma", dims="driver"),
         }
-        x = driver_matrix(inputs, params)
-        observed = pt.as_tensor_variable((~np.isnan(inputs.x)).astype(float))
-        pm.Potential("driver_ar1", ar1_logpdf(PT, params, x, observed))
+        x, x_var, ar_logp = driver_moments(inputs, params)
+        pm.Potential("driver_ar1", ar_logp)
         x_lagged = pt.concatenate([x[:1], x[:-1]], axis=0)
+        x_lagged_var = pt.concatenate([x_var[:1], x_var[:-1]], axis=0)
         obs = {k: pt.as_tensor_variable(v) for k, v in inputs.obs.items()}
         p0 = config.initial_stress_probability
         log_init = pt.as_tensor_variable(np.log([1 - p0, p0]))
-        loglik = loglik_tree(log_init, log_transitions(PT, params, x),
-                             log_emissions(PT, params, obs, x_lagged), inputs.n_weeks)
+        loglik = loglik_tree(log_init, log_transitions(PT, params, x, x_var),
+                             log_emissions(PT, params, obs, x_lagged, x_lagged_var),
+                             inputs.n_weeks)
         pm.Potential("regime_loglik", loglik)
     return model
 
 
-def latent_name(driver: str) -> str:
-    return f"latent_{driver}"
+def driver_moments(inputs: ModelInputs, params: dict):
+    """Standardized drivers as (mean, variance) matrices (T, K), missing weeks integrated out.
 
-
-def missing_runs(missing: np.ndarray) -> list[tuple[int, int]]:
-    """Maximal runs [start, stop) of consecutive missing week indices."""
-    if len(missing) == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(missing) > 1)
-    starts = np.concatenate([[missing[0]], missing[breaks + 1]])
-    stops = np.concatenate([missing[breaks], [missing[-1]]]) + 1
-    return list(zip(starts.tolist(), stops.tolist(), strict=True))
-
-
-def driver_matrix(inputs: ModelInputs, params: dict):
-    """Standardized drivers, with every missing run filled by the driver's own AR(1).
-
-    Non-centred: a run [s, e) is ``x_{s+k} = mu + phi^(k+1) (x_{s-1} - mu) + sum_{i<=k}
-    phi^(k-i) c_i eps_i`` with ``eps ~ N(0, 1)`` (``c_i = sigma``; a run that opens the
-    sample starts from ``mu`` with sd ``LATENT_START_SD``, see model/config.py). Sampling
-    eps rather than x removes the near-unit-root correlation of a latent AR(1) path, which
-    otherwise forces NUTS into ~1000 leapfrog steps per draw. Observed cells are constants;
-    the AR(1) density of each observed cell given its predecessor (latent or not) is the
-    ``driver_ar1`` potential.
+    Observed cells are the data with variance 0; each missing cell gets its mean and variance
+    under the driver's AR(1) given the observed weeks (:func:`model.missing.gap_moments`;
+    recomputed per stored draw by :func:`model.posterior.driver_moments`, so nothing per
+    missing week is sampled or stored). The observed cells' exact AR(1) density (gaps
+    integrated out) is returned for the ``driver_ar1`` potential.
     """
-    columns = []
-    for k, driver in enumerate(inputs.drivers):
-        col = pt.as_tensor_variable(np.nan_to_num(inputs.x[:, k]))
-        missing = inputs.missing_index()[driver]
-        if len(missing):
-            eps = pm.Normal(latent_name(driver), 0.0, 1.0, shape=len(missing))
-            mu, phi, sigma = params["ar_mu"][k], params["ar_phi"][k], params["ar_sigma"][k]
-            offset = 0
-            for start, stop in missing_runs(missing):
-                n = stop - start
-                steps = np.arange(n)
-                scale = pt.ones(n) * sigma
-                if start == 0:
-                    scale = pt.set_subtensor(scale[0], LATENT_START_SD)
-                # sum_{i<=k} phi^(k-i) c_i eps_i in O(n): phi^k * cumsum(phi^-i c_i eps_i);
-                # phi > 0.5 under the prior keeps phi^-n finite for any run in the sample.
-                shocks = pt.cumsum(phi ** (-steps) * scale * eps[offset:offset + n])
-                path = mu + phi ** steps * shocks
-                if start > 0:
-                    path = path + phi ** np.arange(1, n + 1) * (col[start - 1] - mu)
-                col = pt.set_subtensor(col[start:stop], path)
-                offset += n
-            pm.Deterministic(f"filled_{driver}", col[missing])
-        columns.append(col)
-    return pt.stack(columns, axis=1)
+    means, variances, ar_logp = [], [], 0.0
+    for k in range(len(inputs.drivers)):
+        layout = GapLayout.from_column(inputs.x[:, k])
+        mu, phi, sigma = params["ar_mu"][k], params["ar_phi"][k], params["ar_sigma"][k]
+        ar_logp = ar_logp + observed_logpdf(PT, layout, mu, phi, sigma)
+        mean = pt.as_tensor_variable(layout.values)
+        var = pt.zeros(inputs.n_weeks)
+        if layout.n_missing:
+            fill_mean, fill_var = gap_moments(PT, layout, mu, phi, sigma)
+            mean = pt.set_subtensor(mean[layout.miss_index], fill_mean)
+            var = pt.set_subtensor(var[layout.miss_index], fill_var)
+        means.append(mean)
+        variances.append(var)
+    return pt.stack(means, axis=1), pt.stack(variances, axis=1), ar_logp

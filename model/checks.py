@@ -11,7 +11,7 @@ import pymc as pm
 import xarray as xr
 
 from model.inputs import ModelInputs
-from model.posterior import PARAMETERS, filled_drivers, parameters
+from model.posterior import PARAMETERS, driver_moments, parameters
 from model.simulate import episodes, simulate_event_counts
 
 
@@ -25,18 +25,17 @@ def predictive_counts(group: xr.Dataset, inputs: ModelInputs, seed: int,
                       max_draws: int = 500) -> dict[str, np.ndarray]:
     """Simulated counts over the sample period for (up to ``max_draws``) draws of a group."""
     params = parameters(group)
-    x = filled_drivers(group, inputs)
+    x, x_var = driver_moments(group, inputs)
     n = len(x)
     take = np.random.default_rng(seed).choice(n, size=min(n, max_draws), replace=False)
     params = {k: v[take] for k, v in params.items()}
     return simulate_event_counts(np.random.default_rng(seed + 1), params, x[take],
-                                 inputs.obs["at_risk"])
+                                 inputs.obs["at_risk"], x_var=x_var[take])
 
 
 def prior_group(model: pm.Model, inputs: ModelInputs, draws: int, seed: int) -> xr.Dataset:
-    """Prior draws of every parameter and filled driver, as a (chain=1, draw) dataset."""
-    names = list(PARAMETERS) + [f"filled_{d}" for d, m in inputs.missing_index().items()
-                                if len(m)]
+    """Prior draws of every parameter, as a (chain=1, draw) dataset."""
+    names = list(PARAMETERS)
     with model:
         prior = pm.sample_prior_predictive(draws=draws, var_names=names, random_seed=seed)
     return prior.prior

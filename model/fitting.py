@@ -68,9 +68,9 @@ def package_versions() -> dict[str, str]:
 
 
 def gated_variables(idata: az.InferenceData) -> list[str]:
-    """Every sampled quantity: parameters and the latent driver innovations."""
-    latent = [v for v in idata.posterior.data_vars if str(v).startswith("latent_")]
-    return [*PARAMETERS, *latent]
+    """Every sampled quantity. Since model 3.0 these are the parameters alone: missing
+    driver weeks are integrated out, not sampled (:mod:`model.missing`)."""
+    return [name for name in PARAMETERS if name in idata.posterior]
 
 
 def make_fit_id(panel: Panel, config: ModelConfig) -> str:

@@ -1,7 +1,8 @@
 """Panel -> the arrays the model reads (one place that decides scaling and masks).
 
 - drivers are standardized over their observed weeks (mean, sd stored with the fit so that
-  forecasts and scenarios use the same scale); missing stays NaN for the latent AR(1);
+  forecasts and scenarios use the same scale); missing stays NaN (integrated out under
+  the AR(1), model/missing.py);
 - ``funding`` is the weekly maximum funding spread in units of 10bp, ``move`` log MOVE;
   missing weeks have mask 0 and contribute nothing;
 - events and QE arrays come from the catalogue; week 0 is never at risk (no lagged x).

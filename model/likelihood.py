@@ -42,12 +42,14 @@ class Ops:
     gammaln: Any
     stack: Any
     sqrt: Any
+    exp: Any
+    expm1: Any
 
 
 NP = Ops(np.log, np.log1p, lambda x: np.logaddexp(0.0, x), np.logaddexp, special.gammaln,
-         lambda xs, axis: np.stack(xs, axis=axis), np.sqrt)
+         lambda xs, axis: np.stack(xs, axis=axis), np.sqrt, np.exp, np.expm1)
 PT = Ops(pt.log, pt.log1p, pt.softplus, stable_logaddexp, pt.gammaln,
-         lambda xs, axis: pt.stack(xs, axis=axis), pt.sqrt)
+         lambda xs, axis: pt.stack(xs, axis=axis), pt.sqrt, pt.exp, pt.expm1)
 
 
 def log_sigmoid(ops: Ops, z):
@@ -78,33 +80,59 @@ def linear(x, coef):
     return (x * coef[..., None, :]).sum(-1)
 
 
-def log_transitions(ops: Ops, p: dict, x):
-    """(..., T-1, 2, 2): log P(s_t = k | s_{t-1} = j) from drivers x (..., T, K) lagged once."""
+#: pi / 8: the probit approximation's constant, E[sigmoid(z)] ~ sigmoid(m / sqrt(1 + pi/8 v)).
+PROBIT_SCALE = np.pi / 8.0
+
+
+def expected_logit(ops: Ops, mean_logit, x_var, coef):
+    """Logit of E[sigmoid(z)] when z = mean_logit + coef . (x - E x) and x has variance x_var.
+
+    Missing driver weeks are integrated out (:mod:`model.missing`): each enters as a mean and
+    a variance, independent across drivers, so z has variance ``coef^2 . x_var``. The
+    logistic-normal integral has no closed form; the probit approximation (MacKay 1992)
+    ``E[sigmoid(z)] ~ sigmoid(m / sqrt(1 + pi v / 8))`` is within ~0.02 in probability and
+    exact where x_var = 0 (observed weeks), so observed weeks are untouched.
+    """
+    if x_var is None:
+        return mean_logit
+    return mean_logit / ops.sqrt(1.0 + PROBIT_SCALE * linear(x_var, coef * coef))
+
+
+def log_transitions(ops: Ops, p: dict, x, x_var=None):
+    """(..., T-1, 2, 2): log P(s_t = k | s_{t-1} = j) from drivers x (..., T, K) lagged once.
+
+    ``x_var`` (same shape, 0 where observed) is the variance of a missing driver week.
+    """
     lagged = x[..., :-1, :]
+    lagged_var = None if x_var is None else x_var[..., :-1, :]
     rows = []
     for j in (0, 1):
-        z = p["trans_intercept"][..., j, None] + linear(lagged, p["trans_coef"][..., j, :])
+        coef = p["trans_coef"][..., j, :]
+        z = expected_logit(ops, p["trans_intercept"][..., j, None] + linear(lagged, coef),
+                           lagged_var, coef)
         rows.append(ops.stack([log_one_minus_sigmoid(ops, z), log_sigmoid(ops, z)], -1))
     return ops.stack(rows, -2)
 
 
-def qe_log_hazard_terms(ops: Ops, p: dict, x_lagged, at_risk, restart):
+def qe_log_hazard_terms(ops: Ops, p: dict, x_lagged, at_risk, restart, x_lagged_var=None):
     """(..., T, 2): log P(restart_t | s_t) on at-risk weeks, 0 elsewhere."""
     base = p["qe_intercept"][..., None] + linear(x_lagged, p["qe_coef"])
     out = []
     for s in (0, 1):
-        eta = base + s * p["qe_stress_effect"][..., None]
+        eta = expected_logit(ops, base + s * p["qe_stress_effect"][..., None], x_lagged_var,
+                             p["qe_coef"])
         out.append(at_risk * (restart * log_sigmoid(ops, eta)
                               + (1 - restart) * log_one_minus_sigmoid(ops, eta)))
     return ops.stack(out, -1)
 
 
-def log_emissions(ops: Ops, p: dict, obs: dict, x_lagged):
+def log_emissions(ops: Ops, p: dict, obs: dict, x_lagged, x_lagged_var=None):
     """(..., T, 2): log p(observables, events, restart | s_t = calm, stress).
 
     ``obs`` holds arrays over weeks: ``funding`` and ``move`` (0 where missing) with masks
     ``funding_mask``/``move_mask``, events ``event_funding``/``event_market``, and the QE
-    arrays ``at_risk``/``restart``. ``x_lagged`` is x_{t-1} (row 0 unused: not at risk).
+    arrays ``at_risk``/``restart``. ``x_lagged`` is x_{t-1} (row 0 unused: not at risk), with
+    ``x_lagged_var`` its variance where a driver week is missing (see :func:`expected_logit`).
     """
     f, mf = obs["funding"], obs["funding_mask"]
     m, mm = obs["move"], obs["move_mask"]
@@ -128,19 +156,5 @@ def log_emissions(ops: Ops, p: dict, obs: dict, x_lagged):
     market_kind = log_w[..., 1, None] + f_calm + m_stress + ef_calm + em_hit
     both_kinds = log_w[..., 2, None] + f_stress + m_stress + ef_hit + em_hit
     stress = ops.logaddexp(ops.logaddexp(funding_kind, market_kind), both_kinds)
-    qe = qe_log_hazard_terms(ops, p, x_lagged, obs["at_risk"], obs["restart"])
+    qe = qe_log_hazard_terms(ops, p, x_lagged, obs["at_risk"], obs["restart"], x_lagged_var)
     return ops.stack([calm, stress], -1) + qe
-
-
-def ar1_logpdf(ops: Ops, p: dict, x, observed=1.0):
-    """AR(1) log density of the ``observed`` cells of x (..., T, K), each given its predecessor.
-
-    With ``observed = 1`` everywhere this is the full stationary AR(1) path density.
-    """
-    mu, phi = p["ar_mu"][..., None, :], p["ar_phi"][..., None, :]
-    sigma = p["ar_sigma"][..., None, :]
-    first = normal_logpdf(ops, x[..., 0:1, :], mu, sigma / ops.sqrt(1 - phi * phi))
-    rest = normal_logpdf(ops, x[..., 1:, :], mu + phi * (x[..., :-1, :] - mu), sigma)
-    if not isinstance(observed, float):
-        first, rest = first * observed[..., 0:1, :], rest * observed[..., 1:, :]
-    return first.sum((-1, -2)) + rest.sum((-1, -2))

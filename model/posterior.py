@@ -1,4 +1,4 @@
-"""From stored draws back to numbers: parameters per draw, filled drivers, regime probabilities.
+"""From stored draws back to numbers: parameters per draw, driver moments, regime probabilities.
 
 Everything here is NumPy over a leading draw axis (chain x draw flattened), using the same
 equations as the sampled model (:mod:`model.likelihood` with the NumPy backend).
@@ -13,6 +13,7 @@ from model.config import ModelConfig
 from model.hmm import forward_backward
 from model.inputs import ModelInputs, lag_once
 from model.likelihood import NP, log_emissions, log_transitions
+from model.missing import GapLayout, gap_moments
 
 PARAMETERS = ("trans_intercept", "trans_coef", "funding_mu_calm", "funding_shift",
               "funding_sigma", "funding_nu", "move_mu_calm", "move_shift", "move_sigma",
@@ -30,23 +31,54 @@ def parameters(group: xr.Dataset) -> dict[str, np.ndarray]:
     return {name: flat_draws(group, name) for name in PARAMETERS}
 
 
-def filled_drivers(group: xr.Dataset, inputs: ModelInputs) -> np.ndarray:
-    """(draws, T, K): observed drivers, with each draw's latent values in the missing cells."""
-    n_draws = group.sizes["chain"] * group.sizes["draw"]
+def driver_moments(group: xr.Dataset, inputs: ModelInputs) -> tuple[np.ndarray, np.ndarray]:
+    """(draws, T, K) mean and variance of the standardized drivers for every draw.
+
+    Observed cells are the data with variance 0; missing cells hold their mean and variance
+    under the draw's AR(1) parameters given the observed weeks (the same
+    :func:`model.missing.gap_moments` the sampled model integrates them out with).
+    """
+    params = parameters(group)
+    n_draws = len(params["ar_mu"])
     x = np.broadcast_to(np.nan_to_num(inputs.x), (n_draws, *inputs.x.shape)).copy()
-    for k, (driver, missing) in enumerate(inputs.missing_index().items()):
-        if len(missing):
-            x[:, missing, k] = flat_draws(group, f"filled_{driver}")
-    return x
+    x_var = np.zeros_like(x)
+    for k in range(len(inputs.drivers)):
+        layout = GapLayout.from_column(inputs.x[:, k])
+        if layout.n_missing:
+            mean, var = gap_moments(NP, layout, params["ar_mu"][:, k], params["ar_phi"][:, k],
+                                    params["ar_sigma"][:, k])
+            x[:, layout.miss_index, k] = mean
+            x_var[:, layout.miss_index, k] = var
+    return x, x_var
 
 
-def regime_terms(params: dict, x: np.ndarray, inputs: ModelInputs, config: ModelConfig
+def sample_drivers(x: np.ndarray, x_var: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One plausible value per missing cell and draw, from its N(mean, variance).
+
+    For a single week (the forecast's starting point) this is an exact posterior draw; across
+    weeks the cells are independent, which is the model's own approximation in gaps.
+    """
+    return x + np.sqrt(x_var) * rng.standard_normal(x.shape)
+
+
+def fill_sd(x: np.ndarray, x_var: np.ndarray) -> np.ndarray:
+    """(T, K) posterior sd of each driver week over draws: sqrt(E[var] + Var[mean]).
+
+    0 on observed weeks; on missing weeks it combines the AR(1) uncertainty given the
+    parameters with the parameters' own uncertainty.
+    """
+    return np.sqrt(x_var.mean(0) + x.var(0))
+
+
+def regime_terms(params: dict, x: np.ndarray, inputs: ModelInputs, config: ModelConfig,
+                 x_var: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """log_init, log_trans (D, T-1, 2, 2) and log_emis (D, T, 2) for every draw."""
     p0 = config.initial_stress_probability
     log_init = np.log([1 - p0, p0])
-    log_trans = log_transitions(NP, params, x)
-    log_emis = log_emissions(NP, params, inputs.obs, lag_once(x))
+    log_trans = log_transitions(NP, params, x, x_var)
+    lagged_var = None if x_var is None else lag_once(x_var)
+    log_emis = log_emissions(NP, params, inputs.obs, lag_once(x), lagged_var)
     return log_init, log_trans, log_emis
 
 
@@ -54,8 +86,8 @@ def regime_probabilities(group: xr.Dataset, inputs: ModelInputs, config: ModelCo
                          ) -> xr.Dataset:
     """Filtered and smoothed P(stress) for every draw, as (chain, draw, week) arrays."""
     params = parameters(group)
-    x = filled_drivers(group, inputs)
-    log_init, log_trans, log_emis = regime_terms(params, x, inputs, config)
+    x, x_var = driver_moments(group, inputs)
+    log_init, log_trans, log_emis = regime_terms(params, x, inputs, config, x_var)
     loglik, filtered, smoothed = forward_backward(log_init, log_trans, log_emis)
     shape = (group.sizes["chain"], group.sizes["draw"], inputs.n_weeks)
     dims = ("chain", "draw", "week")

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 import arviz as az
 import pymc as pm
+from pymc.sampling.jax import sample_numpyro_nuts
 
 from model.initial import chain_starts
 
@@ -28,7 +29,7 @@ class SamplerSettings:
     tune: int = 1000
     chains: int = 4
     seed: int = 20061
-    target_accept: float = 0.99
+    target_accept: float = 0.9
     backend: str = "numpyro"
     map_starts: int = 4
 
@@ -50,9 +51,12 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True
         kwargs["initvals"] = inits
     with model:
         if settings.backend == "numpyro":
-            idata = pm.sample(nuts_sampler="numpyro",
-                              nuts_sampler_kwargs={"chain_method": "parallel",
-                                                   "jitter": record["jitter"]}, **kwargs)
+            # Straight to PyMC's NumPyro bridge: pm.sample(nuts_sampler="numpyro") first
+            # assigns PyMC step methods, building a PyTensor gradient it never uses
+            # (~10 s on the full history). Chains run in parallel, one per JAX host device
+            # ("vectorized" chains in lockstep measured 2.4x slower on 2 cores).
+            idata = sample_numpyro_nuts(chain_method="parallel", jitter=record["jitter"],
+                                        **kwargs)
         else:
             init = "jitter+adapt_diag" if record["jitter"] else "adapt_diag"
             idata = pm.sample(cores=min(settings.chains, 2), init=init, **kwargs)

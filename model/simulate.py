@@ -12,6 +12,7 @@ import numpy as np
 
 from model.config import LATENT_START_SD
 from model.inputs import lag_once
+from model.likelihood import PROBIT_SCALE
 
 
 @dataclass
@@ -36,20 +37,33 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def flattened(z, x_var_row, coef):
+    """The logit z with a missing driver week's variance integrated out (probit
+    approximation, as in :func:`model.likelihood.expected_logit`); z itself if no variance."""
+    if x_var_row is None:
+        return z
+    return z / np.sqrt(1.0 + PROBIT_SCALE * (x_var_row * coef * coef).sum(-1))
+
+
 def simulate(rng: np.random.Generator, p: dict, x: np.ndarray, at_risk: np.ndarray,
-             initial_stress_probability: float = 0.1) -> Simulated:
+             initial_stress_probability: float = 0.1, x_var: np.ndarray | None = None
+             ) -> Simulated:
     """Regimes, stress observables, catalogued-event indicators and QE restarts given x.
 
     ``p`` holds one draw of every parameter (no draw axis). ``at_risk`` marks the weeks in
     which a restart can happen (in the real data: weeks when the Fed is not buying).
+    ``x_var`` (optional, 0 where observed) is the variance of missing driver weeks, whose
+    mean is then ``x``: transitions and hazard integrate it out as the fitted model does.
     """
     n_weeks = len(x)
     lagged = lag_once(x)
+    lagged_var = None if x_var is None else lag_once(x_var)
     regime = np.zeros(n_weeks, dtype=int)
     regime[0] = rng.random() < initial_stress_probability
     for t in range(1, n_weeks):
         j = regime[t - 1]
         z = p["trans_intercept"][j] + x[t - 1] @ p["trans_coef"][j]
+        z = flattened(z, None if x_var is None else x_var[t - 1], p["trans_coef"][j])
         regime[t] = rng.random() < sigmoid(z)
     kind = np.where(regime == 1, rng.choice(3, size=n_weeks, p=p["stress_type_weights"]), -1)
     funding_stressed = (kind == 0) | (kind == 2)
@@ -65,7 +79,8 @@ def simulate(rng: np.random.Generator, p: dict, x: np.ndarray, at_risk: np.ndarr
     eps, q = p["event_false_rate"], p["event_hit_rate"]
     event_funding = rng.random(n_weeks) < np.where(funding_stressed, q[0], eps[0])
     event_market = rng.random(n_weeks) < np.where(market_stressed, q[1], eps[1])
-    eta = p["qe_intercept"] + p["qe_stress_effect"] * regime + lagged @ p["qe_coef"]
+    eta = flattened(p["qe_intercept"] + p["qe_stress_effect"] * regime + lagged @ p["qe_coef"],
+                    lagged_var, p["qe_coef"])
     restart = (rng.random(n_weeks) < sigmoid(eta)) & (at_risk > 0)
     ones = np.ones(n_weeks)
     obs = {"funding": funding, "funding_mask": ones, "move": move, "move_mask": ones,
@@ -89,9 +104,11 @@ def episodes(indicator: np.ndarray, gap: int = EPISODE_GAP_WEEKS) -> int:
 
 
 def simulate_event_counts(rng: np.random.Generator, p: dict, x: np.ndarray,
-                          at_risk: np.ndarray, initial_stress_probability: float = 0.1
-                          ) -> dict[str, np.ndarray]:
+                          at_risk: np.ndarray, initial_stress_probability: float = 0.1,
+                          x_var: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Vectorized over draws (leading axis of every parameter and of x (D, T, K)).
+
+    ``x_var`` as in :func:`simulate`.
 
     Returns, per draw: stress weeks, liquidity-event episodes (either kind) and QE restarts
     over the sample's at-risk weeks. Used by the prior and posterior predictive checks.
@@ -106,12 +123,15 @@ def simulate_event_counts(rng: np.random.Generator, p: dict, x: np.ndarray,
     cum_w = np.cumsum(p["stress_type_weights"], axis=-1)
     for t in range(n_weeks):
         if t > 0:
+            var_row = None if x_var is None else x_var[:, t - 1]
+            coef = p["trans_coef"][idx, regime]
             z = (p["trans_intercept"][idx, regime]
-                 + np.einsum("dk,dk->d", x[:, t - 1], p["trans_coef"][idx, regime]))
-            regime = (rng.random(n_draws) < sigmoid(z)).astype(int)
+                 + np.einsum("dk,dk->d", x[:, t - 1], coef))
+            regime = (rng.random(n_draws) < sigmoid(flattened(z, var_row, coef))).astype(int)
             stress_weeks += regime
-            eta = (p["qe_intercept"] + p["qe_stress_effect"] * regime
-                   + np.einsum("dk,dk->d", x[:, t - 1], p["qe_coef"]))
+            eta = flattened(p["qe_intercept"] + p["qe_stress_effect"] * regime
+                            + np.einsum("dk,dk->d", x[:, t - 1], p["qe_coef"]),
+                            var_row, p["qe_coef"])
             restarts += (rng.random(n_draws) < sigmoid(eta)) & (at_risk[t] > 0)
         kind = (rng.random(n_draws)[:, None] > cum_w).sum(-1)
         f_hit = (regime == 1) & ((kind == 0) | (kind == 2))

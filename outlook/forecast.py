@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from model.inputs import ModelInputs
-from model.posterior import filled_drivers, parameters
+from model.posterior import driver_moments, parameters, sample_drivers
 from model.store import Fit
 from outlook.projection import (
     Outlook,
@@ -51,7 +51,9 @@ def start_state(fit: Fit, draws: int | None, seed: int) -> tuple[StartState, Mod
     inputs = inputs_from_fit(fit)
     take = draw_index(posterior.sizes["chain"] * posterior.sizes["draw"], draws, seed)
     params = {k: v[take] for k, v in parameters(posterior).items()}
-    x_last = filled_drivers(posterior, inputs)[take, -1, :]
+    x, x_var = driver_moments(posterior, inputs)
+    # a driver missing in the last week starts from a draw of its value, not from its mean
+    x_last = sample_drivers(x[take, -1, :], x_var[take, -1, :], np.random.default_rng(seed))
     p_last = posterior["p_stress_filtered"].isel(week=-1).to_numpy().reshape(-1)[take]
     at_risk = bool(inputs.obs["at_risk"][-1] > 0)
     return StartState(params, x_last, p_last, at_risk), inputs

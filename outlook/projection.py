@@ -5,7 +5,8 @@ For every posterior draw d (vectorized over draws, NumPy):
 1. *Drivers.* The model's own AR(1) for each standardized driver (``ar_mu``, ``ar_phi``,
    ``ar_sigma``, sampled with the regimes, so their uncertainty is carried draw by draw)
    projects the drivers from their value in the last data week; where that value is missing
-   (a driver that stopped publishing) the draw's latent fill is the starting point. One
+   (a driver that stopped publishing) the starting point is a draw from that week's
+   distribution given the observed weeks (``model/missing.py``). One
    driver path per draw; the same standard-normal shocks serve every scenario (common
    random numbers), so scenario differences are not simulation noise.
 2. *Regimes, events, restarts.* Given a driver path, regimes are summed out exactly (a

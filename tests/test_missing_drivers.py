@@ -1,0 +1,106 @@
+"""Missing driver weeks integrated out: closed forms against the explicit Gaussian joint.
+
+An AR(1) started at N(mu, s0^2) is a Gaussian vector with a known covariance. The observed
+cells' log density must equal that vector's marginal density, and each missing cell's mean
+and variance must equal Gaussian conditioning on the observed cells (Schur complement),
+for gaps that open the sample, sit inside it and close it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+from scipy import integrate, stats
+
+from model.config import LATENT_START_SD
+from model.likelihood import NP, PT, expected_logit
+from model.missing import GapLayout, gap_moments, observed_logpdf
+from model.simulate import sigmoid
+
+
+def ar1_joint(n: int, mu: float, phi: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance of (x_0..x_{n-1}) built step by step (no closed form used)."""
+    cov = np.zeros((n, n))
+    cov[0, 0] = LATENT_START_SD**2
+    for t in range(1, n):
+        cov[t, :t] = phi * cov[t - 1, :t]
+        cov[:t, t] = cov[t, :t]
+        cov[t, t] = phi**2 * cov[t - 1, t - 1] + sigma**2
+    return np.full(n, mu), cov
+
+
+PATTERNS = {
+    "gap opens the sample": [0, 1, 2, 3, 7, 9],
+    "gaps inside": [2, 3, 5, 8, 9, 10, 11],
+    "gap closes the sample": [4, 10, 11, 12, 13, 14],
+    "every kind": [0, 1, 4, 5, 6, 13, 14],
+}
+
+
+@pytest.mark.parametrize("phi", [0.5, 0.97, 0.9995])
+@pytest.mark.parametrize("pattern", list(PATTERNS))
+def test_observed_density_and_gap_moments_equal_the_gaussian_joint(pattern, phi):
+    n, mu, sigma = 15, 0.3, 0.4
+    rng = np.random.default_rng(len(pattern))
+    mean, cov = ar1_joint(n, mu, phi, sigma)
+    x = rng.multivariate_normal(mean, cov)
+    missing = np.array(PATTERNS[pattern])
+    observed = np.setdiff1d(np.arange(n), missing)
+    column = x.copy()
+    column[missing] = np.nan
+    layout = GapLayout.from_column(column)
+
+    expected = stats.multivariate_normal(mean[observed], cov[np.ix_(observed, observed)]
+                                         ).logpdf(x[observed])
+    got = observed_logpdf(NP, layout, np.array(mu), np.array(phi), np.array(sigma))
+    assert float(got) == pytest.approx(expected, abs=1e-8)
+
+    c_mo = cov[np.ix_(missing, observed)]
+    gain = c_mo @ np.linalg.inv(cov[np.ix_(observed, observed)])
+    cond_mean = mean[missing] + gain @ (x[observed] - mean[observed])
+    cond_var = np.diag(cov[np.ix_(missing, missing)] - gain @ c_mo.T)
+    fill_mean, fill_var = gap_moments(NP, layout, np.array(mu), np.array(phi), np.array(sigma))
+    np.testing.assert_allclose(fill_mean, cond_mean, atol=1e-8)
+    np.testing.assert_allclose(fill_var, cond_var, rtol=1e-6, atol=1e-10)
+
+
+def test_gap_variance_peaks_inside_a_gap_and_vanishes_at_its_ends():
+    column = np.r_[np.zeros(5), np.full(40, np.nan), np.zeros(5)]
+    layout = GapLayout.from_column(column)
+    _, var = gap_moments(NP, layout, np.array(0.0), np.array(0.99), np.array(0.2))
+    assert var.argmax() in (19, 20)               # the middle of the 40-week gap
+    assert var[0] < 0.05 < var.max() and var[-1] < 0.05
+
+
+def test_pytensor_and_numpy_backends_agree():
+    rng = np.random.default_rng(1)
+    column = rng.normal(size=60)
+    column[[0, 1, 2, 20, 21, 22, 23, 40, 58, 59]] = np.nan
+    layout = GapLayout.from_column(column)
+    mu, phi, sigma = pt.scalar(), pt.scalar(), pt.scalar()
+    fill_mean, fill_var = gap_moments(PT, layout, mu, phi, sigma)
+    fn = pytensor.function([mu, phi, sigma], [observed_logpdf(PT, layout, mu, phi, sigma),
+                                              fill_mean, fill_var])
+    args = (0.1, 0.93, 0.5)
+    got = fn(*args)
+    draws = [np.array([a, a]) for a in args]          # NumPy: a leading draw axis of 2
+    want = [observed_logpdf(NP, layout, *draws), *gap_moments(NP, layout, *draws)]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w[0], rtol=1e-10)
+        np.testing.assert_allclose(w[0], w[1])
+
+
+@pytest.mark.parametrize("mean_logit", [-6.0, -2.0, 0.0, 1.5, 4.0])
+@pytest.mark.parametrize("x_var", [0.0, 0.3, 1.0, 3.0])
+def test_expected_logit_is_close_to_the_logistic_normal_integral(mean_logit, x_var):
+    coef = np.array([0.8])
+    z_sd = np.sqrt(x_var) * coef[0]
+    exact = (sigmoid(mean_logit) if x_var == 0 else integrate.quad(
+        lambda z: sigmoid(z) * stats.norm.pdf(z, mean_logit, z_sd),
+        mean_logit - 12 * z_sd, mean_logit + 12 * z_sd)[0])
+    approx = sigmoid(expected_logit(NP, np.array([mean_logit]), np.array([[x_var]]), coef))[0]
+    assert float(approx) == pytest.approx(exact, abs=0.02)
+    if x_var == 0:
+        assert float(approx) == pytest.approx(exact, abs=1e-15)
