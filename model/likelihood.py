@@ -44,12 +44,15 @@ class Ops:
     sqrt: Any
     exp: Any
     expm1: Any
+    concat: Any
 
 
 NP = Ops(np.log, np.log1p, lambda x: np.logaddexp(0.0, x), np.logaddexp, special.gammaln,
-         lambda xs, axis: np.stack(xs, axis=axis), np.sqrt, np.exp, np.expm1)
+         lambda xs, axis: np.stack(xs, axis=axis), np.sqrt, np.exp, np.expm1,
+         lambda xs, axis: np.concatenate(xs, axis=axis))
 PT = Ops(pt.log, pt.log1p, pt.softplus, stable_logaddexp, pt.gammaln,
-         lambda xs, axis: pt.stack(xs, axis=axis), pt.sqrt, pt.exp, pt.expm1)
+         lambda xs, axis: pt.stack(xs, axis=axis), pt.sqrt, pt.exp, pt.expm1,
+         lambda xs, axis: pt.concatenate(xs, axis=axis))
 
 
 def log_sigmoid(ops: Ops, z):

@@ -101,39 +101,75 @@ def _params(mu, phi, sigma):
     return mu[..., None], phi[..., None], sigma[..., None]
 
 
+def _normal_logpdf(ops, z, mean, var):
+    return -0.5 * (np.log(2 * np.pi) + ops.log(var) + (z - mean) ** 2 / var)
+
+
+def _in_order(ops, parts: list, index_parts: list[np.ndarray]):
+    """Concatenate per-case results (last axis) and put them back in cell order."""
+    if len(parts) == 1:
+        return parts[0]
+    order = np.argsort(np.concatenate(index_parts), kind="stable")
+    return ops.concat(parts, -1)[..., order]
+
+
 def observed_logpdf(ops, layout: GapLayout, mu, phi, sigma):
-    """Exact AR(1) log density of the observed cells, the gaps between them integrated out."""
+    """Exact AR(1) log density of the observed cells, the gaps between them integrated out.
+
+    Each case (first observed cell, cells with an observed predecessor) is written on its
+    own: no 0/1 masks multiply symbolic terms, since PyTensor's rewrites of ``0 * x`` and
+    ``0 / x`` rebuild the graph for every such node and took minutes on the full history.
+    """
     if len(layout.obs_index) == 0:
-        return 0.0 * mu
+        raise ValueError("a driver with no observed week cannot be integrated out")
     mu, phi, sigma = _params(mu, phi, sigma)
-    steps = layout.obs_steps.astype(float)
-    z = layout.values[layout.obs_index] - mu
-    has_prev = (layout.obs_prev >= 0).astype(float)
-    z_prev = layout.values[np.maximum(layout.obs_prev, 0)] - mu
-    mean = has_prev * _power(ops, phi, steps) * z_prev
-    var = (has_prev * sigma * sigma * _sum_of_squares(ops, phi, np.maximum(steps, 1.0))
-           + (1 - has_prev) * _from_start(ops, phi, sigma, steps))
-    logpdf = -0.5 * (np.log(2 * np.pi) + ops.log(var) + (z - mean) ** 2 / var)
-    return logpdf.sum(-1)
+    first = layout.obs_index[0]
+    z0 = layout.values[first] - mu
+    total = _normal_logpdf(ops, z0, 0.0, _from_start(ops, phi, sigma, float(first))).sum(-1)
+    if len(layout.obs_index) > 1:
+        steps = layout.obs_steps[1:].astype(float)
+        z = layout.values[layout.obs_index[1:]] - mu
+        z_prev = layout.values[layout.obs_prev[1:]] - mu
+        total = total + _normal_logpdf(ops, z, _power(ops, phi, steps) * z_prev,
+                                       sigma * sigma * _sum_of_squares(ops, phi, steps)).sum(-1)
+    return total
 
 
 def gap_moments(ops, layout: GapLayout, mu, phi, sigma):
     """Mean and variance of each missing cell given the observed cells (same order as
-    ``layout.miss_index``), shapes (..., n_missing)."""
+    ``layout.miss_index``), shapes (..., n_missing).
+
+    Three cases, each written on its own (see :func:`observed_logpdf` for why): an observed
+    week on both sides (prediction from the left conditioned on the right), on the left only
+    (prediction), on the right only (the start distribution conditioned on the right).
+    """
     mu, phi, sigma = _params(mu, phi, sigma)
-    has_left = (layout.left >= 0).astype(float)
-    has_right = (layout.right >= 0).astype(float)
-    i = layout.left_steps.astype(float)
-    j = layout.right_steps.astype(float)
-    z_left = layout.values[np.maximum(layout.left, 0)] - mu
-    z_right = layout.values[np.maximum(layout.right, 0)] - mu
-    # forward prediction from the left anchor (or from the start distribution)
-    mean_left = has_left * _power(ops, phi, i) * z_left
-    var_left = (has_left * sigma * sigma * _sum_of_squares(ops, phi, np.maximum(i, 1.0))
-                + (1 - has_left) * _from_start(ops, phi, sigma, i))
-    # condition on the right anchor: z_right | z_t ~ N(phi^j z_t, sigma^2 S_j)
-    phi_j = _power(ops, phi, j)
-    var_right = sigma * sigma * _sum_of_squares(ops, phi, j)
-    precision = 1.0 / var_left + has_right * phi_j * phi_j / var_right
-    mean = (mean_left / var_left + has_right * phi_j * z_right / var_right) / precision
-    return mu + mean, 1.0 / precision
+    has_left, has_right = layout.left >= 0, layout.right >= 0
+    means, variances, where = [], [], []
+    for cells in (has_left & has_right, has_left & ~has_right, ~has_left & has_right):
+        if not cells.any():
+            continue
+        i = layout.left_steps[cells].astype(float)
+        if has_left[cells][0]:
+            z_left = layout.values[layout.left[cells]] - mu
+            mean_left = _power(ops, phi, i) * z_left
+            var_left = sigma * sigma * _sum_of_squares(ops, phi, i)
+        else:
+            var_left = _from_start(ops, phi, sigma, i)
+        if has_right[cells][0]:
+            # condition on the right anchor: z_right | z_t ~ N(phi^j z_t, sigma^2 S_j)
+            j = layout.right_steps[cells].astype(float)
+            z_right = layout.values[layout.right[cells]] - mu
+            phi_j = _power(ops, phi, j)
+            var_right = sigma * sigma * _sum_of_squares(ops, phi, j)
+            precision = 1.0 / var_left + phi_j * phi_j / var_right
+            weighted = phi_j * z_right / var_right
+            if has_left[cells][0]:
+                weighted = weighted + mean_left / var_left
+            means.append(mu + weighted / precision)
+            variances.append(1.0 / precision)
+        else:
+            means.append(mu + mean_left)
+            variances.append(var_left)
+        where.append(np.flatnonzero(cells))
+    return _in_order(ops, means, where), _in_order(ops, variances, where)
