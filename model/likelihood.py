@@ -98,7 +98,12 @@ def expected_logit(ops: Ops, mean_logit, x_var, coef):
     """
     if x_var is None:
         return mean_logit
-    return mean_logit / ops.sqrt(1.0 + PROBIT_SCALE * linear(x_var, coef * coef))
+    return flatten_logit(ops, mean_logit, linear(x_var, coef * coef))
+
+
+def flatten_logit(ops: Ops, mean_logit, logit_var):
+    """logit E[sigmoid(z)] for z ~ N(mean_logit, logit_var), by the probit approximation."""
+    return mean_logit / ops.sqrt(1.0 + PROBIT_SCALE * logit_var)
 
 
 def log_transitions(ops: Ops, p: dict, x, x_var=None):

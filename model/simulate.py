@@ -12,7 +12,7 @@ import numpy as np
 
 from model.config import LATENT_START_SD
 from model.inputs import lag_once
-from model.likelihood import PROBIT_SCALE
+from model.likelihood import NP, flatten_logit
 
 
 @dataclass
@@ -42,7 +42,7 @@ def flattened(z, x_var_row, coef):
     approximation, as in :func:`model.likelihood.expected_logit`); z itself if no variance."""
     if x_var_row is None:
         return z
-    return z / np.sqrt(1.0 + PROBIT_SCALE * (x_var_row * coef * coef).sum(-1))
+    return flatten_logit(NP, z, (x_var_row * coef * coef).sum(-1))
 
 
 def simulate(rng: np.random.Generator, p: dict, x: np.ndarray, at_risk: np.ndarray,
