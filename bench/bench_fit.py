@@ -22,9 +22,9 @@ from data.panel import build_panel  # noqa: E402
 from data.sources import resolve_source  # noqa: E402
 from model.build import build_model  # noqa: E402
 from model.config import ModelConfig  # noqa: E402
-from model.fitting import gated_variables  # noqa: E402
 from model.gate import convergence_report  # noqa: E402
 from model.inputs import model_inputs  # noqa: E402
+from model.posterior import PARAMETERS  # noqa: E402
 from model.sampling import SamplerSettings, sample  # noqa: E402
 
 
@@ -34,7 +34,7 @@ def bench_backend(backend: str, inputs, config, args) -> dict:
                    SamplerSettings(draws=args.draws, tune=args.tune, chains=args.chains,
                                    seed=args.seed, backend=backend), progressbar=False)
     wall = time.perf_counter() - started
-    report = convergence_report(idata, gated_variables(idata))
+    report = convergence_report(idata, list(PARAMETERS))
     return {"backend": backend, "wall_s": wall, "min_ess_bulk": report["min_ess_bulk"],
             "min_ess_per_s": report["min_ess_bulk"] / wall, "max_rhat": report["max_rhat"],
             "divergences": report["divergences"]}

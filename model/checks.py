@@ -33,7 +33,7 @@ def predictive_counts(group: xr.Dataset, inputs: ModelInputs, seed: int,
                                  inputs.obs["at_risk"], x_var=x_var[take])
 
 
-def prior_group(model: pm.Model, inputs: ModelInputs, draws: int, seed: int) -> xr.Dataset:
+def prior_group(model: pm.Model, draws: int, seed: int) -> xr.Dataset:
     """Prior draws of every parameter, as a (chain=1, draw) dataset."""
     names = list(PARAMETERS)
     with model:

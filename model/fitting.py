@@ -67,12 +67,6 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def gated_variables(idata: az.InferenceData) -> list[str]:
-    """Every sampled quantity. Since model 3.0 these are the parameters alone: missing
-    driver weeks are integrated out, not sampled (:mod:`model.missing`)."""
-    return [name for name in PARAMETERS if name in idata.posterior]
-
-
 def make_fit_id(panel: Panel, config: ModelConfig) -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return f"{panel.cutoff.date()}_{config.qe_definition}_{stamp}_{config.digest()[:8]}"
@@ -94,7 +88,7 @@ def run_fit(source: DataSource, *, end=None, config: ModelConfig = ModelConfig()
                                                           "p_stress_smoothed"]]])
     idata.add_groups(observed_data=observed_dataset(panel, inputs),
                      constant_data=constant_dataset(inputs))
-    prior = prior_group(model, inputs, prior_draws, settings.seed)
+    prior = prior_group(model, prior_draws, settings.seed)
     idata.add_groups(prior=prior)
     observed = observed_counts(inputs)
     checks = {
@@ -104,7 +98,9 @@ def run_fit(source: DataSource, *, end=None, config: ModelConfig = ModelConfig()
             predictive_counts(idata.posterior, inputs, settings.seed), observed,
             inputs.n_weeks),
     }
-    convergence = convergence_report(idata, gated_variables(idata), thresholds)
+    # every sampled quantity: since model 3.0 the parameters alone (missing driver weeks
+    # are integrated out, not sampled: model/missing.py)
+    convergence = convergence_report(idata, list(PARAMETERS), thresholds)
     fit_id = make_fit_id(panel, config)
     idata.posterior.attrs.update({"fit_id": fit_id, "config_digest": config.digest(),
                                   "model_version": config.version})

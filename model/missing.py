@@ -97,7 +97,8 @@ def _from_start(ops, phi, sigma, steps):
 
 
 def _params(mu, phi, sigma):
-    """Give per-driver parameters a trailing cell axis (a no-op shape-wise for scalars)."""
+    """Give per-driver parameters a trailing cell axis: scalars (PyTensor) become (1,),
+    per-draw vectors (NumPy) become (draws, 1), so both broadcast against the cells."""
     return mu[..., None], phi[..., None], sigma[..., None]
 
 
