@@ -7,7 +7,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import pytest
 
-from model.initial import MODE_TOLERANCE, chain_starts, constrained, local_optima
+from model.initial import MIN_MASS_RATIO, chain_starts, constrained, local_optima
 
 
 def two_mode_model() -> pm.Model:
@@ -36,12 +36,12 @@ def test_local_optima_find_both_modes_and_rank_them():
 
 def test_every_chain_starts_in_the_dominant_mode():
     model = two_mode_model()
-    inits, record = chain_starts(model, chains=4, n_starts=12, seed=0)
+    inits, record, inverse_mass = chain_starts(model, chains=4, n_starts=12, seed=0)
     assert len(inits) == 4
     assert all(abs(float(i["x"]) - 4.0) < 0.1 for i in inits)
     assert record["n_kept"] < record["n_starts"]        # the minor-mode optima were dropped
-    kept = [v for v in record["log_density_of_optima"]
-            if v >= record["log_density_of_optima"][0] - MODE_TOLERANCE]
+    masses = [m for m in record["log_mass_of_optima"] if m is not None]
+    kept = [m for m in masses if m >= max(masses) + np.log(MIN_MASS_RATIO)]
     assert len(kept) == record["n_kept"]
     # constrained space: the scale comes back positive (log transform undone)
     assert all(float(i["s"]) > 0 for i in inits)
@@ -52,3 +52,26 @@ def test_constrained_undoes_the_transform():
     point = model.initial_point()
     point["s_log__"] = np.array(np.log(0.7))
     assert float(constrained(model, point)["s"]) == pytest.approx(0.7)
+
+
+def test_laplace_variances_at_the_dominant_mode():
+    """x's mode is N(4, 0.5^2) times a N(0, 10^2) prior: variance 1 / (1/0.25 + 1/100)."""
+    _, record, inverse_mass = chain_starts(two_mode_model(), chains=2, n_starts=12, seed=0)
+    assert record["laplace_mass_matrix"]
+    assert inverse_mass[0] == pytest.approx(1 / (1 / 0.25 + 1 / 100), rel=1e-3)
+    assert inverse_mass[1] > 0                          # log s: the HalfNormal's scale
+
+
+def test_a_nearby_but_narrow_mode_is_not_a_start():
+    """Two modes 3 nats apart in height; the lower one is 20x narrower, so it holds
+    ~e^-3 / 20 = 0.25% of the mass: chains must not start there, though its density is
+    close (a fixed log-density tolerance would have kept it)."""
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 10.0)
+        wide = -0.5 * ((x - 4.0) / 1.0) ** 2
+        narrow = -3.0 - 0.5 * ((x + 0.5) / 0.05) ** 2
+        pm.Potential("modes", pt.logaddexp(wide, narrow))
+    optima = local_optima(model, n_starts=40, seed=0)
+    assert any(abs(float(o.point["x"]) + 0.5) < 0.01 for o in optima)   # the search finds it
+    inits, record, _ = chain_starts(model, chains=4, n_starts=40, seed=0)
+    assert all(abs(float(i["x"]) - 4.0) < 0.1 for i in inits)
