@@ -14,7 +14,11 @@ all): an optimum with under ``MIN_MASS_RATIO`` of the best one's mass is another
 a start, and its chains start at the kept optima instead. A log-density gap alone is not
 enough (the 2023-01 backtest vintage had two optima 11 nats apart; with a fixed 20-nat
 tolerance each chain stayed in its own and R-hat was 1.83). R-hat across chains still
-checks that chains started at kept optima agree after warm-up.
+checks that chains started at kept optima agree after warm-up. What no rule here can fix is
+a search that misses the dominant mode: at the 2017-01 vintage both of 2 starts ended 101
+nats below it; a chain found it during warm-up and the gate refused the fit, but had
+neither chain found it the fit would have passed in the wrong mode. Hence 4 starts by
+default (a third start found it there); the record lists every optimum for review.
 
 The inverse Hessian at the best optimum also gives NUTS its starting diagonal mass matrix:
 NumPyro's warm-up otherwise starts from the identity, and on the full history its first 100
