@@ -28,7 +28,7 @@ from model.inputs import MIN_OBSERVED_WEEKS
 #: means something). 1000 draws each: with 600 the 2014-2019 origins reached tail ESS of
 #: only 315-352 and failed the ESS >= 400 gate with zero divergences. 4 optimizer starts,
 #: as the committee's fit: with 2, both starts at the 2017-01 vintage ended 101 nats below
-#: the mode a third start finds (-1178.4 vs -1077.0); one chain found it during warm-up and
+#: the mode one of 4 starts finds (-1178.4 vs -1077.0); one chain found it in warm-up and
 #: the gate refused the fit (R-hat 1.83); had neither, the fit would have passed in the
 #: wrong mode. Starts are cheap once compiled: 16 on the full history took 24 s in all.
 BACKTEST_SAMPLER = {"draws": 1000, "tune": 600, "chains": 2, "target_accept": 0.9,
