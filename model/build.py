@@ -1,7 +1,7 @@
 """The PyMC model: priors, missing driver weeks integrated out, and the marginal likelihood.
 
 Neither the discrete regimes nor the missing driver weeks appear as sampled variables: the
-regimes are summed out by the forward algorithm (:func:`model.hmm.loglik_tree`) and the
+regimes are summed out by the forward algorithm (:func:`model.hmm.forward_loglik`) and the
 missing weeks are integrated out under each driver's AR(1) (:mod:`model.missing`), so NUTS
 sees a smooth ~60-dimensional posterior; filtered and smoothed regime probabilities are
 recovered afterwards for every draw (:mod:`model.posterior`).
@@ -14,7 +14,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from model.config import ModelConfig
-from model.hmm import loglik_tree
+from model.hmm import forward_loglik
 from model.inputs import ModelInputs
 from model.likelihood import PT, log_emissions, log_transitions
 from model.missing import GapLayout, gap_moments, observed_logpdf
@@ -84,7 +84,7 @@ def build_model(inputs: ModelInputs, config: ModelConfig) -> pm.Model:
         obs = {k: pt.as_tensor_variable(v) for k, v in inputs.obs.items()}
         p0 = config.initial_stress_probability
         log_init = pt.as_tensor_variable(np.log([1 - p0, p0]))
-        loglik = loglik_tree(log_init, log_transitions(PT, params, x, x_var),
+        loglik = forward_loglik(log_init, log_transitions(PT, params, x, x_var),
                              log_emissions(PT, params, obs, x_lagged, x_lagged_var),
                              inputs.n_weeks)
         pm.Potential("regime_loglik", loglik)

@@ -4,13 +4,19 @@ Notation, shared with ``model/README.md``: ``log_init`` (..., 2) is log P(s_0); 
 (..., T-1, 2, 2) is log P(s_t = k | s_{t-1} = j) at ``[t-1, j, k]``; ``log_emis`` (..., T, 2)
 is log p(y_t | s_t = k).
 
-Likelihood for sampling (:func:`loglik_tree`). The forward recursion is a product of
+Likelihood for sampling (:func:`forward_loglik`). The forward recursion is a product of
 matrices in the (logsumexp, +) semiring, ``alpha_T = alpha_0 (x) M_1 (x) ... (x) M_{T-1}`` with
-``M_t[j, k] = log_trans[t-1, j, k] + log_emis[t, k]``. The product is associative, so we
-reduce it as a balanced tree: ~log2(T) vectorized levels instead of a T-step scan. Every
-quantity stays a log, so nothing overflows at T = 1000+ (the NaN-gradient failure of
-un-normalized forward messages) and the gradient graph has no Scan at all, which is what
-makes NUTS fast on every backend.
+``M_t[j, k] = log_trans[t-1, j, k] + log_emis[t, k]``. Every quantity stays a log, so nothing
+overflows at T = 1000+ (the NaN-gradient failure of un-normalized forward messages). The
+node has two implementations, one per backend, both tested against enumeration:
+
+- PyTensor's C backend (PyMC's own sampler) gets :func:`loglik_tree`: the product is
+  associative, so it is reduced as a balanced tree, ~log2(T) vectorized levels and no
+  PyTensor ``Scan`` (whose gradient is slow there);
+- JAX (NumPyro, the optimizer in :mod:`model.initial`) gets :func:`loglik_scan`, the plain
+  recursion as one ``jax.lax.scan``. Measured on the full history (1077 weeks, 2 cores): the
+  model's value and gradient took 0.85 ms with the tree translated to JAX and 0.51 ms with
+  the scan (the forward step alone: ~0.45 vs ~0.1 ms), and XLA compiled it in 4 s instead of 8.
 
 Filtering and smoothing for posterior draws (:func:`forward_backward`) run sequentially in
 NumPy, vectorized over draws, and normalize every step.
@@ -18,9 +24,17 @@ NumPy, vectorized over draws, and normalize every step.
 
 from __future__ import annotations
 
+import jax
 import numpy as np
+import pytensor
 import pytensor.tensor as pt
+from pytensor.compile import optdb
+from pytensor.compile.builders import OpFromGraph
 from pytensor.gradient import zero_grad
+from pytensor.graph.replace import graph_replace
+from pytensor.graph.rewriting.basic import dfs_rewriter, node_rewriter
+from pytensor.link.jax.dispatch import jax_funcify
+from pytensor.tensor.rewriting.ofg import inline_ofg_node
 
 
 def stable_logaddexp(a, b):
@@ -65,6 +79,63 @@ def loglik_tree(log_init, log_trans, log_emis, n_steps: int):
     total = mats[0]
     final = stable_logaddexp(alpha0[0] + total[0], alpha0[1] + total[1])  # (2,)
     return stable_logsumexp(final)
+
+
+def loglik_scan(log_init, log_trans, log_emis):
+    """Log-likelihood of one sequence (JAX): the forward recursion as one ``lax.scan``.
+
+    The messages are logs combined by ``logsumexp`` (max-shifted, with a stable gradient),
+    so they may drift to -10^4 over a thousand weeks without overflow or NaN.
+    """
+    def step(log_alpha, week):
+        week_trans, week_emis = week
+        return jax.nn.logsumexp(log_alpha[:, None] + week_trans, axis=0) + week_emis, None
+
+    log_alpha, _ = jax.lax.scan(step, log_init + log_emis[0], (log_trans, log_emis[1:]))
+    return jax.nn.logsumexp(log_alpha)
+
+
+class ForwardLogLikelihood(OpFromGraph):
+    """One graph node for the forward algorithm; its inner graph is :func:`loglik_tree`.
+
+    On JAX it runs as :func:`loglik_scan` (registered below) and JAX differentiates that.
+    Everywhere else the rewrite :func:`inline_forward_tree` replaces it by the tree before
+    compilation, and :meth:`L_op` gives PyTensor the tree's own gradient, so PyMC's C
+    backend compiles exactly the graph it compiled before this node existed.
+    """
+
+    def L_op(self, inputs, outputs, output_grads):
+        # Differentiate the inner tree, then wire the result to this node's inputs.
+        # (``clone_replace`` would copy the inputs' own graphs too and disconnect them.)
+        (output_grad,) = output_grads
+        seed = output_grad.type()
+        inner = pytensor.grad(None, wrt=self.inner_inputs,
+                              known_grads={self.inner_outputs[0]: seed},
+                              disconnected_inputs="ignore", return_disconnected="zero")
+        wiring = dict(zip(self.inner_inputs, inputs, strict=True)) | {seed: output_grad}
+        return graph_replace(inner, wiring, strict=False)
+
+
+def forward_loglik(log_init, log_trans, log_emis, n_steps: int):
+    """Log-likelihood of one sequence (PyTensor graph): the node the model uses."""
+    inner = [pt.as_tensor_variable(v).type() for v in (log_init, log_trans, log_emis)]
+    node = ForwardLogLikelihood(inner, [loglik_tree(*inner, n_steps)], inline=False)
+    return node(log_init, log_trans, log_emis)
+
+
+@jax_funcify.register(ForwardLogLikelihood)
+def _forward_as_jax_scan(op, **kwargs):
+    return loglik_scan
+
+
+@node_rewriter([ForwardLogLikelihood])
+def inline_forward_tree(fgraph, node):
+    """Expand the node into its tree for non-JAX linkers (``cxx_only``: JAX excludes it)."""
+    return inline_ofg_node(node)
+
+
+optdb.register("inline_forward_tree", dfs_rewriter(inline_forward_tree),
+               "fast_run", "fast_compile", "cxx_only", position=-0.02)
 
 
 def _lse2(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -10,7 +10,14 @@ import pytensor.tensor as pt
 import pytest
 
 from model.config import ModelConfig
-from model.hmm import brute_force, forward_backward, loglik_tree
+from model.hmm import (
+    ForwardLogLikelihood,
+    brute_force,
+    forward_backward,
+    forward_loglik,
+    loglik_scan,
+    loglik_tree,
+)
 from model.inputs import lag_once
 from model.likelihood import NP, log_emissions, log_transitions
 from model.missing import GapLayout, gap_moments, observed_logpdf
@@ -61,6 +68,7 @@ def test_forward_equals_enumeration_with_tvtp_missing_values_and_qe(n_weeks):
     loglik, _, smoothed = forward_backward(log_init, log_trans, log_emis)
     assert loglik == pytest.approx(exact, abs=1e-9)
     assert tree_loglik(log_init, log_trans, log_emis) == pytest.approx(exact, abs=1e-9)
+    assert float(loglik_scan(log_init, log_trans, log_emis)) == pytest.approx(exact, abs=1e-9)
     np.testing.assert_allclose(smoothed, exact_smoothed, atol=1e-10)
 
 
@@ -111,17 +119,60 @@ def test_pymc_model_potential_equals_enumeration(gaps):
             inputs, x=x_mean))[1])
 
 
+def scaled_forward_graph(n_weeks: int, emission_sd: float, seed: int):
+    """forward_loglik of random terms that depend on one scalar (the emissions' scale and
+    the transitions' sharpness), so the node's inputs are expressions, not leaves."""
+    rng = np.random.default_rng(seed)
+    scale = pt.scalar("scale")
+    log_emis = pt.as_tensor_variable(rng.normal(size=(n_weeks, 2)) * emission_sd) * scale
+    logits = pt.as_tensor_variable(rng.normal(size=(n_weeks - 1, 2, 2))) * scale
+    log_trans = logits - pt.logsumexp(logits, axis=-1, keepdims=True)
+    ll = forward_loglik(pt.as_tensor_variable(np.log([0.5, 0.5])), log_trans, log_emis, n_weeks)
+    return scale, ll
+
+
+def jax_value_and_grad(scale, ll):
+    """Value and gradient as NumPyro gets them: the graph translated to JAX, then JAX's
+    own autodiff (no PyTensor gradient involved)."""
+    import jax
+    from pymc.sampling.jax import get_jaxified_graph
+
+    fn = get_jaxified_graph(inputs=[scale], outputs=[ll])
+    value_and_grad = jax.value_and_grad(lambda s: fn(s)[0])
+    return fn, value_and_grad
+
+
+@pytest.mark.parametrize("n_weeks", [2, 7, 64])
+def test_each_backend_runs_its_own_forward_and_they_agree(n_weeks):
+    """PyTensor's C backend compiles the tree (the node is inlined, gradient from L_op); JAX
+    runs the lax.scan and differentiates it itself. Values and gradients must agree, with
+    the node's inputs being expressions of the differentiated variable."""
+    import jax
+
+    scale, ll = scaled_forward_graph(n_weeks, emission_sd=3.0, seed=n_weeks)
+    c_fn = pytensor.function([scale], [ll, pytensor.grad(ll, scale)])
+    assert not any(isinstance(node.op, ForwardLogLikelihood)
+                   for node in c_fn.maker.fgraph.apply_nodes)
+    jax_fn, jax_value_grad = jax_value_and_grad(scale, ll)
+    assert "scan" in str(jax.make_jaxpr(lambda s: jax_fn(s)[0])(1.0))
+    for s in (0.3, 1.0, 1.7):
+        c_value, c_grad = c_fn(s)
+        j_value, j_grad = jax_value_grad(s)
+        assert float(j_value) == pytest.approx(float(c_value), rel=1e-12, abs=1e-10)
+        assert float(j_grad) == pytest.approx(float(c_grad), rel=1e-9, abs=1e-9)
+        step = 1e-6
+        numeric = (c_fn(s + step)[0] - c_fn(s - step)[0]) / (2 * step)
+        assert float(c_grad) == pytest.approx(float(numeric), rel=1e-5, abs=1e-6)
+
+
 def test_gradient_is_finite_at_a_thousand_weeks_with_extreme_emissions():
     # Un-normalized forward messages overflow near T ~ 90 with several emissions; the
-    # log-semiring tree must not, and its gradient must stay finite.
-    rng = np.random.default_rng(3)
-    n_weeks = 1100
-    scale = pt.scalar("scale")
-    log_emis = pt.as_tensor_variable(rng.normal(size=(n_weeks, 2)) * 40.0) * scale
-    log_trans = pt.as_tensor_variable(np.log(rng.dirichlet([1, 1], size=(n_weeks - 1, 2))))
-    ll = loglik_tree(pt.as_tensor_variable(np.log([0.5, 0.5])), log_trans, log_emis, n_weeks)
-    fn = pytensor.function([scale], [ll, pytensor.grad(ll, scale)])
-    value, grad = fn(1.0)
-    assert np.isfinite(value) and np.isfinite(grad)
-    # a sum of 1100 weeks of |N(0, 40^2)| log terms: far beyond what exp() can hold
-    assert abs(value) > 1e3
+    # log-space tree (C backend) and scan (JAX) must not, and their gradients stay finite.
+    scale, ll = scaled_forward_graph(1100, emission_sd=40.0, seed=3)
+    c_value, c_grad = pytensor.function([scale], [ll, pytensor.grad(ll, scale)])(1.0)
+    j_value, j_grad = jax_value_and_grad(scale, ll)[1](1.0)
+    for value, grad in ((c_value, c_grad), (j_value, j_grad)):
+        assert np.isfinite(value) and np.isfinite(grad)
+        # a sum of 1100 weeks of |N(0, 40^2)| log terms: far beyond what exp() can hold
+        assert abs(value) > 1e3
+    assert float(j_value) == pytest.approx(float(c_value), rel=1e-10)
