@@ -35,7 +35,7 @@ class SamplerSettings:
     seed: int = 20061
     target_accept: float = 0.9
     backend: str = "numpyro"
-    map_starts: int = 4
+    map_starts: int = 16
 
     def to_dict(self) -> dict:
         return asdict(self)

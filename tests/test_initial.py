@@ -7,7 +7,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import pytest
 
-from model.initial import MIN_MASS_RATIO, chain_starts, constrained, local_optima
+from model.initial import MIN_MASS_RATIO, chain_starts, constrained, local_optima, start_points
 
 
 def two_mode_model() -> pm.Model:
@@ -75,3 +75,39 @@ def test_a_nearby_but_narrow_mode_is_not_a_start():
     assert any(abs(float(o.point["x"]) + 0.5) < 0.01 for o in optima)   # the search finds it
     inits, record, _ = chain_starts(model, chains=4, n_starts=40, seed=0)
     assert all(abs(float(i["x"]) - 4.0) < 0.1 for i in inits)
+
+
+def far_mode_model() -> pm.Model:
+    """x ~ N(0, 10): a minor mode at 0 (~40 nats lower) whose basin holds every jittered
+    start (x in [-1, 1]), and the dominant one near 15 (at 15 / (1 + 1/100) = 14.85 with
+    the prior), reachable only from far out in the prior."""
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 10.0)
+        minor = -40.0 - 0.5 * x**2
+        major = -0.5 * (x - 15.0) ** 2
+        pm.Potential("modes", pt.logaddexp(minor, major))
+    return model
+
+
+def test_half_the_starts_are_prior_draws_and_they_are_seeded():
+    model = far_mode_model()
+    points = start_points(model, n_starts=9, seed=3)
+    assert [kind for kind, _ in points] == ["jitter"] * 5 + ["prior"] * 4
+    jittered = np.array([float(p["x"]) for kind, p in points if kind == "jitter"])
+    drawn = np.array([float(p["x"]) for kind, p in points if kind == "prior"])
+    assert np.all(np.abs(jittered) <= 1.0)              # U(-1, 1) around the prior's centre
+    assert np.max(np.abs(drawn)) > 1.0                  # N(0, 10) draws reach further
+    again = start_points(model, n_starts=9, seed=3)
+    assert all(float(a["x"]) == float(b["x"]) for (_, a), (_, b) in zip(points, again,
+                                                                         strict=True))
+
+
+def test_prior_draws_find_a_mode_the_jittered_starts_cannot_reach():
+    model = far_mode_model()
+    optima = local_optima(model, n_starts=16, seed=0)
+    at_major = [o for o in optima if abs(float(o.point["x"]) - 14.85) < 0.01]
+    assert at_major and all(o.kind == "prior" for o in at_major)
+    assert all(abs(float(o.point["x"])) < 0.1 for o in optima if o.kind == "jitter")
+    inits, record, _ = chain_starts(model, chains=4, n_starts=16, seed=0)
+    assert all(abs(float(i["x"]) - 14.85) < 0.01 for i in inits)
+    assert record["start_kind_of_optima"][0] == "prior"
