@@ -111,3 +111,20 @@ def test_prior_draws_find_a_mode_the_jittered_starts_cannot_reach():
     inits, record, _ = chain_starts(model, chains=4, n_starts=16, seed=0)
     assert all(abs(float(i["x"]) - 14.85) < 0.01 for i in inits)
     assert record["start_kind_of_optima"][0] == "prior"
+
+
+
+def test_without_a_positive_definite_hessian_the_chains_start_at_the_best_density(
+        monkeypatch):
+    """If no optimum has a positive-definite Hessian (none is a clean maximum), there is no
+    Laplace mass: the best log density decides alone, every chain starts there, and NUTS
+    gets no mass matrix from the search (its own adaptation starts from the identity)."""
+    import model.initial
+
+    monkeypatch.setattr(model.initial, "laplace_covariance", lambda gradient, flat: None)
+    inits, record, inverse_mass = chain_starts(two_mode_model(), chains=3, n_starts=12,
+                                               seed=0)
+    assert inverse_mass is None and not record["laplace_mass_matrix"]
+    assert record["log_mass_of_optima"] == [None] * 12
+    assert record["n_kept"] == 1 and len(inits) == 3
+    assert all(abs(float(i["x"]) - 4.0) < 0.1 for i in inits)       # the best density
