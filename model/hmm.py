@@ -14,9 +14,9 @@ node has two implementations, one per backend, both tested against enumeration:
   associative, so it is reduced as a balanced tree, ~log2(T) vectorized levels and no
   PyTensor ``Scan`` (whose gradient is slow there);
 - JAX (NumPyro, the optimizer in :mod:`model.initial`) gets :func:`loglik_scan`, the plain
-  recursion as one ``jax.lax.scan``. Measured on the full history (1077 weeks, 2 cores): the
-  model's value and gradient took 0.85 ms with the tree translated to JAX and 0.51 ms with
-  the scan (the forward step alone: ~0.45 vs ~0.1 ms), and XLA compiled it in 4 s instead of 8.
+  recursion as one ``jax.lax.scan``. Measured end to end on the full history (1077 weeks,
+  2 cores, ``bench/bench_fit.py`` NumPyro route): 104.4 s with the scan against 124.6 s
+  with the tree translated to JAX.
 
 Filtering and smoothing for posterior draws (:func:`forward_backward`) run sequentially in
 NumPy, vectorized over draws, and normalize every step.
