@@ -51,6 +51,21 @@ def headline_lines(forecast: dict) -> list[str]:
     return lines
 
 
+def compare_with_previous(fit, args: argparse.Namespace) -> dict:
+    """The previous passing fit's headline numbers, under ``"previous"``; or, when that fit
+    cannot be loaded by this code (another model version, say, after an upgrade), the
+    reason under ``"previous_unavailable"``. The comparison is a courtesy: it never stops
+    the forecast of the fit that was asked for."""
+    previous_id = previous_passing(fit.path.parent, fit.fit_id)
+    if not previous_id:
+        return {}
+    try:
+        previous = load_fit(fit.path.parent / previous_id)
+    except FitError as exc:
+        return {"previous_unavailable": str(exc)}
+    return {"previous": headline(make_forecast(previous, args.horizon, args.draws, args.seed))}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
@@ -66,11 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = ([] if args.scenarios == "none"
                      else load_scenarios(Path(args.scenarios), drivers, args.horizon))
         forecast = make_forecast(fit, args.horizon, args.draws, args.seed, scenarios)
-        previous_id = previous_passing(fit.path.parent, fit.fit_id)
-        if previous_id:
-            previous = load_fit(fit.path.parent / previous_id)
-            forecast["previous"] = headline(make_forecast(previous, args.horizon, args.draws,
-                                                          args.seed))
+        forecast.update(compare_with_previous(fit, args))
     except (FitError, ScenarioError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

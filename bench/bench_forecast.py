@@ -32,7 +32,8 @@ def synthetic_start(n_draws: int) -> StartState:
         "trans_intercept": rng.normal([-4.5, 3.0], 0.3, (n_draws, 2)),
         "trans_coef": rng.normal(0.2, 0.2, (n_draws, 2, k)),
         "event_false_rate": rng.uniform(0.001, 0.003, (n_draws, 2)),
-        "event_hit_rate": rng.uniform(0.3, 0.8, (n_draws, 2)),
+        "event_hit_rate": rng.uniform(0.05, 0.3, (n_draws, 2)),
+        "event_continue": rng.uniform(0.6, 0.9, (n_draws, 2)),
         "stress_type_weights": rng.dirichlet([2, 2, 2], n_draws),
         "qe_intercept": rng.normal(-7, 0.5, n_draws),
         "qe_stress_effect": rng.normal(1.5, 0.5, n_draws),
@@ -56,7 +57,8 @@ def vectorized(start: StartState) -> None:
 def draw_by_draw(start: StartState, n_draws: int) -> None:
     for d in range(n_draws):
         one = StartState({key: v[d:d + 1] for key, v in start.params.items()},
-                         start.x_last[d:d + 1], start.p_stress_last[d:d + 1], start.at_risk)
+                         start.x_last[d:d + 1], start.p_stress_last[d:d + 1], start.at_risk,
+                         start.event_ongoing)
         vectorized(one)
 
 

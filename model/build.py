@@ -70,6 +70,7 @@ def build_model(inputs: ModelInputs, config: ModelConfig) -> pm.Model:
             "stress_type_weights": _prior(config, "stress_type_weights", dims="stress_kind"),
             "event_false_rate": _prior(config, "event_false_rate", dims="event_kind"),
             "event_hit_rate": _prior(config, "event_hit_rate", dims="event_kind"),
+            "event_continue": _prior(config, "event_continue", dims="event_kind"),
             "qe_intercept": _prior(config, "qe_intercept"),
             "qe_stress_effect": _prior(config, "qe_stress_effect"),
             "qe_coef": _prior(config, "qe_coef", dims="driver"),

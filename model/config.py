@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 #: Bump when the equations in model/likelihood.py or model/build.py change meaning.
-MODEL_VERSION = "3.0"
+MODEL_VERSION = "4.0"
 
 #: sd of a driver's first week when that week is missing (standardized units, so 1 is the
 #: driver's observed sd). Not the AR(1)'s stationary sd sigma / sqrt(1 - phi^2): with the
@@ -39,8 +39,9 @@ DEFAULT_PRIORS: dict[str, tuple[str, tuple[float, ...]]] = {
     "move_sigma_calm": ("HalfNormal", (0.3,)),
     "move_sigma_extra": ("HalfNormal", (0.3,)),
     "stress_type_weights": ("Dirichlet", (2.0, 2.0, 2.0)),
-    "event_false_rate": ("Beta", (1.0, 500.0)),          # catalogued event while calm
-    "event_hit_rate": ("Beta", (2.0, 2.0)),              # catalogued event while stressed
+    "event_false_rate": ("Beta", (1.0, 500.0)),          # an event starts in a calm week
+    "event_hit_rate": ("Beta", (1.0, 9.0)),              # an event starts in a stressed week
+    "event_continue": ("Beta", (3.0, 1.0)),              # an event under way lasts another week
     "qe_intercept": ("Normal", (-7.0, 0.75)),            # ~0.1%/week at mean x, calm
     "qe_stress_effect": ("Normal", (1.5, 1.0)),          # stress raises the hazard
     "qe_coef": ("Normal", (0.0, 0.35)),

@@ -117,7 +117,8 @@ def local_optima(model: pm.Model, n_starts: int, seed: int, max_iter: int = 3000
     core; JAX releases the GIL while it computes). They share one compiled function: placing
     each thread on its own JAX device would compile it once per device (~5 s each). The
     results do not depend on the threading: each search is the same deterministic sequence
-    of calls. Measured on the full history, 16 starts: 17.5 s against 22.5 s one at a time.
+    of calls. Measured on the full history, 16 starts, two runs each (compilation included):
+    17.8 and 19.0 s on two threads against 21.1 and 21.2 s one at a time.
     """
     names = [v.name for v in model.value_vars]
     initial = model.initial_point()

@@ -9,11 +9,14 @@ Equations (see ``model/README.md``):
 
 - transitions, for t >= 1: ``logit P(s_t = stress | s_{t-1} = j) = a_j + b_j . x_{t-1}``;
 - calm emission: ``f ~ StudentT(nu, mu_f, sigma_f[calm])``, ``m ~ Normal(mu_m,
-  sigma_m[calm])``, events ``e_k ~ Bernoulli(eps_k)``;
+  sigma_m[calm])``, an event of kind k *starts* with probability ``eps_k``;
 - stress emission: a three-way mixture over the *kind* of stress (funding / market
   functioning / both), weights ``w``: the stressed observable moves to its stress
-  distribution (mean shifted up by a positive amount), the other stays calm, and the
-  events of the stressed kind fire with probability ``q_k``;
+  distribution (mean shifted up by a positive amount), the other stays calm, and an event
+  of the stressed kind starts with probability ``q_k``;
+- events are modelled by their onsets (model 4.0): only weeks after a week without an
+  event of that kind are at risk of one starting; a week after an event week continues it
+  with probability ``kappa_k`` whatever the regime;
 - QE restart (at-risk weeks only): ``logit P(r_t = 1 | s_t) = c0 + c_s * s_t + c . x_{t-1}``.
 """
 
@@ -76,6 +79,15 @@ def normal_logpdf(ops: Ops, y, mu, sigma):
 
 def bernoulli_logpmf(ops: Ops, e, p):
     return e * ops.log(p) + (1 - e) * ops.log1p(-p)
+
+
+def event_at_risk(ops: Ops, event):
+    """1 where an event of this kind can *start* (the week before had none), else 0.
+
+    The first week is at risk. ``event`` is the catalogue's 0/1 event-week indicator; in an
+    at-risk week it is therefore the onset indicator.
+    """
+    return 1 - ops.concat([event[..., :1] * 0, event[..., :-1]], -1)
 
 
 def linear(x, coef):
@@ -153,11 +165,18 @@ def log_emissions(ops: Ops, p: dict, obs: dict, x_lagged, x_lagged_var=None):
     f_stress = mf * student_t_logpdf(ops, f, nu, mu_f1, p["funding_sigma"][..., 1, None])
     m_calm = mm * normal_logpdf(ops, m, mu_m0, p["move_sigma"][..., 0, None])
     m_stress = mm * normal_logpdf(ops, m, mu_m1, p["move_sigma"][..., 1, None])
+    # Events enter through their onsets: a week is at risk of an event of a kind when the
+    # week before had none; a week after an event week is its continuation instead, with
+    # the same probability in either regime (so it informs the episode length, not the
+    # regime).
     ef, em = obs["event_funding"], obs["event_market"]
-    ef_calm = bernoulli_logpmf(ops, ef, p["event_false_rate"][..., 0, None])
-    em_calm = bernoulli_logpmf(ops, em, p["event_false_rate"][..., 1, None])
-    ef_hit = bernoulli_logpmf(ops, ef, p["event_hit_rate"][..., 0, None])
-    em_hit = bernoulli_logpmf(ops, em, p["event_hit_rate"][..., 1, None])
+    rf, rm = event_at_risk(ops, ef), event_at_risk(ops, em)
+    ef_calm = rf * bernoulli_logpmf(ops, ef, p["event_false_rate"][..., 0, None])
+    em_calm = rm * bernoulli_logpmf(ops, em, p["event_false_rate"][..., 1, None])
+    ef_hit = rf * bernoulli_logpmf(ops, ef, p["event_hit_rate"][..., 0, None])
+    em_hit = rm * bernoulli_logpmf(ops, em, p["event_hit_rate"][..., 1, None])
+    continuing = ((1 - rf) * bernoulli_logpmf(ops, ef, p["event_continue"][..., 0, None])
+                  + (1 - rm) * bernoulli_logpmf(ops, em, p["event_continue"][..., 1, None]))
     log_w = ops.log(p["stress_type_weights"])
     calm = f_calm + m_calm + ef_calm + em_calm
     funding_kind = log_w[..., 0, None] + f_stress + m_calm + ef_hit + em_calm
@@ -165,4 +184,4 @@ def log_emissions(ops: Ops, p: dict, obs: dict, x_lagged, x_lagged_var=None):
     both_kinds = log_w[..., 2, None] + f_stress + m_stress + ef_hit + em_hit
     stress = ops.logaddexp(ops.logaddexp(funding_kind, market_kind), both_kinds)
     qe = qe_log_hazard_terms(ops, p, x_lagged, obs["at_risk"], obs["restart"], x_lagged_var)
-    return ops.stack([calm, stress], -1) + qe
+    return ops.stack([calm + continuing, stress + continuing], -1) + qe

@@ -45,6 +45,17 @@ def flattened(z, x_var_row, coef):
     return flatten_logit(NP, z, (x_var_row * coef * coef).sum(-1))
 
 
+def event_weeks(rng: np.random.Generator, onset: np.ndarray, kappa: float) -> np.ndarray:
+    """0/1 event weeks of one kind: an event starts with probability ``onset[t]`` in a week
+    after a quiet one, and an event under way lasts another week with probability
+    ``kappa``."""
+    event = np.zeros(len(onset), dtype=bool)
+    for t in range(len(onset)):
+        chance = kappa if t > 0 and event[t - 1] else onset[t]
+        event[t] = rng.random() < chance
+    return event
+
+
 def simulate(rng: np.random.Generator, p: dict, x: np.ndarray, at_risk: np.ndarray,
              initial_stress_probability: float = 0.1, x_var: np.ndarray | None = None
              ) -> Simulated:
@@ -76,9 +87,9 @@ def simulate(rng: np.random.Generator, p: dict, x: np.ndarray, at_risk: np.ndarr
     move = np.where(market_stressed,
                     p["move_mu_calm"] + p["move_shift"] + sm[1] * rng.standard_normal(n_weeks),
                     p["move_mu_calm"] + sm[0] * rng.standard_normal(n_weeks))
-    eps, q = p["event_false_rate"], p["event_hit_rate"]
-    event_funding = rng.random(n_weeks) < np.where(funding_stressed, q[0], eps[0])
-    event_market = rng.random(n_weeks) < np.where(market_stressed, q[1], eps[1])
+    eps, q, kappa = p["event_false_rate"], p["event_hit_rate"], p["event_continue"]
+    event_funding = event_weeks(rng, np.where(funding_stressed, q[0], eps[0]), kappa[0])
+    event_market = event_weeks(rng, np.where(market_stressed, q[1], eps[1]), kappa[1])
     eta = flattened(p["qe_intercept"] + p["qe_stress_effect"] * regime + lagged @ p["qe_coef"],
                     lagged_var, p["qe_coef"])
     restart = (rng.random(n_weeks) < sigmoid(eta)) & (at_risk > 0)
@@ -118,6 +129,8 @@ def simulate_event_counts(rng: np.random.Generator, p: dict, x: np.ndarray,
     idx = np.arange(n_draws)
     stress_weeks = regime.copy()
     since_event = np.full(n_draws, 10**6)
+    on_f = np.zeros(n_draws, dtype=bool)       # an event of the kind was on last week
+    on_m = np.zeros(n_draws, dtype=bool)
     episodes_count = np.zeros(n_draws, dtype=int)
     restarts = np.zeros(n_draws, dtype=int)
     cum_w = np.cumsum(p["stress_type_weights"], axis=-1)
@@ -138,7 +151,9 @@ def simulate_event_counts(rng: np.random.Generator, p: dict, x: np.ndarray,
         m_hit = (regime == 1) & ((kind == 1) | (kind == 2))
         pf = np.where(f_hit, p["event_hit_rate"][:, 0], p["event_false_rate"][:, 0])
         pm_ = np.where(m_hit, p["event_hit_rate"][:, 1], p["event_false_rate"][:, 1])
-        event = (rng.random(n_draws) < pf) | (rng.random(n_draws) < pm_)
+        on_f = rng.random(n_draws) < np.where(on_f, p["event_continue"][:, 0], pf)
+        on_m = rng.random(n_draws) < np.where(on_m, p["event_continue"][:, 1], pm_)
+        event = on_f | on_m
         episodes_count += event & (since_event >= EPISODE_GAP_WEEKS)
         since_event = np.where(event, 1, since_event + 1)
     return {"stress_weeks": stress_weeks, "event_episodes": episodes_count,

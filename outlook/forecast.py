@@ -56,7 +56,9 @@ def start_state(fit: Fit, draws: int | None, seed: int) -> tuple[StartState, Mod
     x_last = sample_drivers(x[take, -1, :], x_var[take, -1, :], np.random.default_rng(seed))
     p_last = posterior["p_stress_filtered"].isel(week=-1).to_numpy().reshape(-1)[take]
     at_risk = bool(inputs.obs["at_risk"][-1] > 0)
-    return StartState(params, x_last, p_last, at_risk), inputs
+    ongoing = (bool(inputs.obs["event_funding"][-1] > 0),
+               bool(inputs.obs["event_market"][-1] > 0))
+    return StartState(params, x_last, p_last, at_risk, ongoing), inputs
 
 
 def forecast_weeks(inputs: ModelInputs, horizon: int) -> list[str]:

@@ -36,6 +36,8 @@ class StartState:
     x_last: np.ndarray                # (D, K) standardized drivers in the last data week
     p_stress_last: np.ndarray         # (D,) filtered P(stress) in the last data week
     at_risk: bool                     # the Fed is not buying at the cut-off (restart possible)
+    #: (funding, market-functioning): an event of that kind is under way in the last week
+    event_ongoing: tuple[bool, bool] = (False, False)
 
 
 def driver_shocks(rng: np.random.Generator, n_draws: int, horizon: int, n_drivers: int
@@ -75,13 +77,27 @@ def transition_probability(params: dict, x_prev: np.ndarray) -> np.ndarray:
     return sigmoid(z)
 
 
-def no_event_probability(params: dict) -> np.ndarray:
-    """(D, 2): P(no catalogued liquidity event this week | calm, stress)."""
+def no_event_probability(params: dict, ongoing: tuple[bool, bool] = (False, False)
+                         ) -> np.ndarray:
+    """(D, 2): P(no catalogued liquidity event week this week | calm, stress).
+
+    After a quiet week an event of kind k starts with its onset probability (``eps_k`` in
+    calm, ``q_k`` when the stress is of that kind). If an event of kind k was under way last
+    week (``ongoing[k]``), this week's kind-k event is its continuation instead, with
+    probability ``kappa_k`` in either regime.
+    """
     eps, q, w = params["event_false_rate"], params["event_hit_rate"], params["stress_type_weights"]
-    calm = (1 - eps[:, 0]) * (1 - eps[:, 1])
-    stress = (w[:, 0] * (1 - q[:, 0]) * (1 - eps[:, 1])
-              + w[:, 1] * (1 - eps[:, 0]) * (1 - q[:, 1])
-              + w[:, 2] * (1 - q[:, 0]) * (1 - q[:, 1]))
+    kappa = params["event_continue"]
+
+    def quiet(k: int, stressed: bool) -> np.ndarray:
+        if ongoing[k]:
+            return 1 - kappa[:, k]
+        return 1 - (q[:, k] if stressed else eps[:, k])
+
+    calm = quiet(0, False) * quiet(1, False)
+    stress = (w[:, 0] * quiet(0, True) * quiet(1, False)
+              + w[:, 1] * quiet(0, False) * quiet(1, True)
+              + w[:, 2] * quiet(0, True) * quiet(1, True))
     return np.stack([calm, stress], axis=-1)
 
 
@@ -120,6 +136,9 @@ def outlook(start: StartState, paths: np.ndarray) -> Outlook:
     regime = np.stack([1 - start.p_stress_last, start.p_stress_last], axis=-1)  # (D, 2)
     quiet = regime.copy()        # P(s_t, no event yet)
     unrestarted = regime.copy()  # P(s_t, no restart yet)
+    # first week: an event under way at the cut-off may continue; afterwards (on paths
+    # where nothing happened yet) only onsets
+    first_week_quiet = no_event_probability(p, start.event_ongoing)
     stay_quiet = no_event_probability(p)
     p_stress = np.empty((n_draws, horizon))
     p_event_by = np.empty((n_draws, horizon))
@@ -129,7 +148,8 @@ def outlook(start: StartState, paths: np.ndarray) -> Outlook:
         to_stress = transition_probability(p, x_prev)                   # (D, 2) from j
         trans = np.stack([1 - to_stress, to_stress], axis=-1)           # (D, j, k)
         regime = np.einsum("dj,djk->dk", regime, trans)
-        quiet = np.einsum("dj,djk->dk", quiet, trans) * stay_quiet
+        quiet = np.einsum("dj,djk->dk", quiet, trans) * (first_week_quiet if h == 0
+                                                          else stay_quiet)
         hazard = restart_hazard(p, x_prev) if start.at_risk else np.zeros_like(regime)
         unrestarted = np.einsum("dj,djk->dk", unrestarted, trans) * (1 - hazard)
         p_stress[:, h] = regime[:, 1]

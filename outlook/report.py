@@ -60,6 +60,9 @@ def attribution_table(forecast: dict) -> str:
 
 def change_table(forecast: dict) -> str:
     prev = forecast.get("previous")
+    if not prev and forecast.get("previous_unavailable"):
+        return ("<p>The previous passing fit cannot be compared with this one: "
+                f"{html.escape(forecast['previous_unavailable'])}</p>")
     if not prev:
         return "<p>No earlier passing fit in this fits directory: nothing to compare.</p>"
     cur = forecast

@@ -38,8 +38,12 @@ def test_one_week_ahead_p_stress_equals_the_transition_formula():
     np.testing.assert_allclose(result.p_stress[:, 0], analytic, rtol=1e-12)
 
 
-def test_exact_recursion_matches_monte_carlo_regimes_and_events():
+@pytest.mark.parametrize("ongoing", [(False, False), (True, False), (False, True)])
+def test_exact_recursion_matches_monte_carlo_regimes_and_events(ongoing):
+    """Events start (onset rates) after quiet weeks; one under way at the cut-off continues
+    with probability kappa whatever the regime, and counts if it does."""
     start = synthetic_start(n_draws=3)
+    start.event_ongoing = ongoing
     horizon, n_paths = 8, 100_000
     paths = project_drivers(start.params, start.x_last,
                             driver_shocks(np.random.default_rng(2), 3, horizon, len(DRIVERS)))
@@ -49,6 +53,8 @@ def test_exact_recursion_matches_monte_carlo_regimes_and_events():
     for d in range(3):
         regime = rng.random(n_paths) < start.p_stress_last[d]
         event = np.zeros(n_paths, dtype=bool)
+        on_f, on_m = np.full(n_paths, ongoing[0]), np.full(n_paths, ongoing[1])
+        kappa = p["event_continue"][d]
         x_prev = start.x_last[d]
         for h in range(horizon):
             z = p["trans_intercept"][d][regime.astype(int)] + (
@@ -59,7 +65,9 @@ def test_exact_recursion_matches_monte_carlo_regimes_and_events():
             m_hit = regime & (kind != 0)
             pf = np.where(f_hit, p["event_hit_rate"][d][0], p["event_false_rate"][d][0])
             pm_ = np.where(m_hit, p["event_hit_rate"][d][1], p["event_false_rate"][d][1])
-            event |= (rng.random(n_paths) < pf) | (rng.random(n_paths) < pm_)
+            on_f = rng.random(n_paths) < np.where(on_f, kappa[0], pf)
+            on_m = rng.random(n_paths) < np.where(on_m, kappa[1], pm_)
+            event |= on_f | on_m
             x_prev = paths[d, h]
         assert event.mean() == pytest.approx(exact.p_event[d], abs=4e-3)
         assert regime.mean() == pytest.approx(exact.p_stress[d, -1], abs=4e-3)
