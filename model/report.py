@@ -8,7 +8,7 @@ import arviz as az
 
 KEY_PARAMETERS = ("trans_intercept", "trans_coef", "qe_intercept", "qe_stress_effect",
                   "qe_coef", "funding_shift", "move_shift", "stress_type_weights",
-                  "event_hit_rate")
+                  "event_hit_rate", "event_continue")
 
 
 def fit_summary(manifest: dict, idata: az.InferenceData, path: Path) -> str:

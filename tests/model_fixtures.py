@@ -21,7 +21,7 @@ def true_parameters() -> dict[str, np.ndarray]:
         "move_sigma": np.array([0.15, 0.2]),
         "stress_type_weights": np.array([0.3, 0.4, 0.3]),
         "event_false_rate": np.array([0.003, 0.003]),
-        "event_hit_rate": np.array([0.3, 0.2]),
+        "event_hit_rate": np.array([0.2, 0.15]),
         "event_continue": np.array([0.8, 0.7]),
         "qe_intercept": np.array(-6.0), "qe_stress_effect": np.array(2.0),
         "qe_coef": np.array([0.0, 0.5, 0.0, 0.0, 0.0]),

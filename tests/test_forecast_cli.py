@@ -95,3 +95,23 @@ def test_an_unconverged_fit_is_refused_unless_asked(small_real_fit, tmp_path, ca
     assert forecast_cli.main(["--fit", str(bad), "--out", str(tmp_path / "r"), "--draws", "50",
                               "--scenarios", "none", "--allow-unconverged"]) == 0
     assert "FAILED the convergence gate" in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_a_previous_fit_of_another_model_version_does_not_stop_the_forecast(
+        small_real_fit, tmp_path):
+    """After a model upgrade the last passing fit on disk is of the old version: the new
+    fit's forecast still runs, and says why there is no comparison."""
+    fits = tmp_path / "fits"
+    older, current = fits / "older", fits / small_real_fit.path.name
+    shutil.copytree(small_real_fit.path, current)
+    shutil.copytree(small_real_fit.path, older)
+    manifest = json.loads((older / "manifest.json").read_text())
+    manifest.update(fit_id="older", created_at="2000-01-01T00:00:00+00:00")
+    manifest["model"]["config"]["version"] = "0.1"
+    (older / "manifest.json").write_text(json.dumps(manifest))
+    out = tmp_path / "report"
+    code = forecast_cli.main(["--fit", str(current), "--out", str(out), "--draws", "200"])
+    assert code == 0
+    data = json.loads((out / "forecast.json").read_text())
+    assert "previous" not in data and "model version 0.1" in data["previous_unavailable"]
+    assert "cannot be compared" in (out / "report.html").read_text()
