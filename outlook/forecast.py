@@ -139,6 +139,8 @@ def make_forecast(fit: Fit, horizon: int = 13, draws: int | None = None, seed: i
         "seed": seed,
         "qe_definition": fit.config.qe_definition,
         "qe_at_risk": start.at_risk,
+        "event_under_way": dict(zip(("funding", "market_functioning"), start.event_ongoing,
+                                    strict=True)),
         "fit_convergence_passed": bool(fit.manifest["convergence"]["passed"]),
         "p_stress_now": interval(start.p_stress_last),
         "baseline": summarize(baseline, weeks),

@@ -102,6 +102,12 @@ def what_moved(forecast: dict) -> str:
     if worst:
         text += (f" The most severe scenario is {worst}: "
                  f"{pct(scen[worst]['p_liquidity_event']['mean'])} for a liquidity event.")
+    under_way = [k.replace("_", " ") for k, on in forecast.get("event_under_way", {}).items()
+                 if on]
+    if under_way:
+        text += (f" A catalogued {' and '.join(under_way)} event is under way in the last data "
+                 "week; the event probability includes its going on into the next week "
+                 "(the model's continuation probability, the same in calm and stress).")
     if not forecast["qe_at_risk"]:
         text += (" The Fed is already buying under this QE definition, so no restart can occur "
                  "in the horizon.")

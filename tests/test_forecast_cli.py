@@ -115,3 +115,14 @@ def test_a_previous_fit_of_another_model_version_does_not_stop_the_forecast(
     data = json.loads((out / "forecast.json").read_text())
     assert "previous" not in data and "model version 0.1" in data["previous_unavailable"]
     assert "cannot be compared" in (out / "report.html").read_text()
+
+
+def test_an_event_under_way_at_the_cut_off_is_named_in_the_summary(report):
+    from outlook.report import what_moved
+
+    data, _ = report
+    # 2020-12-30: no catalogued event week
+    assert data["event_under_way"] == {"funding": False, "market_functioning": False}
+    assert "under way" not in what_moved(data)
+    ongoing = dict(data, event_under_way={"funding": True, "market_functioning": False})
+    assert "catalogued funding event is under way" in what_moved(ongoing)
