@@ -19,17 +19,18 @@ a search that misses the dominant mode: the fit then passes the gate in the wron
 
 Where the searches start (:func:`start_points`): half of them at PyMC's jittered initial
 point (the priors' central values plus U(-1, 1) in the unconstrained space) and half at
-draws from the prior. Measured with 16 starts of each kind (2026-11-25): at the 2016-01,
-2020-01 and 2022-01 backtest vintages only 1 of 16 jittered starts reached the best
-optimum (43-86 nats above the next) and 7, 7 and 8 of 16 prior draws did; at 2017-01
-4 vs 8; where the best optimum lies near the priors' centre the jittered starts do better
-(2023-01: 13 vs 6; full history: 12 vs 6). Neither kind alone is reliable, so both are
-used: 16 starts (8 + 8) by default, where the full history's best optimum is reached by 9
-of 16. The hit rate depends on the seed and the vintage, and can be far lower than the
-table above suggests: in the yearly backtest the 2022-01-05 vintage's 16 starts all missed
-an optimum 44 nats higher, and with 32 starts the best optima of 2014, 2015, 2020 and 2022
-were each reached by only 1-2 starts. Backtest origins therefore use 32, and no count is a
-guarantee. The record lists every optimum and the kind of start it came from.
+draws from the prior. Measured with 16 starts of each kind (2026-11-25, model 3.0): at the
+2016-01, 2020-01 and 2022-01 backtest vintages only 1 of 16 jittered starts reached the best
+optimum (43-86 nats above the next) and 7, 7 and 8 of 16 prior draws did; at 2017-01 4 vs 8;
+where the best optimum lies near the priors' centre the jittered starts do better (2023-01:
+13 vs 6; full history: 12 vs 6). Neither kind alone is reliable, so both are used: 16 starts
+(8 + 8) by default, where the full history's best optimum is reached by 9 of 16 on model 3.0
+and 5 of 16 on model 4.0. The hit rate depends on the seed and the vintage, and can be far
+lower than the table above suggests: in the yearly backtest the 2022-01-05 vintage's 16
+starts all missed an optimum 44 nats higher, and with 32 starts the best optima of 2014,
+2015, 2020 and 2022 were each reached by only 1-2 starts. Backtest origins therefore use 32,
+and no count is a guarantee. The record lists every optimum and the kind of start it came
+from.
 
 The inverse Hessian at the best optimum also gives NUTS its starting diagonal mass matrix:
 NumPyro's warm-up otherwise starts from the identity, and on the full history its first 100

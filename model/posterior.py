@@ -18,8 +18,7 @@ from model.missing import GapLayout, gap_moments
 PARAMETERS = ("trans_intercept", "trans_coef", "funding_mu_calm", "funding_shift",
               "funding_sigma", "funding_nu", "move_mu_calm", "move_shift", "move_sigma",
               "stress_type_weights", "event_false_rate", "event_hit_rate", "event_continue",
-              "qe_intercept",
-              "qe_stress_effect", "qe_coef", "ar_mu", "ar_phi", "ar_sigma")
+              "qe_intercept", "qe_stress_effect", "qe_coef", "ar_mu", "ar_phi", "ar_sigma")
 
 
 def flat_draws(group: xr.Dataset, name: str) -> np.ndarray:
