@@ -96,22 +96,20 @@ def driver_moments(inputs: ModelInputs, params: dict):
     """Standardized drivers as (mean, variance) matrices (T, K), missing weeks integrated out.
 
     Observed cells are the data with variance 0; each missing cell gets its mean and variance
-    under the driver's AR(1) given the observed weeks (:func:`model.missing.gap_moments`;
+    under its driver's AR(1) given the observed weeks (:func:`model.missing.gap_moments`;
     recomputed per stored draw by :func:`model.posterior.driver_moments`, so nothing per
     missing week is sampled or stored). The observed cells' exact AR(1) density (gaps
-    integrated out) is returned for the ``driver_ar1`` potential.
+    integrated out) is returned for the ``driver_ar1`` potential. All drivers go through
+    one layout, so each step is one array operation over every driver's cells.
     """
-    means, variances, ar_logp = [], [], 0.0
-    for k in range(len(inputs.drivers)):
-        layout = GapLayout.from_column(inputs.x[:, k])
-        mu, phi, sigma = params["ar_mu"][k], params["ar_phi"][k], params["ar_sigma"][k]
-        ar_logp = ar_logp + observed_logpdf(PT, layout, mu, phi, sigma)
-        mean = pt.as_tensor_variable(layout.values)
-        var = pt.zeros(inputs.n_weeks)
-        if layout.n_missing:
-            fill_mean, fill_var = gap_moments(PT, layout, mu, phi, sigma)
-            mean = pt.set_subtensor(mean[layout.miss_index], fill_mean)
-            var = pt.set_subtensor(var[layout.miss_index], fill_var)
-        means.append(mean)
-        variances.append(var)
-    return pt.stack(means, axis=1), pt.stack(variances, axis=1), ar_logp
+    layout = GapLayout.from_matrix(inputs.x)
+    mu, phi, sigma = params["ar_mu"], params["ar_phi"], params["ar_sigma"]
+    ar_logp = observed_logpdf(PT, layout, mu, phi, sigma)
+    mean = pt.as_tensor_variable(layout.values)
+    var = pt.zeros(layout.values.shape)
+    if layout.n_missing:
+        fill_mean, fill_var = gap_moments(PT, layout, mu, phi, sigma)
+        mean = pt.set_subtensor(mean[layout.miss_index], fill_mean)
+        var = pt.set_subtensor(var[layout.miss_index], fill_var)
+    shape = (layout.n_drivers, layout.n_weeks)
+    return mean.reshape(shape).T, var.reshape(shape).T, ar_logp

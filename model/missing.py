@@ -24,8 +24,8 @@ their variance grows away from the observed ends of the gap, so the transition p
 in a gap is flattened toward "driver unknown".
 
 Every function takes an ``ops`` backend (:mod:`model.likelihood`) so the same equations
-serve PyTensor (sampling, scalar parameters) and NumPy (stored draws, parameters with a
-leading draw axis).
+serve PyTensor (sampling, parameters of shape (K,)) and NumPy (stored draws, parameters of
+shape (draws, K)).
 """
 
 from __future__ import annotations
@@ -39,45 +39,99 @@ from model.config import LATENT_START_SD
 
 @dataclass(frozen=True)
 class GapLayout:
-    """Index arithmetic of one driver's observed and missing weeks (NumPy, fixed per fit).
+    """Index arithmetic of the drivers' observed and missing weeks (NumPy, fixed per fit).
 
-    Observed cells: ``obs_index``, the previous observed week ``obs_prev`` (-1 for the
-    first) and the step ``obs_steps`` (from ``obs_prev``, or from week 0's start
-    distribution). Missing cells: ``miss_index``, the observed anchors on each side
-    (``left``/``right``, -1 if none) and the steps to them (dummy 1 where there is none).
+    All drivers are laid out together so that each case below is one vectorized expression
+    over the cells of every driver (one set of array operations instead of one per driver:
+    on JAX each operation is a kernel launch, and their number, not the arithmetic, set the
+    gradient's cost). Cells are numbered driver-major, ``cell = k * T + t`` for week t of
+    driver k; ``values`` holds the (T, K) matrix in that order. Observed cells: ``obs_index``,
+    the previous observed cell of the same driver ``obs_prev`` (-1 for a driver's first) and
+    the step ``obs_steps`` in weeks (from ``obs_prev``, or from week 0's start distribution).
+    Missing cells: ``miss_index``, the observed anchors on each side (``left``/``right``,
+    -1 if none) and the steps to them (dummy 1 where there is none). ``obs_driver`` and
+    ``miss_driver`` give each cell's driver, to pick its AR(1) parameters.
+
+    Observed cells whose previous week is observed too (the bulk: ~5,000 of the full
+    history's ~5,400) enter the density only through per-driver sums, ``pair_sums`` (K, 6):
+    the count and the sums of x_t, x_{t-1}, x_t^2, x_{t-1}^2 and x_t x_{t-1} over those pairs
+    (:func:`observed_logpdf`), so the sampled density does no per-week work for them.
+    ``obs_index`` and its companions list only the other observed cells (each driver's
+    first, and the first after a gap).
     """
 
     n_weeks: int
-    values: np.ndarray        # (T,) standardized, 0 where missing
+    n_drivers: int
+    values: np.ndarray        # (K * T,) standardized, 0 where missing
     obs_index: np.ndarray
     obs_prev: np.ndarray
     obs_steps: np.ndarray
+    obs_driver: np.ndarray
     miss_index: np.ndarray
     left: np.ndarray
     left_steps: np.ndarray
     right: np.ndarray
     right_steps: np.ndarray
+    miss_driver: np.ndarray
+    pair_sums: np.ndarray     # (K, 6): n and five sums over consecutive observed weeks
+
+    @classmethod
+    def from_matrix(cls, x: np.ndarray) -> GapLayout:
+        """Layout of a (T, K) driver matrix with NaN where a week is missing."""
+        n_weeks, n_drivers = x.shape
+        empty = [c for c in range(n_drivers) if np.isnan(x[:, c]).all()]
+        if empty:
+            raise ValueError(f"driver column(s) {empty} have no observed week: an AR(1) "
+                             "cannot be integrated out without one")
+        flat = x.T.ravel()
+        observed = ~np.isnan(flat)
+        cells = np.arange(flat.size)
+        driver, week = cells // n_weeks, cells % n_weeks
+        obs_index, miss_index = cells[observed], cells[~observed]
+        # previous observed cell of the same driver (-1 at each driver's first)
+        prev = np.concatenate([[-1], obs_index[:-1]])
+        first = np.concatenate([[True], driver[obs_index[1:]] != driver[obs_index[:-1]]])
+        obs_prev = np.where(first, -1, prev).astype(int)
+        obs_steps = np.where(first, week[obs_index], obs_index - prev)
+        # observed anchors around each missing cell, within its own driver
+        pos = np.searchsorted(obs_index, miss_index)
+        before = obs_index[np.maximum(pos - 1, 0)]
+        after = obs_index[np.minimum(pos, len(obs_index) - 1)]
+        miss_driver = driver[miss_index]
+        left = np.where((pos > 0) & (driver[before] == miss_driver), before, -1)
+        right = np.where((pos < len(obs_index)) & (driver[after] == miss_driver), after, -1)
+        left_steps = np.where(left >= 0, miss_index - left, week[miss_index])
+        right_steps = np.where(right >= 0, right - miss_index, 1)
+        # consecutive observed weeks: summarized per driver, not kept cell by cell
+        paired = (obs_prev >= 0) & (obs_steps == 1)
+        now, before_now = flat[obs_index[paired]], flat[obs_prev[paired]]
+        pair_sums = np.zeros((n_drivers, 6))
+        for column, values in enumerate((np.ones_like(now), now, before_now, now * now,
+                                         before_now * before_now, now * before_now)):
+            np.add.at(pair_sums[:, column], driver[obs_index[paired]], values)
+        keep = ~paired
+        return cls(n_weeks, n_drivers, np.nan_to_num(flat), obs_index[keep], obs_prev[keep],
+                   obs_steps[keep], driver[obs_index[keep]], miss_index, left, left_steps,
+                   right, right_steps, miss_driver, pair_sums)
 
     @classmethod
     def from_column(cls, column: np.ndarray) -> GapLayout:
-        observed = ~np.isnan(column)
-        weeks = np.arange(len(column))
-        obs_index = weeks[observed]
-        miss_index = weeks[~observed]
-        obs_prev = np.concatenate([[-1], obs_index[:-1]]).astype(int)
-        obs_steps = np.where(obs_prev >= 0, obs_index - obs_prev, obs_index)
-        pos = np.searchsorted(obs_index, miss_index)        # observed cells before each gap cell
-        left = np.where(pos > 0, obs_index[np.maximum(pos - 1, 0)], -1)
-        right = np.where(pos < len(obs_index),
-                         obs_index[np.minimum(pos, max(len(obs_index) - 1, 0))], -1)
-        left_steps = np.where(left >= 0, miss_index - left, miss_index)
-        right_steps = np.where(right >= 0, right - miss_index, 1)
-        return cls(len(column), np.nan_to_num(column), obs_index, obs_prev, obs_steps,
-                   miss_index, left, left_steps, right, right_steps)
+        """Layout of one driver (K = 1): its parameters are then arrays of shape (..., 1)."""
+        return cls.from_matrix(np.asarray(column)[:, None])
 
     @property
     def n_missing(self) -> int:
         return len(self.miss_index)
+
+    def as_matrix(self, flat: np.ndarray) -> np.ndarray:
+        """(..., K * T) in cell order -> (..., T, K)."""
+        shaped = flat.reshape(*flat.shape[:-1], self.n_drivers, self.n_weeks)
+        return np.ascontiguousarray(np.swapaxes(shaped, -1, -2))
+
+
+def _per_cell(layout_drivers: np.ndarray, mu, phi, sigma):
+    """Each cell's AR(1) parameters, picked from per-driver arrays (..., K) -> (..., n)."""
+    return (mu[..., layout_drivers], phi[..., layout_drivers], sigma[..., layout_drivers])
 
 
 def _power(ops, phi, steps):
@@ -96,12 +150,6 @@ def _from_start(ops, phi, sigma, steps):
         ops, phi, steps)
 
 
-def _params(mu, phi, sigma):
-    """Give per-driver parameters a trailing cell axis: scalars (PyTensor) become (1,),
-    per-draw vectors (NumPy) become (draws, 1), so both broadcast against the cells."""
-    return mu[..., None], phi[..., None], sigma[..., None]
-
-
 def _normal_logpdf(ops, z, mean, var):
     return -0.5 * (np.log(2 * np.pi) + ops.log(var) + (z - mean) ** 2 / var)
 
@@ -115,62 +163,76 @@ def _in_order(ops, parts: list, index_parts: list[np.ndarray]):
 
 
 def observed_logpdf(ops, layout: GapLayout, mu, phi, sigma):
-    """Exact AR(1) log density of the observed cells, the gaps between them integrated out.
+    """Exact AR(1) log density of all drivers' observed cells, gaps integrated out.
 
-    Each case (first observed cell, cells with an observed predecessor) is written on its
-    own: no 0/1 masks multiply symbolic terms, since PyTensor's rewrites of ``0 * x`` and
-    ``0 / x`` rebuild the graph for every such node and took minutes on the full history.
+    ``mu``, ``phi``, ``sigma`` are per driver, shape (..., K); the result has shape (...).
+    Three cases, each written on its own (no 0/1 masks multiply symbolic terms: PyTensor's
+    rewrites of ``0 * x`` and ``0 / x`` rebuild the graph for every such node and took
+    minutes on the full history):
+
+    - a week whose previous week is observed: ``x_t - mu ~ N(phi (x_{t-1} - mu), sigma^2)``.
+      With ``c = mu (1 - phi)`` the squared residuals of a driver's n such weeks sum to
+      ``Syy + phi^2 Sxx + n c^2 - 2 phi Sxy - 2 c Sy + 2 phi c Sx`` (the layout's
+      ``pair_sums``), so this case costs O(K), not O(T K);
+    - the first observed week after a gap of k - 1 weeks: the k-step transition density;
+    - a driver's first observed week: the start distribution pushed forward.
     """
-    if len(layout.obs_index) == 0:
-        raise ValueError("a driver with no observed week cannot be integrated out")
-    mu, phi, sigma = _params(mu, phi, sigma)
-    first = layout.obs_index[0]
-    z0 = layout.values[first] - mu
-    total = _normal_logpdf(ops, z0, 0.0, _from_start(ops, phi, sigma, float(first))).sum(-1)
-    if len(layout.obs_index) > 1:
-        steps = layout.obs_steps[1:].astype(float)
-        z = layout.values[layout.obs_index[1:]] - mu
-        z_prev = layout.values[layout.obs_prev[1:]] - mu
-        total = total + _normal_logpdf(ops, z, _power(ops, phi, steps) * z_prev,
-                                       sigma * sigma * _sum_of_squares(ops, phi, steps)).sum(-1)
+    n, s_now, s_before, s_now2, s_before2, s_cross = (layout.pair_sums[:, i] for i in range(6))
+    c = mu * (1.0 - phi)
+    squares = (s_now2 + phi * phi * s_before2 + n * c * c - 2.0 * phi * s_cross
+               - 2.0 * c * s_now + 2.0 * phi * c * s_before)
+    total = (-0.5 * (n * (np.log(2 * np.pi) + 2.0 * ops.log(sigma))
+                     + squares / (sigma * sigma))).sum(-1)
+    first = layout.obs_prev < 0
+    m, ph, sg = _per_cell(layout.obs_driver[first], mu, phi, sigma)
+    z0 = layout.values[layout.obs_index[first]] - m
+    steps = layout.obs_steps[first].astype(float)
+    total = total + _normal_logpdf(ops, z0, 0.0, _from_start(ops, ph, sg, steps)).sum(-1)
+    if (~first).any():
+        m, ph, sg = _per_cell(layout.obs_driver[~first], mu, phi, sigma)
+        steps = layout.obs_steps[~first].astype(float)
+        z = layout.values[layout.obs_index[~first]] - m
+        z_prev = layout.values[layout.obs_prev[~first]] - m
+        total = total + _normal_logpdf(ops, z, _power(ops, ph, steps) * z_prev,
+                                       sg * sg * _sum_of_squares(ops, ph, steps)).sum(-1)
     return total
 
 
 def gap_moments(ops, layout: GapLayout, mu, phi, sigma):
-    """Mean and variance of each missing cell given the observed cells (same order as
-    ``layout.miss_index``), shapes (..., n_missing).
+    """Mean and variance of each missing cell given its driver's observed cells (same order
+    as ``layout.miss_index``), shapes (..., n_missing); parameters per driver (..., K).
 
     Three cases, each written on its own (see :func:`observed_logpdf` for why): an observed
     week on both sides (prediction from the left conditioned on the right), on the left only
     (prediction), on the right only (the start distribution conditioned on the right).
     """
-    mu, phi, sigma = _params(mu, phi, sigma)
     has_left, has_right = layout.left >= 0, layout.right >= 0
     means, variances, where = [], [], []
     for cells in (has_left & has_right, has_left & ~has_right, ~has_left & has_right):
         if not cells.any():
             continue
+        m, ph, sg = _per_cell(layout.miss_driver[cells], mu, phi, sigma)
         i = layout.left_steps[cells].astype(float)
         if has_left[cells][0]:
-            z_left = layout.values[layout.left[cells]] - mu
-            mean_left = _power(ops, phi, i) * z_left
-            var_left = sigma * sigma * _sum_of_squares(ops, phi, i)
+            z_left = layout.values[layout.left[cells]] - m
+            mean_left = _power(ops, ph, i) * z_left
+            var_left = sg * sg * _sum_of_squares(ops, ph, i)
         else:
-            var_left = _from_start(ops, phi, sigma, i)
+            var_left = _from_start(ops, ph, sg, i)
         if has_right[cells][0]:
             # condition on the right anchor: z_right | z_t ~ N(phi^j z_t, sigma^2 S_j)
             j = layout.right_steps[cells].astype(float)
-            z_right = layout.values[layout.right[cells]] - mu
-            phi_j = _power(ops, phi, j)
-            var_right = sigma * sigma * _sum_of_squares(ops, phi, j)
+            z_right = layout.values[layout.right[cells]] - m
+            phi_j = _power(ops, ph, j)
+            var_right = sg * sg * _sum_of_squares(ops, ph, j)
             precision = 1.0 / var_left + phi_j * phi_j / var_right
             weighted = phi_j * z_right / var_right
             if has_left[cells][0]:
                 weighted = weighted + mean_left / var_left
-            means.append(mu + weighted / precision)
+            means.append(m + weighted / precision)
             variances.append(1.0 / precision)
         else:
-            means.append(mu + mean_left)
+            means.append(m + mean_left)
             variances.append(var_left)
         where.append(np.flatnonzero(cells))
     return _in_order(ops, means, where), _in_order(ops, variances, where)

@@ -40,16 +40,13 @@ def driver_moments(group: xr.Dataset, inputs: ModelInputs) -> tuple[np.ndarray, 
     """
     params = parameters(group)
     n_draws = len(params["ar_mu"])
-    x = np.broadcast_to(np.nan_to_num(inputs.x), (n_draws, *inputs.x.shape)).copy()
-    x_var = np.zeros_like(x)
-    for k in range(len(inputs.drivers)):
-        layout = GapLayout.from_column(inputs.x[:, k])
-        if layout.n_missing:
-            mean, var = gap_moments(NP, layout, params["ar_mu"][:, k], params["ar_phi"][:, k],
-                                    params["ar_sigma"][:, k])
-            x[:, layout.miss_index, k] = mean
-            x_var[:, layout.miss_index, k] = var
-    return x, x_var
+    layout = GapLayout.from_matrix(inputs.x)
+    mean = np.broadcast_to(layout.values, (n_draws, layout.values.size)).copy()
+    var = np.zeros_like(mean)
+    if layout.n_missing:
+        mean[:, layout.miss_index], var[:, layout.miss_index] = gap_moments(
+            NP, layout, params["ar_mu"], params["ar_phi"], params["ar_sigma"])
+    return layout.as_matrix(mean), layout.as_matrix(var)
 
 
 def sample_drivers(x: np.ndarray, x_var: np.ndarray, rng: np.random.Generator) -> np.ndarray:

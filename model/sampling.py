@@ -17,11 +17,15 @@ baseline. ``map_starts = 0`` restores the defaults on both. The search is record
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from unittest import mock
 
 import arviz as az
 import pymc as pm
-from pymc.sampling.jax import sample_numpyro_nuts
+import pymc.sampling.jax as pymc_jax
+from pymc.sampling.jax import get_jaxified_logp, sample_numpyro_nuts
 
 from model.initial import chain_starts
 
@@ -50,9 +54,12 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True
                   random_seed=settings.seed, target_accept=settings.target_accept,
                   progressbar=progressbar, compute_convergence_checks=False)
     record: dict = {"map_starts": 0, "jitter": True}
+    potential = None
+    if settings.backend == "numpyro" and settings.map_starts > 0:
+        potential = get_jaxified_logp(model, negative_logp=False)
     if settings.map_starts > 0:
-        inits, record, inverse_mass = chain_starts(model, settings.chains,
-                                                   settings.map_starts, settings.seed)
+        inits, record, inverse_mass = chain_starts(model, settings.chains, settings.map_starts,
+                                                   settings.seed, potential=potential)
         record["jitter"] = False
         kwargs["initvals"] = inits
         if inverse_mass is not None and settings.backend == "numpyro":
@@ -67,10 +74,35 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True
             # assigns PyMC step methods, building a PyTensor gradient it never uses
             # (~10 s on the full history). Chains run in parallel, one per JAX host device
             # ("vectorized" chains in lockstep measured 2.4x slower on 2 cores).
-            idata = sample_numpyro_nuts(chain_method="parallel", jitter=record["jitter"],
-                                        **kwargs)
+            with translated_once(model, potential):
+                idata = sample_numpyro_nuts(chain_method="parallel", jitter=record["jitter"],
+                                            **kwargs)
         else:
             init = "jitter+adapt_diag" if record["jitter"] else "adapt_diag"
             idata = pm.sample(cores=min(settings.chains, 2), init=init, **kwargs)
     idata.sample_stats.attrs["initialization"] = json.dumps(record)
     return idata
+
+
+@contextmanager
+def translated_once(model: pm.Model, potential: Callable | None) -> Iterator[None]:
+    """Let PyMC's NumPyro bridge reuse the potential the start search translated to JAX.
+
+    The bridge translates the model itself (``pymc.sampling.jax.get_jaxified_logp``) and
+    has no argument to pass one in; the translation takes seconds on the full history
+    (~3-5 s, measured). Within this block that one lookup returns ``potential`` for this
+    model; any other call goes to PyMC's own function. Nothing is replaced when there is no
+    potential (no start search).
+    """
+    if potential is None:
+        yield
+        return
+    original = pymc_jax.get_jaxified_logp
+
+    def reuse(m: pm.Model, negative_logp: bool = True) -> Callable:
+        if m is model and not negative_logp:
+            return potential
+        return original(m, negative_logp=negative_logp)
+
+    with mock.patch.object(pymc_jax, "get_jaxified_logp", reuse):
+        yield

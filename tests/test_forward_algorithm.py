@@ -38,13 +38,12 @@ def with_missing_drivers(inputs, params):
     x[:3, 0] = np.nan
     x[4:6, 2] = np.nan
     x[-2:, 4] = np.nan
-    mean, var, ar_logp = np.nan_to_num(x), np.zeros_like(x), 0.0
-    for k in range(x.shape[1]):
-        layout = GapLayout.from_column(x[:, k])
-        ar = [np.array(params[f"ar_{n}"][k]) for n in ("mu", "phi", "sigma")]
-        ar_logp += float(observed_logpdf(NP, layout, *ar))
-        if layout.n_missing:
-            mean[layout.miss_index, k], var[layout.miss_index, k] = gap_moments(NP, layout, *ar)
+    layout = GapLayout.from_matrix(x)
+    ar = [np.asarray(params[f"ar_{n}"]) for n in ("mu", "phi", "sigma")]
+    ar_logp = float(observed_logpdf(NP, layout, *ar))
+    mean, var = layout.values.copy(), np.zeros_like(layout.values)
+    mean[layout.miss_index], var[layout.miss_index] = gap_moments(NP, layout, *ar)
+    mean, var = layout.as_matrix(mean), layout.as_matrix(var)
     return dataclasses.replace(inputs, x=x), mean, var, ar_logp
 
 

@@ -51,7 +51,26 @@ def test_constrained_undoes_the_transform():
     model = two_mode_model()
     point = model.initial_point()
     point["s_log__"] = np.array(np.log(0.7))
-    assert float(constrained(model, point)["s"]) == pytest.approx(0.7)
+    assert float(constrained(model, [point])[0]["s"]) == pytest.approx(0.7)
+
+
+def test_constrained_matches_pymcs_own_initial_point_for_every_transform():
+    """log, log-odds and simplex transforms: the jittered point PyMC draws in the
+    unconstrained space must come back as the same point PyMC draws in the constrained one."""
+    from pymc.initial_point import make_initial_point_fn
+
+    with pm.Model() as model:
+        pm.HalfNormal("scale", 1.0)
+        pm.Beta("rate", 2.0, 5.0, shape=2)
+        pm.Dirichlet("weights", a=np.ones(3))
+        pm.Normal("free", 0.0, 1.0)
+    kwargs = dict(model=model, jitter_rvs=set(model.free_RVs))
+    unconstrained = make_initial_point_fn(return_transformed=True, **kwargs)(3)
+    want = make_initial_point_fn(return_transformed=False, **kwargs)(3)
+    got = constrained(model, [unconstrained])[0]
+    assert set(got) == set(want)
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-10)
 
 
 def test_laplace_variances_at_the_dominant_mode():
@@ -145,3 +164,26 @@ def test_concurrent_searches_give_the_same_optima_as_one_at_a_time(monkeypatch):
         assert a.log_density == b.log_density
         np.testing.assert_array_equal(a.point["x"], b.point["x"])
         np.testing.assert_array_equal(a.covariance, b.covariance)
+
+
+def test_numpyro_fit_translates_the_model_to_jax_once(monkeypatch):
+    """The start search and PyMC's NumPyro bridge share one translated potential (the
+    translation takes seconds on the full history); the draws still come from this model."""
+    import pymc.sampling.jax as pymc_jax
+
+    import model.sampling as sampling
+
+    calls = []
+    original = pymc_jax.get_jaxified_logp
+
+    def counting(m, negative_logp=True):
+        calls.append(negative_logp)
+        return original(m, negative_logp=negative_logp)
+
+    monkeypatch.setattr(pymc_jax, "get_jaxified_logp", counting)
+    monkeypatch.setattr(sampling, "get_jaxified_logp", counting)
+    idata = sampling.sample(two_mode_model(), sampling.SamplerSettings(
+        draws=200, tune=200, chains=2, seed=1, map_starts=6), progressbar=False)
+    assert calls == [False]
+    assert pymc_jax.get_jaxified_logp is counting        # PyMC's own name is back
+    assert abs(float(idata.posterior["x"].mean()) - 4.0) < 0.2

@@ -54,22 +54,63 @@ def test_observed_density_and_gap_moments_equal_the_gaussian_joint(pattern, phi)
 
     expected = stats.multivariate_normal(mean[observed], cov[np.ix_(observed, observed)]
                                          ).logpdf(x[observed])
-    got = observed_logpdf(NP, layout, np.array(mu), np.array(phi), np.array(sigma))
+    got = observed_logpdf(NP, layout, np.array([mu]), np.array([phi]), np.array([sigma]))
     assert float(got) == pytest.approx(expected, abs=1e-8)
 
     c_mo = cov[np.ix_(missing, observed)]
     gain = c_mo @ np.linalg.inv(cov[np.ix_(observed, observed)])
     cond_mean = mean[missing] + gain @ (x[observed] - mean[observed])
     cond_var = np.diag(cov[np.ix_(missing, missing)] - gain @ c_mo.T)
-    fill_mean, fill_var = gap_moments(NP, layout, np.array(mu), np.array(phi), np.array(sigma))
+    fill_mean, fill_var = gap_moments(NP, layout, np.array([mu]), np.array([phi]),
+                                     np.array([sigma]))
     np.testing.assert_allclose(fill_mean, cond_mean, atol=1e-8)
     np.testing.assert_allclose(fill_var, cond_var, rtol=1e-6, atol=1e-10)
+
+
+def test_all_drivers_in_one_layout_equal_one_driver_at_a_time():
+    """The model lays every driver out together (one array operation per case over all
+    cells); each driver must get exactly its own density and gap moments, with its own
+    parameters, whatever the gaps of its neighbours (a gap at a column's end must not take
+    the next column's first week as its right anchor)."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(30, 4))
+    x[:4, 0] = np.nan              # opens the sample
+    x[-3:, 1] = np.nan             # closes it, next to column 2's observed first week
+    x[10:15, 2] = np.nan           # inside
+    x[[0, 12, 29], 3] = np.nan     # single weeks everywhere
+    mu, phi, sigma = np.array([0.1, -0.2, 0.3, 0.0]), np.array([0.5, 0.9, 0.99, 0.7]), \
+        np.array([0.3, 0.5, 0.2, 1.0])
+    layout = GapLayout.from_matrix(x)
+    fill_mean, fill_var = gap_moments(NP, layout, mu, phi, sigma)
+    mean, var = layout.values.copy(), np.zeros(x.size)
+    mean[layout.miss_index], var[layout.miss_index] = fill_mean, fill_var
+    mean, var = layout.as_matrix(mean), layout.as_matrix(var)
+
+    total = 0.0
+    for k in range(x.shape[1]):
+        one = GapLayout.from_column(x[:, k])
+        args = (mu[k:k + 1], phi[k:k + 1], sigma[k:k + 1])
+        total += float(observed_logpdf(NP, one, *args))
+        want_mean, want_var = gap_moments(NP, one, *args)
+        missing = np.isnan(x[:, k])
+        np.testing.assert_allclose(mean[missing, k], want_mean, rtol=1e-12)
+        np.testing.assert_allclose(var[missing, k], want_var, rtol=1e-12)
+        np.testing.assert_array_equal(mean[~missing, k], x[~missing, k])
+        assert (var[~missing, k] == 0).all()
+    assert float(observed_logpdf(NP, layout, mu, phi, sigma)) == pytest.approx(total, rel=1e-12)
+
+
+def test_a_driver_never_observed_is_refused():
+    x = np.ones((10, 3))
+    x[:, 1] = np.nan
+    with pytest.raises(ValueError, match=r"column\(s\) \[1\] have no observed week"):
+        GapLayout.from_matrix(x)
 
 
 def test_gap_variance_peaks_inside_a_gap_and_vanishes_at_its_ends():
     column = np.r_[np.zeros(5), np.full(40, np.nan), np.zeros(5)]
     layout = GapLayout.from_column(column)
-    _, var = gap_moments(NP, layout, np.array(0.0), np.array(0.99), np.array(0.2))
+    _, var = gap_moments(NP, layout, np.array([0.0]), np.array([0.99]), np.array([0.2]))
     assert var.argmax() in (19, 20)               # the middle of the 40-week gap
     assert var[0] < 0.05 < var.max() and var[-1] < 0.05
 
@@ -79,13 +120,13 @@ def test_pytensor_and_numpy_backends_agree():
     column = rng.normal(size=60)
     column[[0, 1, 2, 20, 21, 22, 23, 40, 58, 59]] = np.nan
     layout = GapLayout.from_column(column)
-    mu, phi, sigma = pt.scalar(), pt.scalar(), pt.scalar()
+    mu, phi, sigma = pt.vector(), pt.vector(), pt.vector()
     fill_mean, fill_var = gap_moments(PT, layout, mu, phi, sigma)
     fn = pytensor.function([mu, phi, sigma], [observed_logpdf(PT, layout, mu, phi, sigma),
                                               fill_mean, fill_var])
     args = (0.1, 0.93, 0.5)
-    got = fn(*args)
-    draws = [np.array([a, a]) for a in args]          # NumPy: a leading draw axis of 2
+    got = fn(*[np.array([a]) for a in args])
+    draws = [np.array([[a], [a]]) for a in args]      # NumPy: a leading draw axis of 2
     want = [observed_logpdf(NP, layout, *draws), *gap_moments(NP, layout, *draws)]
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w[0], rtol=1e-10)
