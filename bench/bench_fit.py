@@ -24,15 +24,18 @@ from model.build import build_model  # noqa: E402
 from model.config import ModelConfig  # noqa: E402
 from model.gate import convergence_report  # noqa: E402
 from model.inputs import model_inputs  # noqa: E402
+from model.jax_density import jax_potential  # noqa: E402
 from model.posterior import PARAMETERS  # noqa: E402
 from model.sampling import SamplerSettings, sample  # noqa: E402
 
 
 def bench_backend(backend: str, inputs, config, args) -> dict:
     started = time.perf_counter()
-    idata = sample(build_model(inputs, config),
-                   SamplerSettings(draws=args.draws, tune=args.tune, chains=args.chains,
-                                   seed=args.seed, backend=backend), progressbar=False)
+    pymc_model = build_model(inputs, config)
+    potential = jax_potential(pymc_model, inputs, config) if backend == "numpyro" else None
+    idata = sample(pymc_model, SamplerSettings(draws=args.draws, tune=args.tune, chains=args.chains,
+                                          seed=args.seed, backend=backend),
+                   progressbar=False, potential=potential)
     wall = time.perf_counter() - started
     report = convergence_report(idata, list(PARAMETERS))
     return {"backend": backend, "wall_s": wall, "min_ess_bulk": report["min_ess_bulk"],

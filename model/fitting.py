@@ -25,6 +25,7 @@ from model.checks import observed_counts, predictive_counts, prior_group, summar
 from model.config import ModelConfig
 from model.gate import GateThresholds, convergence_report
 from model.inputs import ModelInputs, model_inputs
+from model.jax_density import jax_potential
 from model.posterior import PARAMETERS, regime_probabilities
 from model.sampling import SamplerSettings, sample
 from model.store import write_fit
@@ -80,7 +81,8 @@ def run_fit(source: DataSource, *, end=None, config: ModelConfig = ModelConfig()
     panel = build_panel(source, start=config.start, end=end)
     inputs = model_inputs(panel, config)
     model = build_model(inputs, config)
-    idata = sample(model, settings, progressbar=progressbar)
+    idata = sample(model, settings, progressbar=progressbar,
+                   potential=jax_potential(model, inputs, config))
     sampling_seconds = time.perf_counter() - started
 
     regimes = regime_probabilities(idata.posterior, inputs, config)

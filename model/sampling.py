@@ -46,16 +46,19 @@ class SamplerSettings:
         return asdict(self)
 
 
-def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True
-           ) -> az.InferenceData:
+def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
+           potential: Callable | None = None) -> az.InferenceData:
+    """Posterior draws of ``model``. ``potential`` is its -log p in JAX over the value
+    variables (:func:`model.jax_density.jax_potential`); the start search and NumPyro then
+    use it instead of PyMC's translation of the graph. Without it, PyMC's translation
+    (made once) serves both."""
     if settings.backend not in BACKENDS:
         raise ValueError(f"unknown sampler backend {settings.backend!r}; use one of {BACKENDS}")
     kwargs = dict(draws=settings.draws, tune=settings.tune, chains=settings.chains,
                   random_seed=settings.seed, target_accept=settings.target_accept,
                   progressbar=progressbar, compute_convergence_checks=False)
     record: dict = {"map_starts": 0, "jitter": True}
-    potential = None
-    if settings.backend == "numpyro" and settings.map_starts > 0:
+    if settings.backend == "numpyro" and potential is None:
         potential = get_jaxified_logp(model, negative_logp=False)
     if settings.map_starts > 0:
         inits, record, inverse_mass = chain_starts(model, settings.chains, settings.map_starts,
@@ -86,13 +89,13 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True
 
 @contextmanager
 def translated_once(model: pm.Model, potential: Callable | None) -> Iterator[None]:
-    """Let PyMC's NumPyro bridge reuse the potential the start search translated to JAX.
+    """Let PyMC's NumPyro bridge use the potential the start search used.
 
     The bridge translates the model itself (``pymc.sampling.jax.get_jaxified_logp``) and
     has no argument to pass one in; the translation takes seconds on the full history
-    (~3-5 s, measured). Within this block that one lookup returns ``potential`` for this
-    model; any other call goes to PyMC's own function. Nothing is replaced when there is no
-    potential (no start search).
+    (~3 s, measured), and :func:`model.jax_density.jax_potential` is faster to run. Within
+    this block that one lookup returns ``potential`` for this model; any other call goes to
+    PyMC's own function. Nothing is replaced when there is no potential.
     """
     if potential is None:
         yield

@@ -11,6 +11,7 @@ import pytest
 
 from model.build import build_model
 from model.config import ModelConfig
+from model.jax_density import jax_potential
 from model.posterior import (
     driver_moments,
     fill_sd,
@@ -45,7 +46,7 @@ def recovered():
     config = ModelConfig()
     model = build_model(inputs, config)
     idata = sample(model, SamplerSettings(draws=500, tune=500, chains=2, seed=11),
-                   progressbar=False)
+                   progressbar=False, potential=jax_potential(model, inputs, config))
     regimes = regime_probabilities(idata.posterior, inputs, config)
     return truth, sim, x, idata, regimes
 
