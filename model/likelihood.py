@@ -65,8 +65,9 @@ def log_sigmoid(ops: Ops, z):
 def log_sigmoid_pair(ops: Ops, z):
     """(log(1 - sigmoid(z)), log sigmoid(z)) with one softplus: log(1 - s) = log s - z.
 
-    Half the transcendental work of computing both; on the full history the gradient of
-    transitions and QE hazard written this way was ~20% faster (JAX, inside a compiled loop).
+    Half the transcendental work of computing both. Full history, gradient of the
+    likelihood on ``jax.numpy`` inside a compiled loop: 0.53 ms -> 0.41 ms with this in the
+    transitions and the QE hazard. PyTensor's translation to JAX showed no difference.
     """
     log_s = log_sigmoid(ops, z)
     return log_s - z, log_s

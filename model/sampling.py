@@ -2,6 +2,8 @@
 
 Measured on the 2-core machine (bench/bench_fit.py): NumPyro is the fastest reliable route
 for this model; PyMC's default backend gives the same posterior more slowly and needs no JAX.
+NumPyro samples the potential it is given (:mod:`model.jax_density` from ``fit.py``), else
+PyMC's translation of the model graph.
 
 Chains start in the dominant posterior mode (``map_starts`` local optimizations, see
 :mod:`model.initial`) without PyMC's random jitter, which on the full history sent one
