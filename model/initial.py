@@ -123,10 +123,10 @@ def local_optima(model: pm.Model, n_starts: int, seed: int, max_iter: int = 3000
     of calls. Measured on the full history, 16 starts, two runs each (compilation included):
     17.8 and 19.0 s on two threads against 21.1 and 21.2 s one at a time.
 
-    ``potential`` is -log p already translated to JAX, if the caller has it: PyMC's
-    ``get_jaxified_logp(model, negative_logp=False)``, which despite its argument's name
-    returns the negative log density (NumPyro's potential energy). The translation takes
-    seconds on the full history, and NumPyro needs the same function.
+    ``potential`` is -log p in JAX over the value variables, if the caller has it
+    (:func:`model.jax_density.jax_potential`, or PyMC's ``get_jaxified_logp(model,
+    negative_logp=False)``, which despite its argument's name returns the negative log
+    density, NumPyro's potential energy). Without it, PyMC's translation is made here.
     """
     names = [v.name for v in model.value_vars]
     initial = model.initial_point()
