@@ -16,8 +16,8 @@ import pytensor.tensor as pt
 from model.config import ModelConfig
 from model.hmm import forward_loglik
 from model.inputs import ModelInputs
-from model.likelihood import PT, log_emissions, log_transitions
-from model.missing import GapLayout, gap_moments, observed_logpdf
+from model.likelihood import PT, likelihood_terms
+from model.missing import GapLayout
 
 REGIMES = ("calm", "stress")
 STRESS_KINDS = ("funding", "market_functioning", "both")
@@ -78,38 +78,12 @@ def build_model(inputs: ModelInputs, config: ModelConfig) -> pm.Model:
             "ar_phi": _prior(config, "ar_phi", dims="driver"),
             "ar_sigma": _prior(config, "ar_sigma", dims="driver"),
         }
-        x, x_var, ar_logp = driver_moments(inputs, params)
-        pm.Potential("driver_ar1", ar_logp)
-        x_lagged = pt.concatenate([x[:1], x[:-1]], axis=0)
-        x_lagged_var = pt.concatenate([x_var[:1], x_var[:-1]], axis=0)
         obs = {k: pt.as_tensor_variable(v) for k, v in inputs.obs.items()}
         p0 = config.initial_stress_probability
         log_init = pt.as_tensor_variable(np.log([1 - p0, p0]))
-        loglik = forward_loglik(log_init, log_transitions(PT, params, x, x_var),
-                             log_emissions(PT, params, obs, x_lagged, x_lagged_var),
-                             inputs.n_weeks)
+        ar_logp, loglik = likelihood_terms(
+            PT, lambda li, lt, le: forward_loglik(li, lt, le, inputs.n_weeks),
+            GapLayout.from_matrix(inputs.x), obs, params, log_init)
+        pm.Potential("driver_ar1", ar_logp)
         pm.Potential("regime_loglik", loglik)
     return model
-
-
-def driver_moments(inputs: ModelInputs, params: dict):
-    """Standardized drivers as (mean, variance) matrices (T, K), missing weeks integrated out.
-
-    Observed cells are the data with variance 0; each missing cell gets its mean and variance
-    under its driver's AR(1) given the observed weeks (:func:`model.missing.gap_moments`;
-    recomputed per stored draw by :func:`model.posterior.driver_moments`, so nothing per
-    missing week is sampled or stored). The observed cells' exact AR(1) density (gaps
-    integrated out) is returned for the ``driver_ar1`` potential. All drivers go through
-    one layout, so each step is one array operation over every driver's cells.
-    """
-    layout = GapLayout.from_matrix(inputs.x)
-    mu, phi, sigma = params["ar_mu"], params["ar_phi"], params["ar_sigma"]
-    ar_logp = observed_logpdf(PT, layout, mu, phi, sigma)
-    mean = pt.as_tensor_variable(layout.values)
-    var = pt.zeros(layout.values.shape)
-    if layout.n_missing:
-        fill_mean, fill_var = gap_moments(PT, layout, mu, phi, sigma)
-        mean = pt.set_subtensor(mean[layout.miss_index], fill_mean)
-        var = pt.set_subtensor(var[layout.miss_index], fill_var)
-    shape = (layout.n_drivers, layout.n_weeks)
-    return mean.reshape(shape).T, var.reshape(shape).T, ar_logp

@@ -8,9 +8,9 @@ against ~0.9 ms, 2026-11-25), and XLA compiles them faster. Nothing is written t
 - the priors, the transforms to the unconstrained space and their Jacobians are PyMC's,
   translated by PyMC (``model.logp`` over the free variables, a small scalar graph), as are
   the constrained parameters the likelihood reads;
-- the likelihood is :mod:`model.likelihood`, :mod:`model.missing` and
-  :func:`model.hmm.loglik_scan`, the functions the PyTensor model is built from; only the
-  wiring of :func:`model.build.build_model` is repeated here, in a dozen lines.
+- the likelihood is :func:`model.likelihood.likelihood_terms`, the function the PyTensor
+  model is built from, on ``jax.numpy`` and with :func:`model.hmm.loglik_scan` as the
+  forward algorithm.
 
 ``tests/test_jax_density.py`` checks value and gradient against PyMC's translation of the
 whole model at random points.
@@ -29,8 +29,8 @@ from pymc.sampling.jax import get_jaxified_graph
 from model.config import ModelConfig
 from model.hmm import loglik_scan
 from model.inputs import ModelInputs
-from model.likelihood import Ops, log_emissions, log_transitions
-from model.missing import GapLayout, gap_moments, observed_logpdf
+from model.likelihood import Ops, likelihood_terms
+from model.missing import GapLayout
 from model.posterior import PARAMETERS
 
 JX = Ops(jnp.log, jnp.log1p, jax.nn.softplus, jnp.logaddexp, gammaln,
@@ -40,27 +40,16 @@ JX = Ops(jnp.log, jnp.log1p, jax.nn.softplus, jnp.logaddexp, gammaln,
 
 def log_likelihood_fn(inputs: ModelInputs, config: ModelConfig
                       ) -> Callable[[dict], jax.Array]:
-    """params -> log p(data | params): the drivers' AR(1) term plus the forward algorithm,
-    as in :func:`model.build.build_model` (``driver_ar1`` and ``regime_loglik``)."""
+    """params -> log p(data | params): the two terms of :func:`model.build.build_model`
+    (``driver_ar1`` and ``regime_loglik``), with the forward algorithm as one scan."""
     layout = GapLayout.from_matrix(inputs.x)
     obs = {k: jnp.asarray(v) for k, v in inputs.obs.items()}
     p0 = config.initial_stress_probability
     log_init = jnp.log(jnp.array([1.0 - p0, p0]))
-    shape = (layout.n_drivers, layout.n_weeks)
 
     def log_likelihood(p: dict) -> jax.Array:
-        mu, phi, sigma = p["ar_mu"], p["ar_phi"], p["ar_sigma"]
-        mean, var = jnp.asarray(layout.values), jnp.zeros(layout.values.size)
-        if layout.n_missing:
-            fill_mean, fill_var = gap_moments(JX, layout, mu, phi, sigma)
-            mean = mean.at[layout.miss_index].set(fill_mean)
-            var = var.at[layout.miss_index].set(fill_var)
-        x, x_var = mean.reshape(shape).T, var.reshape(shape).T
-        x_lagged = jnp.concatenate([x[:1], x[:-1]])
-        x_lagged_var = jnp.concatenate([x_var[:1], x_var[:-1]])
-        return (observed_logpdf(JX, layout, mu, phi, sigma)
-                + loglik_scan(log_init, log_transitions(JX, p, x, x_var),
-                              log_emissions(JX, p, obs, x_lagged, x_lagged_var)))
+        ar_logp, regime_loglik = likelihood_terms(JX, loglik_scan, layout, obs, p, log_init)
+        return ar_logp + regime_loglik
 
     return log_likelihood
 

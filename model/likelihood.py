@@ -30,6 +30,7 @@ import pytensor.tensor as pt
 from scipy import special
 
 from model.hmm import stable_logaddexp
+from model.missing import GapLayout, driver_matrices, observed_logpdf
 
 HALF_LOG_2PI = 0.5 * np.log(2 * np.pi)
 
@@ -192,3 +193,18 @@ def log_emissions(ops: Ops, p: dict, obs: dict, x_lagged, x_lagged_var=None):
     stress = ops.logaddexp(ops.logaddexp(funding_kind, market_kind), both_kinds)
     qe = qe_log_hazard_terms(ops, p, x_lagged, obs["at_risk"], obs["restart"], x_lagged_var)
     return ops.stack([calm + continuing, stress + continuing], -1) + qe
+
+
+def likelihood_terms(ops: Ops, forward, layout: GapLayout, obs: dict, p: dict, log_init):
+    """The model's two log-likelihood terms for one parameter set (PyTensor or JAX):
+    the drivers' AR(1) density of their observed weeks (gaps integrated out), and the
+    regime likelihood ``forward(log_init, log_trans, log_emis)``. One wiring for the PyMC
+    model (:func:`model.build.build_model`) and the JAX potential
+    (:mod:`model.jax_density`)."""
+    mu, phi, sigma = p["ar_mu"], p["ar_phi"], p["ar_sigma"]
+    x, x_var = driver_matrices(ops, layout, mu, phi, sigma)
+    x_lagged = ops.concat([x[:1], x[:-1]], 0)
+    x_lagged_var = ops.concat([x_var[:1], x_var[:-1]], 0)
+    regime = forward(log_init, log_transitions(ops, p, x, x_var),
+                     log_emissions(ops, p, obs, x_lagged, x_lagged_var))
+    return observed_logpdf(ops, layout, mu, phi, sigma), regime

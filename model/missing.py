@@ -236,3 +236,18 @@ def gap_moments(ops, layout: GapLayout, mu, phi, sigma):
             variances.append(var_left)
         where.append(np.flatnonzero(cells))
     return _in_order(ops, means, where), _in_order(ops, variances, where)
+
+
+def driver_matrices(ops, layout: GapLayout, mu, phi, sigma):
+    """(T, K) mean and variance of the standardized drivers for one parameter set (PyTensor
+    or JAX; no draw axis): the data with variance 0 where observed, :func:`gap_moments`
+    where missing. The cells are put in order by a fixed permutation rather than written
+    into an array, which both backends express the same way."""
+    mean, var = layout.values, np.zeros(layout.values.size)
+    if layout.n_missing:
+        observed = np.setdiff1d(np.arange(layout.values.size), layout.miss_index)
+        fill_mean, fill_var = gap_moments(ops, layout, mu, phi, sigma)
+        mean = _in_order(ops, [layout.values[observed], fill_mean], [observed, layout.miss_index])
+        var = _in_order(ops, [var[observed], fill_var], [observed, layout.miss_index])
+    shape = (layout.n_drivers, layout.n_weeks)
+    return mean.reshape(shape).T, var.reshape(shape).T

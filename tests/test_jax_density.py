@@ -1,8 +1,10 @@
 """The JAX potential NumPyro samples is PyMC's model: value and gradient at random points.
 
-:func:`model.jax_density.jax_potential` re-wires the likelihood in JAX (the priors and
-transforms stay PyMC's). Any difference from PyMC's own translation of the model graph, in
-the drivers' gaps, the event onsets, the QE at-risk weeks or the priors, shows up here.
+:func:`model.jax_density.jax_potential` runs the model's likelihood terms on ``jax.numpy``
+with the forward algorithm as a scan, and takes the priors, transforms and the
+parameters' constrained values from PyMC. Any difference from PyMC's own translation of the
+model graph (the forward tree, the parameters' order or transforms, a prior, the drivers'
+gaps, the event onsets, the QE at-risk weeks) shows up here.
 """
 
 from __future__ import annotations
