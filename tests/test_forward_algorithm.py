@@ -97,6 +97,11 @@ def test_pymc_model_potential_equals_enumeration(gaps):
         elif name.endswith("_sigma_extra"):
             scales = params[name.removesuffix("_extra")]
             raw = scales[1] - scales[0]
+        elif name == "stress_market_share":        # the stick-breaking of w
+            raw = params["stress_type_weights"][1]
+        elif name == "stress_both_share_of_rest":
+            w = params["stress_type_weights"]
+            raw = w[2] / (w[0] + w[2])
         else:
             raw = params[name]
         point[value_var.name] = (transform.forward(raw, *rv.owner.inputs).eval()
