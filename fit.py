@@ -31,7 +31,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tune", type=int, default=1000)
     p.add_argument("--chains", type=int, default=4)
     p.add_argument("--seed", type=int, default=20061)
-    p.add_argument("--target-accept", type=float, default=0.9)
+    p.add_argument("--target-accept", type=float, default=SamplerSettings.target_accept)
     p.add_argument("--map-starts", type=int, default=16,
                    help="local optimizations that place the chains in the dominant mode "
                    "(0: PyMC's jittered default start)")
