@@ -77,6 +77,7 @@ class Start:
     converged: bool
     covariance: np.ndarray | None = None   # inverse Hessian of -log p, if positive definite
     kind: str = "jitter"              # where the search started: "jitter" or "prior"
+    gradient: np.ndarray | None = None     # of -log p at ``point``, flat, value-variable order
 
     @property
     def log_mass(self) -> float:
@@ -153,7 +154,8 @@ def local_optima(model: pm.Model, n_starts: int, seed: int, max_iter: int = 3000
                           options={"maxiter": max_iter})
         point = dict(zip(names, _unflatten(result.x, names, shapes), strict=True))
         return Start(-float(result.fun), point, bool(result.success),
-                     laplace_covariance(lambda flat: value_grad(flat)[1], result.x), kind)
+                     laplace_covariance(lambda flat: value_grad(flat)[1], result.x), kind,
+                     np.asarray(result.jac, dtype=float))
 
     value_and_grad(_flatten(initial, names))   # compile once, before the threads
     with ThreadPoolExecutor(max_workers=SEARCH_THREADS) as pool:
@@ -192,12 +194,29 @@ def constrained(model: pm.Model, points: list[dict[str, np.ndarray]]
     return out
 
 
+@dataclass
+class ChainStarts:
+    """Where each chain starts, and what the search knows there.
+
+    ``inits``: one point per chain in the constrained space (what ``initvals`` takes);
+    ``record``: the search, for the fit's manifest; ``inverse_mass``: the Laplace variances
+    at the best optimum (flat, value-variable order) for NUTS's initial diagonal mass
+    matrix, or None if the best optimum's Hessian is not positive definite;
+    ``potential_energy`` (chains,) and ``gradient`` (chains, n): -log p and its gradient at
+    each chain's start in the unconstrained space, as the search computed them, or None
+    where one is not finite.
+    """
+
+    inits: list[dict]
+    record: dict
+    inverse_mass: np.ndarray | None
+    potential_energy: np.ndarray | None = None
+    gradient: np.ndarray | None = None
+
+
 def chain_starts(model: pm.Model, chains: int, n_starts: int, seed: int,
-                 potential: Callable | None = None
-                 ) -> tuple[list[dict], dict, np.ndarray | None]:
-    """One starting point per chain, all in the kept modes; a record of the search; and the
-    Laplace variances at the best optimum (flat, value-variable order) for NUTS's initial
-    diagonal mass matrix, or None if the best optimum's Hessian is not positive definite."""
+                 potential: Callable | None = None) -> ChainStarts:
+    """One starting point per chain, all in the kept modes (:class:`ChainStarts`)."""
     optima = local_optima(model, n_starts, seed, potential=potential)
     best = max(optima, key=lambda s: s.log_mass)
     if best.covariance is None:             # no optimum with a usable Hessian: density only
@@ -205,7 +224,8 @@ def chain_starts(model: pm.Model, chains: int, n_starts: int, seed: int,
         kept = [best]
     else:
         kept = [s for s in optima if s.log_mass >= best.log_mass + np.log(MIN_MASS_RATIO)]
-    inits = constrained(model, [kept[i % len(kept)].point for i in range(chains)])
+    per_chain = [kept[i % len(kept)] for i in range(chains)]
+    inits = constrained(model, [s.point for s in per_chain])
     record = {"n_starts": n_starts,
               "log_density_of_optima": [round(s.log_density, 1) for s in optima],
               "log_mass_of_optima": [round(s.log_mass, 1) if np.isfinite(s.log_mass) else None
@@ -215,4 +235,9 @@ def chain_starts(model: pm.Model, chains: int, n_starts: int, seed: int,
               "all_converged": all(s.converged for s in optima),
               "laplace_mass_matrix": best.covariance is not None}
     inverse_mass = None if best.covariance is None else np.diag(best.covariance).copy()
-    return inits, record, inverse_mass
+    energy = np.array([-s.log_density for s in per_chain])
+    gradient = (np.stack([s.gradient for s in per_chain])
+                if all(s.gradient is not None for s in per_chain) else None)
+    if not np.isfinite(energy).all() or gradient is None or not np.isfinite(gradient).all():
+        energy, gradient = None, None
+    return ChainStarts(inits, record, inverse_mass, energy, gradient)

@@ -25,11 +25,14 @@ from dataclasses import asdict, dataclass
 from unittest import mock
 
 import arviz as az
+import numpy as np
+import numpyro.infer
 import pymc as pm
 import pymc.sampling.jax as pymc_jax
+from numpyro.infer.util import ParamInfo
 from pymc.sampling.jax import get_jaxified_logp, sample_numpyro_nuts
 
-from model.initial import chain_starts
+from model.initial import ChainStarts, chain_starts
 
 BACKENDS = ("numpyro", "pymc")
 
@@ -73,13 +76,15 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
                   random_seed=settings.seed, target_accept=settings.target_accept,
                   progressbar=progressbar, compute_convergence_checks=False)
     record: dict = {"map_starts": 0, "jitter": True}
+    starts = None
     if settings.backend == "numpyro" and potential is None:
         potential = get_jaxified_logp(model, negative_logp=False)
     if settings.map_starts > 0:
-        inits, record, inverse_mass = chain_starts(model, settings.chains, settings.map_starts,
-                                                   settings.seed, potential=potential)
+        starts = chain_starts(model, settings.chains, settings.map_starts, settings.seed,
+                              potential=potential)
+        record, inverse_mass = starts.record, starts.inverse_mass
         record["jitter"] = False
-        kwargs["initvals"] = inits
+        kwargs["initvals"] = starts.inits
         if inverse_mass is not None and settings.backend == "numpyro":
             # No heuristic step-size search: it puts a second copy of the gradient into
             # NumPyro's program (XLA compile 18.4 s -> 10.2 s without it, same steps per
@@ -92,7 +97,7 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
             # assigns PyMC step methods, building a PyTensor gradient it never uses
             # (~10 s on the full history). Chains run in parallel, one per JAX host device
             # ("vectorized" chains in lockstep measured 2.4x slower on 2 cores).
-            with translated_once(model, potential):
+            with translated_once(model, potential), started_with_gradient(starts):
                 idata = sample_numpyro_nuts(chain_method="parallel", jitter=record["jitter"],
                                             **kwargs)
         else:
@@ -124,3 +129,44 @@ def translated_once(model: pm.Model, potential: Callable | None) -> Iterator[Non
 
     with mock.patch.object(pymc_jax, "get_jaxified_logp", reuse):
         yield
+
+
+@contextmanager
+def started_with_gradient(starts: ChainStarts | None) -> Iterator[None]:
+    """Hand NumPyro -log p and its gradient at the chains' starts, as the search found them.
+
+    Given only the start points, NumPyro computes value and gradient there inside its
+    compiled program, which puts a second copy of the gradient into it next to the
+    leapfrog's: on the full history that copy cost 1.5 s of tracing and 1.8 s of XLA
+    compilation (2.4 + 9.4 s against 0.9 + 7.6 s, one run each, 2026-12-01). NumPyro takes
+    a ``ParamInfo(z, potential_energy, z_grad)`` instead and then skips it. PyMC's bridge
+    has no argument for that, so within this block ``MCMC.run`` wraps the start points the
+    bridge passes (one array per value variable, chains first) with the search's values.
+    Nothing is replaced when the search has none (no starts, or a value not finite).
+    """
+    if starts is None or starts.gradient is None:
+        yield
+        return
+    original = numpyro.infer.MCMC.run
+
+    def run(self, rng_key, *args, init_params=None, **kwargs):
+        if init_params is not None and not isinstance(init_params, ParamInfo):
+            init_params = ParamInfo(init_params, np.asarray(starts.potential_energy),
+                                    split_by_variable(starts.gradient, init_params))
+        return original(self, rng_key, *args, init_params=init_params, **kwargs)
+
+    with mock.patch.object(numpyro.infer.MCMC, "run", run):
+        yield
+
+
+def split_by_variable(flat: np.ndarray, like: list) -> list[np.ndarray]:
+    """(chains, n) -> one array per value variable shaped as ``like`` (chains first)."""
+    out, i = [], 0
+    for array in like:
+        shape = np.shape(array)
+        size = int(np.prod(shape[1:]))
+        out.append(np.asarray(flat[:, i:i + size]).reshape(shape))
+        i += size
+    if i != flat.shape[1]:
+        raise ValueError(f"start gradient has {flat.shape[1]} values, the start points {i}")
+    return out

@@ -36,7 +36,8 @@ def test_local_optima_find_both_modes_and_rank_them():
 
 def test_every_chain_starts_in_the_dominant_mode():
     model = two_mode_model()
-    inits, record, inverse_mass = chain_starts(model, chains=4, n_starts=12, seed=0)
+    starts = chain_starts(model, chains=4, n_starts=12, seed=0)
+    inits, record = starts.inits, starts.record
     assert len(inits) == 4
     assert all(abs(float(i["x"]) - 4.0) < 0.1 for i in inits)
     assert record["n_kept"] < record["n_starts"]        # the minor-mode optima were dropped
@@ -75,7 +76,8 @@ def test_constrained_matches_pymcs_own_initial_point_for_every_transform():
 
 def test_laplace_variances_at_the_dominant_mode():
     """x's mode is N(4, 0.5^2) times a N(0, 10^2) prior: variance 1 / (1/0.25 + 1/100)."""
-    _, record, inverse_mass = chain_starts(two_mode_model(), chains=2, n_starts=12, seed=0)
+    starts = chain_starts(two_mode_model(), chains=2, n_starts=12, seed=0)
+    record, inverse_mass = starts.record, starts.inverse_mass
     assert record["laplace_mass_matrix"]
     assert inverse_mass[0] == pytest.approx(1 / (1 / 0.25 + 1 / 100), rel=1e-3)
     assert inverse_mass[1] > 0                          # log s: the HalfNormal's scale
@@ -92,7 +94,7 @@ def test_a_nearby_but_narrow_mode_is_not_a_start():
         pm.Potential("modes", pt.logaddexp(wide, narrow))
     optima = local_optima(model, n_starts=40, seed=0)
     assert any(abs(float(o.point["x"]) + 0.5) < 0.01 for o in optima)   # the search finds it
-    inits, record, _ = chain_starts(model, chains=4, n_starts=40, seed=0)
+    inits = chain_starts(model, chains=4, n_starts=40, seed=0).inits
     assert all(abs(float(i["x"]) - 4.0) < 0.1 for i in inits)
 
 
@@ -127,7 +129,8 @@ def test_prior_draws_find_a_mode_the_jittered_starts_cannot_reach():
     at_major = [o for o in optima if abs(float(o.point["x"]) - 14.85) < 0.01]
     assert at_major and all(o.kind == "prior" for o in at_major)
     assert all(abs(float(o.point["x"])) < 0.1 for o in optima if o.kind == "jitter")
-    inits, record, _ = chain_starts(model, chains=4, n_starts=16, seed=0)
+    starts = chain_starts(model, chains=4, n_starts=16, seed=0)
+    inits, record = starts.inits, starts.record
     assert all(abs(float(i["x"]) - 14.85) < 0.01 for i in inits)
     assert record["start_kind_of_optima"][0] == "prior"
 
@@ -141,8 +144,8 @@ def test_without_a_positive_definite_hessian_the_chains_start_at_the_best_densit
     import model.initial
 
     monkeypatch.setattr(model.initial, "laplace_covariance", lambda gradient, flat: None)
-    inits, record, inverse_mass = chain_starts(two_mode_model(), chains=3, n_starts=12,
-                                               seed=0)
+    starts = chain_starts(two_mode_model(), chains=3, n_starts=12, seed=0)
+    inits, record, inverse_mass = starts.inits, starts.record, starts.inverse_mass
     assert inverse_mass is None and not record["laplace_mass_matrix"]
     assert record["log_mass_of_optima"] == [None] * 12
     assert record["n_kept"] == 1 and len(inits) == 3
@@ -187,3 +190,42 @@ def test_numpyro_fit_translates_the_model_to_jax_once(monkeypatch):
     assert calls == [False]
     assert pymc_jax.get_jaxified_logp is counting        # PyMC's own name is back
     assert abs(float(idata.posterior["x"].mean()) - 4.0) < 0.2
+
+
+def test_numpyro_gets_the_true_value_and_gradient_at_each_chains_start(monkeypatch):
+    """NumPyro is handed -log p and its gradient at the chains' starts from the search
+    (so its program holds one copy of the gradient, not two). They must be the potential's
+    own value and gradient at the very points PyMC's bridge passes, chain by chain and
+    variable by variable; a wrong sign, order or chain would fail here."""
+    import jax
+    import numpyro.infer
+    from numpyro.infer.util import ParamInfo
+    from pymc.sampling.jax import get_jaxified_logp
+
+    import model.sampling as sampling
+
+    with pm.Model() as m:                     # several variables, shapes and transforms
+        v = pm.Normal("v", 1.0, 2.0, shape=3)
+        s = pm.HalfNormal("s", 1.0)
+        p = pm.Beta("p", 2.0, 5.0, shape=2)
+        pm.Normal("y", v.sum() * p[0], s + p[1], observed=np.array([0.4, 1.3, -0.2]))
+    received = []
+    original = numpyro.infer.MCMC.run
+
+    def spy(self, rng_key, *args, init_params=None, **kwargs):
+        received.append(init_params)
+        return original(self, rng_key, *args, init_params=init_params, **kwargs)
+
+    monkeypatch.setattr(numpyro.infer.MCMC, "run", spy)
+    sampling.sample(m, sampling.SamplerSettings(draws=20, tune=20, chains=3, seed=2,
+                                                map_starts=4), progressbar=False)
+    (info,) = received
+    assert isinstance(info, ParamInfo)
+    potential = jax.jit(jax.value_and_grad(get_jaxified_logp(m, negative_logp=False)))
+    for chain in range(3):
+        z = [np.asarray(a[chain]) for a in info.z]
+        want, want_grad = potential(z)
+        assert float(info.potential_energy[chain]) == pytest.approx(float(want), rel=1e-9)
+        for got, expected in zip(info.z_grad, want_grad, strict=True):
+            np.testing.assert_allclose(got[chain], np.asarray(expected), rtol=1e-6, atol=1e-8)
+    assert numpyro.infer.MCMC.run is spy                  # the patch is undone
