@@ -11,6 +11,7 @@ MOVE only) is timed as the classical reference; it has no ESS.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ from model.gate import convergence_report  # noqa: E402
 from model.inputs import model_inputs  # noqa: E402
 from model.jax_density import jax_potential  # noqa: E402
 from model.posterior import PARAMETERS  # noqa: E402
+from model.report import phase_times  # noqa: E402
 from model.sampling import SamplerSettings, sample  # noqa: E402
 
 
@@ -38,9 +40,12 @@ def bench_backend(backend: str, inputs, config, args) -> dict:
                    progressbar=False, potential=potential)
     wall = time.perf_counter() - started
     report = convergence_report(idata, list(PARAMETERS))
+    steps = idata.sample_stats.get("n_steps", None)
     return {"backend": backend, "wall_s": wall, "min_ess_bulk": report["min_ess_bulk"],
             "min_ess_per_s": report["min_ess_bulk"] / wall, "max_rhat": report["max_rhat"],
-            "divergences": report["divergences"]}
+            "divergences": report["divergences"],
+            "timing": json.loads(idata.sample_stats.attrs.get("timing", "{}")),
+            "steps_per_draw": float(steps.mean()) if steps is not None else float("nan")}
 
 
 def bench_statsmodels(panel, inputs) -> dict:
@@ -91,6 +96,11 @@ def main() -> None:
         print(f"{r['backend']:<34}{r['wall_s']:>9.1f}{r['min_ess_bulk']:>9.0f}"
               f"{r['min_ess_per_s']:>8.2f}{r['max_rhat']:>7.3f}{r['divergences']:>5}"
               f"{wall_ratio:>14}{ess_ratio:>15}")
+    print("\nwhere the seconds went (compiling = JAX tracing, lowering and XLA compilation):")
+    for r in rows:
+        if r.get("timing"):
+            print(f"  {r['backend']:<10}{phase_times(r['timing'])[1:]}"
+                  f"; {r['steps_per_draw']:.1f} leapfrog steps per draw")
     print("\ntargets: <= 30 s wall (full history, 4 x 1000), min ESS/s >= 15x PyMC's default")
 
 

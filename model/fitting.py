@@ -128,6 +128,7 @@ def run_fit(source: DataSource, *, end=None, config: ModelConfig = ModelConfig()
                   "config_digest": config.digest()},
         "sampler": settings.to_dict(),
         "initialization": json.loads(idata.sample_stats.attrs.get("initialization", "{}")),
+        "timing": json.loads(idata.sample_stats.attrs.get("timing", "{}")),
         "packages": package_versions(),
         "git_commit": git_commit(),
         "wall_time_s": round(time.perf_counter() - started, 1),

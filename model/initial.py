@@ -66,6 +66,9 @@ MIN_MASS_RATIO = 0.01
 #: Optimizer searches run concurrently, one thread per core.
 SEARCH_THREADS = max(1, os.cpu_count() or 1)
 
+#: What the optimizer sees where -log p or its gradient is not finite.
+FAILED = 1e300
+
 #: Central-difference step for the Hessian (unconstrained space, where scales are O(0.01-1)).
 HESSIAN_STEP = 1e-5
 
@@ -147,15 +150,18 @@ def local_optima(model: pm.Model, n_starts: int, seed: int, max_iter: int = 3000
         def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
             value, grad = value_grad(flat)
             if not np.isfinite(value) or not np.isfinite(grad).all():
-                return 1e300, np.zeros_like(flat)
+                return FAILED, np.zeros_like(flat)
             return value, grad
 
         result = minimize(objective, _flatten(start, names), jac=True, method="L-BFGS-B",
                           options={"maxiter": max_iter})
         point = dict(zip(names, _unflatten(result.x, names, shapes), strict=True))
+        # the gradient where the search ended, unless it ended where -log p is not finite
+        # (the objective's stand-in value 1e300): NumPyro then computes its own
+        gradient = np.asarray(result.jac, dtype=float) if result.fun < FAILED else None
         return Start(-float(result.fun), point, bool(result.success),
                      laplace_covariance(lambda flat: value_grad(flat)[1], result.x), kind,
-                     np.asarray(result.jac, dtype=float))
+                     gradient)
 
     value_and_grad(_flatten(initial, names))   # compile once, before the threads
     with ThreadPoolExecutor(max_workers=SEARCH_THREADS) as pool:

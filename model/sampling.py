@@ -33,6 +33,7 @@ from numpyro.infer.util import ParamInfo
 from pymc.sampling.jax import get_jaxified_logp, sample_numpyro_nuts
 
 from model.initial import ChainStarts, chain_starts
+from model.timing import PhaseClock
 
 BACKENDS = ("numpyro", "pymc")
 
@@ -69,7 +70,9 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
     """Posterior draws of ``model``. ``potential`` is its -log p in JAX over the value
     variables (:func:`model.jax_density.jax_potential`); the start search and NumPyro then
     use it instead of PyMC's translation of the graph. Without it, PyMC's translation
-    (made once) serves both."""
+    (made once) serves both. ``sample_stats.attrs["timing"]`` (JSON) holds the seconds of
+    the start search and of NUTS, each with the part JAX spent compiling
+    (:class:`model.timing.PhaseClock`)."""
     if settings.backend not in BACKENDS:
         raise ValueError(f"unknown sampler backend {settings.backend!r}; use one of {BACKENDS}")
     kwargs = dict(draws=settings.draws, tune=settings.tune, chains=settings.chains,
@@ -77,11 +80,13 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
                   progressbar=progressbar, compute_convergence_checks=False)
     record: dict = {"map_starts": 0, "jitter": True}
     starts = None
+    clock = PhaseClock()
     if settings.backend == "numpyro" and potential is None:
         potential = get_jaxified_logp(model, negative_logp=False)
     if settings.map_starts > 0:
-        starts = chain_starts(model, settings.chains, settings.map_starts, settings.seed,
-                              potential=potential)
+        with clock.phase("start_search"):
+            starts = chain_starts(model, settings.chains, settings.map_starts, settings.seed,
+                                  potential=potential)
         record, inverse_mass = starts.record, starts.inverse_mass
         record["jitter"] = False
         kwargs["initvals"] = starts.inits
@@ -91,7 +96,7 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
             # draw and ESS); dual averaging finds the step from 1 in the Laplace units.
             kwargs["nuts_kwargs"] = {"inverse_mass_matrix": inverse_mass,
                                      "find_heuristic_step_size": False}
-    with model:
+    with model, clock.phase("nuts"):
         if settings.backend == "numpyro":
             # Straight to PyMC's NumPyro bridge: pm.sample(nuts_sampler="numpyro") first
             # assigns PyMC step methods, building a PyTensor gradient it never uses
@@ -104,6 +109,7 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
             init = "jitter+adapt_diag" if record["jitter"] else "adapt_diag"
             idata = pm.sample(cores=min(settings.chains, 2), init=init, **kwargs)
     idata.sample_stats.attrs["initialization"] = json.dumps(record)
+    idata.sample_stats.attrs["timing"] = json.dumps(clock.seconds)
     return idata
 
 

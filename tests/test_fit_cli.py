@@ -51,6 +51,10 @@ def test_a_fit_that_passes_the_gate_becomes_latest_and_loads(fits):
         assert manifest["model"][key]
     assert manifest["packages"]["pymc"] and manifest["git_commit"]
     assert manifest["sampler"]["draws"] == 300 and manifest["wall_time_s"] > 0
+    timing = manifest["timing"]                 # where the seconds went, phase by phase
+    assert 0 < timing["start_search_s"] + timing["nuts_s"] <= manifest["wall_time_s"]
+    assert 0 < timing["nuts_compile_s"] < timing["nuts_s"]
+    assert "NUTS" in passed.stdout and "compiling" in passed.stdout
     posterior = fit.idata.posterior
     assert posterior.sizes["chain"] == 2 and posterior.sizes["draw"] == 300
     for group in ("sample_stats", "observed_data", "prior"):

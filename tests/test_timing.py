@@ -1,0 +1,33 @@
+"""A fit states where its seconds went: the clock separates JAX's compiling from the rest."""
+
+from __future__ import annotations
+
+import time
+
+import jax
+import jax.numpy as jnp
+
+from model.report import phase_times
+from model.timing import PhaseClock
+
+
+def test_a_phase_that_compiles_reports_its_compile_seconds_and_one_that_does_not_zero():
+    clock = PhaseClock()
+
+    def fresh(x):                               # a new function: traced and compiled here
+        return jnp.sin(x) * jnp.cos(x) + jnp.tanh(x).sum()
+
+    with clock.phase("compiling"):
+        jax.block_until_ready(jax.jit(fresh)(jnp.arange(50.0)))
+    with clock.phase("waiting"):
+        time.sleep(0.2)
+    s = clock.seconds
+    assert 0 < s["compiling_compile_s"] <= s["compiling_s"] + 0.01
+    assert s["waiting_compile_s"] == 0 and s["waiting_s"] >= 0.2
+
+
+def test_the_summary_line_names_both_phases():
+    line = phase_times({"start_search_s": 9.84, "start_search_compile_s": 4.31,
+                        "nuts_s": 36.1, "nuts_compile_s": 8.44})
+    assert line == " (start search 9.8 s, 4.3 compiling; NUTS 36.1 s, 8.4 compiling)"
+    assert phase_times({}) == ""
