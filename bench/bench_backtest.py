@@ -2,7 +2,8 @@
 
     python bench/bench_backtest.py [--origins 4] [--draws 150] [--fit-start 2014-01-01]
 
-The same origins (quarterly from 2019-01) and the same reduced sampler settings run twice
+The same origins (quarterly from 2019-01) and the backtest's own sampler settings
+(``diagnostics.origin.BACKTEST_SAMPLER``: 2 chains, 32 starts) with fewer draws run twice
 into fresh output directories: once serially in this process, once on a LocalCluster of
 ``--workers`` processes. Both include everything an origin does (panel as known, NUTS
 compile and sampling, regime probabilities, predictive checks, forecast, baselines).
@@ -21,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import model  # noqa: E402, F401
 from diagnostics.backtest import default_origins, run_backtest  # noqa: E402
-from diagnostics.origin import BacktestSpec  # noqa: E402
+from diagnostics.origin import BACKTEST_SAMPLER, BacktestSpec  # noqa: E402
 
 
 def main() -> None:
@@ -36,8 +37,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = BacktestSpec(data_dir=args.data, start=args.fit_start,
-                            sampler={"draws": args.draws, "tune": args.draws, "chains": 2,
-                                     "target_accept": 0.95, "backend": "numpyro"},
+                            sampler={**BACKTEST_SAMPLER, "draws": args.draws,
+                                     "tune": args.draws},
                             forecast_draws=200, fits_dir=str(Path(tmp) / "fits"))
         origins = default_origins(spec, "2019-01-01", "quarter")[:args.origins]
         rows = []
