@@ -18,8 +18,12 @@ class GateThresholds:
 
 def convergence_report(idata: az.InferenceData, var_names: list[str],
                        thresholds: GateThresholds = GateThresholds()) -> dict:
-    """Max R-hat, min bulk/tail ESS over every scalar of ``var_names``, divergences, verdict."""
-    summary = az.summary(idata, var_names=var_names, kind="diagnostics")
+    """Max R-hat, min bulk/tail ESS over every scalar of ``var_names``, divergences, verdict.
+
+    Unrounded: ``az.summary`` rounds R-hat to two decimals by default, and compared with
+    the 1.01 threshold a rounded 1.01 lets any R-hat up to 1.0149 pass (seen: the
+    2026-12-01 default refit reported "1.01"; its true maximum was 1.0053)."""
+    summary = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
     divergences = int(idata.sample_stats["diverging"].sum())
     worst = {
         "max_rhat": float(summary["r_hat"].max()),
