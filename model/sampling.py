@@ -50,7 +50,9 @@ class SamplerSettings:
     but tail ESS lower at 8 (lowest 456 against 551; the median of each origin's smaller
     of the two, 842 against 844, did not move), and the same origin (2023-01, bulk ESS
     ~264 either way) was refused. The gate still refuses any fit with a divergence or an
-    ESS below its threshold.
+    ESS below its threshold. Rerun on 2026-12-01 with the gate reading unrounded R-hat
+    (``model/gate.py``): 2021-01 was refused too, on R-hat 1.0114, which the rounded gate
+    had shown as 1.01 and passed.
     """
 
     draws: int = 1000
