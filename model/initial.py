@@ -208,16 +208,16 @@ class ChainStarts:
     ``record``: the search, for the fit's manifest; ``inverse_mass``: the Laplace variances
     at the best optimum (flat, value-variable order) for NUTS's initial diagonal mass
     matrix, or None if the best optimum's Hessian is not positive definite;
-    ``potential_energy`` (chains,) and ``gradient`` (chains, n): -log p and its gradient at
-    each chain's start in the unconstrained space, as the search computed them, or None
-    where one is not finite.
+    ``potential_energy`` (chains,) and ``gradient`` (one array per value variable, chains
+    first, in ``model.value_vars`` order): -log p and its gradient at each chain's start in
+    the unconstrained space, as the search computed them, or None where one is not finite.
     """
 
     inits: list[dict]
     record: dict
     inverse_mass: np.ndarray | None
     potential_energy: np.ndarray | None = None
-    gradient: np.ndarray | None = None
+    gradient: list[np.ndarray] | None = None
 
 
 def chain_starts(model: pm.Model, chains: int, n_starts: int, seed: int,
@@ -242,8 +242,11 @@ def chain_starts(model: pm.Model, chains: int, n_starts: int, seed: int,
               "laplace_mass_matrix": best.covariance is not None}
     inverse_mass = None if best.covariance is None else np.diag(best.covariance).copy()
     energy = np.array([-s.log_density for s in per_chain])
-    gradient = (np.stack([s.gradient for s in per_chain])
-                if all(s.gradient is not None for s in per_chain) else None)
-    if not np.isfinite(energy).all() or gradient is None or not np.isfinite(gradient).all():
-        energy, gradient = None, None
+    if (not np.isfinite(energy).all() or any(s.gradient is None for s in per_chain)
+            or not all(np.isfinite(s.gradient).all() for s in per_chain)):
+        return ChainStarts(inits, record, inverse_mass)
+    names = [v.name for v in model.value_vars]
+    shapes = [np.shape(best.point[n]) for n in names]
+    by_chain = [_unflatten(s.gradient, names, shapes) for s in per_chain]
+    gradient = [np.stack(parts) for parts in zip(*by_chain, strict=True)]
     return ChainStarts(inits, record, inverse_mass, energy, gradient)

@@ -159,22 +159,13 @@ def started_with_gradient(starts: ChainStarts | None) -> Iterator[None]:
 
     def run(self, rng_key, *args, init_params=None, **kwargs):
         if init_params is not None and not isinstance(init_params, ParamInfo):
-            init_params = ParamInfo(init_params, np.asarray(starts.potential_energy),
-                                    split_by_variable(starts.gradient, init_params))
+            shapes = [np.shape(a) for a in init_params]
+            if shapes != [np.shape(g) for g in starts.gradient]:
+                raise ValueError(f"start points {shapes} do not match the search's "
+                                 f"gradient {[np.shape(g) for g in starts.gradient]}")
+            init_params = ParamInfo(init_params, starts.potential_energy, starts.gradient)
         return original(self, rng_key, *args, init_params=init_params, **kwargs)
 
     with mock.patch.object(numpyro.infer.MCMC, "run", run):
         yield
 
-
-def split_by_variable(flat: np.ndarray, like: list) -> list[np.ndarray]:
-    """(chains, n) -> one array per value variable shaped as ``like`` (chains first)."""
-    out, i = [], 0
-    for array in like:
-        shape = np.shape(array)
-        size = int(np.prod(shape[1:]))
-        out.append(np.asarray(flat[:, i:i + size]).reshape(shape))
-        i += size
-    if i != flat.shape[1]:
-        raise ValueError(f"start gradient has {flat.shape[1]} values, the start points {i}")
-    return out
