@@ -72,6 +72,13 @@ FAILED = 1e300
 #: Central-difference step for the Hessian (unconstrained space, where scales are O(0.01-1)).
 HESSIAN_STEP = 1e-5
 
+#: Optima closer than this in log density may be one optimum found twice (then checked by
+#: distance, :func:`attach_covariances`).
+SAME_DENSITY = 0.5
+
+#: Squared Mahalanobis distance within which two optima are one (0.1 posterior sd apart).
+SAME_OPTIMUM_DISTANCE2 = 0.01
+
 
 @dataclass
 class Start:
@@ -140,12 +147,12 @@ def local_optima(model: pm.Model, n_starts: int, seed: int, max_iter: int = 3000
     value_and_grad = jax.jit(jax.value_and_grad(
         lambda flat: potential(_unflatten(flat, names, shapes))))
 
+    def value_grad(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = value_and_grad(flat)
+        return float(value), np.asarray(grad, dtype=float)
+
     def search(job: tuple[str, dict]) -> Start:
         kind, start = job
-
-        def value_grad(flat: np.ndarray) -> tuple[float, np.ndarray]:
-            value, grad = value_and_grad(flat)
-            return float(value), np.asarray(grad, dtype=float)
 
         def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
             value, grad = value_grad(flat)
@@ -159,14 +166,60 @@ def local_optima(model: pm.Model, n_starts: int, seed: int, max_iter: int = 3000
         # the gradient where the search ended, unless it ended where -log p is not finite
         # (the objective's stand-in value 1e300): NumPyro then computes its own
         gradient = np.asarray(result.jac, dtype=float) if result.fun < FAILED else None
-        return Start(-float(result.fun), point, bool(result.success),
-                     laplace_covariance(lambda flat: value_grad(flat)[1], result.x), kind,
-                     gradient)
+        return Start(-float(result.fun), point, bool(result.success), kind=kind,
+                     gradient=gradient)
+
+    def covariance_at(start: Start) -> np.ndarray | None:
+        return laplace_covariance(lambda flat: value_grad(flat)[1], _flatten(start.point, names))
 
     value_and_grad(_flatten(initial, names))   # compile once, before the threads
     with ThreadPoolExecutor(max_workers=SEARCH_THREADS) as pool:
-        starts = list(pool.map(search, start_points(model, n_starts, seed)))
-    return sorted(starts, key=lambda s: -s.log_density)
+        starts = sorted(pool.map(search, start_points(model, n_starts, seed)),
+                        key=lambda s: -s.log_density)
+        attach_covariances(starts, covariance_at, names, pool.map)
+    return starts
+
+
+def attach_covariances(optima: list[Start], covariance_at: Callable[[Start], np.ndarray | None],
+                       names: list[str], parallel_map: Callable = map) -> None:
+    """Give every optimum its Laplace covariance, computing one Hessian per distinct optimum.
+
+    Why: several starts usually end at the same optimum (on the full history 16 starts
+    reach two), and each Hessian costs two gradient calls per parameter. Optima within
+    ``SAME_DENSITY`` nats of each other are candidates for being one; the first of each
+    such group (best first) gets its Hessian computed, and another member shares it only if
+    it lies within a squared Mahalanobis distance ``SAME_OPTIMUM_DISTANCE2`` of it under
+    that covariance (the quadratic model there, which the Laplace mass already trusts,
+    puts it at most 0.5 x that many nats lower). A member that fails the check, or whose
+    leader has no positive-definite Hessian, gets its own: sharing never replaces a
+    computation that could come out differently at a point that is not the same optimum.
+    """
+    leaders: list[Start] = []
+    for start in optima:
+        if not any(abs(start.log_density - lead.log_density) <= SAME_DENSITY
+                   for lead in leaders):
+            leaders.append(start)
+    for lead, cov in zip(leaders, parallel_map(covariance_at, leaders), strict=True):
+        lead.covariance = cov
+    own = []
+    for start in optima:
+        if any(start is lead for lead in leaders):
+            continue
+        twin = next((lead for lead in leaders if lead.covariance is not None
+                     and abs(start.log_density - lead.log_density) <= SAME_DENSITY
+                     and _distance2(start, lead, names) <= SAME_OPTIMUM_DISTANCE2), None)
+        if twin is None:
+            own.append(start)
+        else:
+            start.covariance = twin.covariance
+    for start, cov in zip(own, parallel_map(covariance_at, own), strict=True):
+        start.covariance = cov
+
+
+def _distance2(start: Start, lead: Start, names: list[str]) -> float:
+    """Squared Mahalanobis distance between two optima under ``lead``'s covariance."""
+    step = _flatten(start.point, names) - _flatten(lead.point, names)
+    return float(step @ np.linalg.solve(lead.covariance, step))
 
 
 def laplace_covariance(gradient, flat: np.ndarray) -> np.ndarray | None:

@@ -136,6 +136,49 @@ def test_prior_draws_find_a_mode_the_jittered_starts_cannot_reach():
 
 
 
+def test_one_hessian_per_distinct_optimum_and_it_is_each_ones_own(monkeypatch):
+    """Starts that end at the same optimum share its Hessian: one computation per distinct
+    optimum, and the shared covariance equals what each optimum's own would be."""
+    import model.initial as initial
+
+    calls = []
+    original = initial.laplace_covariance
+
+    def counting(gradient, flat):
+        calls.append(flat.copy())
+        return original(gradient, flat)
+
+    monkeypatch.setattr(initial, "laplace_covariance", counting)
+    optima = local_optima(two_mode_model(), n_starts=12, seed=0)
+    distinct = {round(float(o.point["x"]), 2) for o in optima}
+    assert len(distinct) == 2 < len(optima)
+    assert len(calls) == len(distinct)
+    monkeypatch.setattr(initial, "laplace_covariance", original)
+    own = local_optima(two_mode_model(), n_starts=12, seed=0)
+    for shared, alone in zip(optima, own, strict=True):
+        np.testing.assert_allclose(shared.covariance, alone.covariance, rtol=1e-3)
+
+
+def test_optima_of_equal_height_in_different_places_each_get_their_own_hessian():
+    """Two modes whose peak densities differ by 0.005 nats (so density alone cannot tell
+    them apart) but whose widths are 0.5 and 0.4: each must carry its own curvature, not
+    its twin's. With the N(0, 3^2) prior each mode's variance is 1 / (1 / w^2 + 1 / 9)."""
+    from model.initial import SAME_DENSITY
+
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 3.0)
+        pm.Potential("modes", pt.logaddexp(-0.5 * ((x - 3.0) / 0.5) ** 2,
+                                           -0.5 * ((x + 3.0) / 0.4) ** 2))
+    optima = local_optima(model, n_starts=16, seed=1)
+    by_side = {np.sign(float(o.point["x"])): o for o in optima}
+    assert set(by_side) == {-1.0, 1.0}
+    assert abs(by_side[1.0].log_density - by_side[-1.0].log_density) < SAME_DENSITY
+    for side, width in ((1.0, 0.5), (-1.0, 0.4)):
+        want = 1 / (1 / width**2 + 1 / 9)
+        assert all(o.covariance[0, 0] == pytest.approx(want, rel=1e-3)
+                   for o in optima if np.sign(float(o.point["x"])) == side)
+
+
 def test_without_a_positive_definite_hessian_the_chains_start_at_the_best_density(
         monkeypatch):
     """If no optimum has a positive-definite Hessian (none is a clean maximum), there is no
