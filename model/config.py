@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 #: Bump when the equations in model/likelihood.py or model/build.py change meaning.
-MODEL_VERSION = "4.0"
+MODEL_VERSION = "4.1"
 
 #: sd of a driver's first week when that week is missing (standardized units, so 1 is the
 #: driver's observed sd). Not the AR(1)'s stationary sd sigma / sqrt(1 - phi^2): with the

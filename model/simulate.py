@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.config import LATENT_START_SD
-from model.inputs import lag_once
+from model.inputs import FUNDING_RESOLUTION_BP, FUNDING_UNIT_BP, lag_once
 from model.likelihood import NP, flatten_logit
 
 
@@ -84,6 +84,9 @@ def simulate(rng: np.random.Generator, p: dict, x: np.ndarray, at_risk: np.ndarr
                        p["funding_mu_calm"] + p["funding_shift"] + sf[1] *
                        rng.standard_t(p["funding_nu"], n_weeks),
                        p["funding_mu_calm"] + sf[0] * rng.standard_t(p["funding_nu"], n_weeks))
+    # reported, as the real series is, in whole basis points (model.inputs)
+    resolution = FUNDING_RESOLUTION_BP / FUNDING_UNIT_BP
+    funding = np.round(funding / resolution) * resolution
     move = np.where(market_stressed,
                     p["move_mu_calm"] + p["move_shift"] + sm[1] * rng.standard_normal(n_weeks),
                     p["move_mu_calm"] + sm[0] * rng.standard_normal(n_weeks))
