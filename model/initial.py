@@ -69,6 +69,13 @@ SEARCH_THREADS = max(1, os.cpu_count() or 1)
 #: What the optimizer sees where -log p or its gradient is not finite.
 FAILED = 1e300
 
+#: Correction pairs L-BFGS-B keeps (SciPy's default is 10). With 30 (of ~51 parameters) the
+#: searches needed 27-30% fewer evaluations of -log p and reached the same best optimum
+#: from as many starts (model 4.1, 32 starts, seed 20061, 2026-12-01: 2016-01 6620 -> 4802
+#: evaluations, 16 -> 16 starts at the best; 2020-01 7890 -> 5492, 14 -> 14; 2022-01 7880
+#: -> 5585, 19 -> 19; full history 9572 -> 6999, 17 -> 16).
+LBFGS_MEMORY = 30
+
 #: Central-difference step for the Hessian (unconstrained space, where scales are O(0.01-1)).
 HESSIAN_STEP = 1e-5
 
@@ -88,6 +95,7 @@ class Start:
     covariance: np.ndarray | None = None   # inverse Hessian of -log p, if positive definite
     kind: str = "jitter"              # where the search started: "jitter" or "prior"
     gradient: np.ndarray | None = None     # of -log p at ``point``, flat, value-variable order
+    shares_hessian: bool = False      # covariance taken from the same optimum found earlier
 
     @property
     def log_mass(self) -> float:
@@ -161,7 +169,7 @@ def local_optima(model: pm.Model, n_starts: int, seed: int, max_iter: int = 3000
             return value, grad
 
         result = minimize(objective, _flatten(start, names), jac=True, method="L-BFGS-B",
-                          options={"maxiter": max_iter})
+                          options={"maxiter": max_iter, "maxcor": LBFGS_MEMORY})
         point = dict(zip(names, _unflatten(result.x, names, shapes), strict=True))
         # the gradient where the search ended, unless it ended where -log p is not finite
         # (the objective's stand-in value 1e300): NumPyro then computes its own
@@ -211,7 +219,7 @@ def attach_covariances(optima: list[Start], covariance_at: Callable[[Start], np.
         if twin is None:
             own.append(start)
         else:
-            start.covariance = twin.covariance
+            start.covariance, start.shares_hessian = twin.covariance, True
     for start, cov in zip(own, parallel_map(covariance_at, own), strict=True):
         start.covariance = cov
 
@@ -291,6 +299,7 @@ def chain_starts(model: pm.Model, chains: int, n_starts: int, seed: int,
                                      for s in optima],
               "start_kind_of_optima": [s.kind for s in optima],
               "min_mass_ratio": MIN_MASS_RATIO, "n_kept": len(kept),
+              "hessians_computed": sum(not s.shares_hessian for s in optima),
               "all_converged": all(s.converged for s in optima),
               "laplace_mass_matrix": best.covariance is not None}
     inverse_mass = None if best.covariance is None else np.diag(best.covariance).copy()

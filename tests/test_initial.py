@@ -153,6 +153,7 @@ def test_one_hessian_per_distinct_optimum_and_it_is_each_ones_own(monkeypatch):
     distinct = {round(float(o.point["x"]), 2) for o in optima}
     assert len(distinct) == 2 < len(optima)
     assert len(calls) == len(distinct)
+    assert sum(not o.shares_hessian for o in optima) == len(distinct)
     monkeypatch.setattr(initial, "laplace_covariance", original)
     own = local_optima(two_mode_model(), n_starts=12, seed=0)
     for shared, alone in zip(optima, own, strict=True):
