@@ -24,8 +24,8 @@ FUNDING_UNIT_BP = 10.0
 
 #: The funding spread is a difference of rates published in percent to two decimals (SOFR,
 #: EFFR, DFF, IORB, IOER, DFEDTARU), so every weekly maximum is a whole number of basis
-#: points: on the full history 1,069 observed weeks take 122 distinct values, 63 of them
-#: exactly -16bp. See :data:`FUNDING_ROUNDING_VAR`.
+#: points: on the full history 1,069 observed weeks take 122 distinct values (63 weeks at
+#: exactly -16bp). See :data:`FUNDING_ROUNDING_VAR`.
 FUNDING_RESOLUTION_BP = 1.0
 
 #: Variance of the rounding error, U(-h/2, h/2) with h the resolution, in the model's

@@ -167,7 +167,8 @@ def funding_scale(ops: Ops, sigma):
     backtest vintages (2022-01: log density -93 against -778 at the proper optimum; dropped
     only because its Hessian was not positive definite). Treating the rounding error as
     independent noise of its own variance bounds every tie's density at the resolution,
-    and leaves the scale of the proper mode as it was (calm 3.31bp -> 3.32bp at 2022-01).
+    and leaves the proper mode's scale as it was (at 2022-01 the calm scale is 3.31bp in
+    both models; model 4.1 gets it from sigma = 3.30bp).
     """
     return ops.sqrt(sigma * sigma + FUNDING_ROUNDING_VAR)
 
