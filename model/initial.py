@@ -28,7 +28,9 @@ where the best optimum lies near the priors' centre the jittered starts do bette
 and 5 of 16 on model 4.0. The hit rate depends on the seed and the vintage, and can be far
 lower than the table above suggests: in the yearly backtest the 2022-01-05 vintage's 16
 starts all missed an optimum 44 nats higher, and with 32 starts the best optima of 2014,
-2015, 2020 and 2022 were each reached by only 1-2 starts. Backtest origins therefore use 32,
+2015, 2020 and 2022 were each reached by only 1-2 starts (model 4.0; at 2020 and 2022 those
+were spikes of its improper posterior, and on model 4.1 14 and 19 of 32 starts reach the
+best optimum there: ``model/README.md``). Backtest origins therefore use 32,
 and no count is a guarantee. The record lists every optimum and the kind of start it came
 from.
 
