@@ -31,7 +31,8 @@ from model.inputs import MIN_OBSERVED_WEEKS
 #: posterior is more rugged on shorter histories. With 4 jittered starts 3 of 13 yearly
 #: vintages passed the gate in a mode 43-86 nats below the best one; with 16 mixed starts
 #: 2022-01 still did (44 nats below); with 32 it is in its best mode, and 2015-01 moved to
-#: a mode 22 nats above the one 16 starts found (1 of 32 starts reached it).
+#: a mode 22 nats above the one 16 starts found (1 of 32 starts reached it; model 4.0).
+#: On model 4.1 (2026-12-01) 8 of 32 starts reach 2015-01's best optimum, and 2 of 16.
 BACKTEST_SAMPLER = {"draws": 1000, "tune": 600, "chains": 2, "target_accept": 0.8,
                     "backend": "numpyro", "map_starts": 32}
 

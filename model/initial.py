@@ -30,9 +30,11 @@ lower than the table above suggests: in the yearly backtest the 2022-01-05 vinta
 starts all missed an optimum 44 nats higher, and with 32 starts the best optima of 2014,
 2015, 2020 and 2022 were each reached by only 1-2 starts (model 4.0; at 2020 and 2022 those
 were spikes of its improper posterior, and on model 4.1 14 and 19 of 32 starts reach the
-best optimum there: ``model/README.md``). Backtest origins therefore use 32,
-and no count is a guarantee. The record lists every optimum and the kind of start it came
-from.
+best optimum there: ``model/README.md``). Rechecked on model 4.1 (2026-12-01, the backtest's
+seeds and drivers): 10, 8 and 10 of 32 starts reach the best optima of 2014-01, 2015-01
+and 2016-01, and 5, 2 and 7 of 16 those of 2014-01, 2015-01 and 2022-01. Backtest origins
+therefore use 32, and no count is a guarantee. The record lists every optimum and the kind
+of start it came from.
 
 The inverse Hessian at the best optimum also gives NUTS its starting diagonal mass matrix:
 NumPyro's warm-up otherwise starts from the identity, and on the full history its first 100
