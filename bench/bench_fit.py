@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -48,6 +49,37 @@ def bench_backend(backend: str, inputs, config, args) -> dict:
             "steps_per_draw": float(steps.mean()) if steps is not None else float("nan")}
 
 
+def gradient_ms(inputs, config, repeats: int = 400) -> float:
+    """Milliseconds per value and gradient of the model's JAX potential, as NUTS calls it
+    (``repeats`` calls inside one compiled loop, at the model's initial point, one thread).
+
+    Why: this machine's speed moves by up to 2x between hours, which the ratios against
+    PyMC absorb but the absolute wall time (the 30 s target) does not. Timed before and
+    after the fits, it says how fast the machine ran while they did.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    pymc_model = build_model(inputs, config)
+    potential = jax_potential(pymc_model, inputs, config)
+    point = pymc_model.initial_point()
+    values = [jnp.asarray(point[v.name]) for v in pymc_model.value_vars]
+    value_and_grad = jax.value_and_grad(potential)
+
+    @jax.jit
+    def loop(values):
+        def body(_, carry):
+            # a nudge that depends on the previous result, so no call can be skipped
+            value, grads = value_and_grad([v + carry * 1e-12 for v in values])
+            return carry + 1e-15 * (value + sum(jnp.sum(g) for g in grads))
+        return jax.lax.fori_loop(0, repeats, body, 0.0)
+
+    loop(values).block_until_ready()
+    started = time.perf_counter()
+    loop(values).block_until_ready()
+    return (time.perf_counter() - started) / repeats * 1e3
+
+
 def bench_statsmodels(panel, inputs) -> dict:
     import numpy as np
     import statsmodels.api as sm
@@ -82,10 +114,12 @@ def main() -> None:
     inputs = model_inputs(panel, config)
     print(f"full history: {inputs.n_weeks} weeks, {args.chains} chains x {args.draws} draws "
           f"(+{args.tune} tune)", flush=True)
+    speed_before = gradient_ms(inputs, config)
     rows = [bench_backend("numpyro", inputs, config, args)]
     if not args.skip_pymc:
         rows.append(bench_backend("pymc", inputs, config, args))
     rows.append(bench_statsmodels(panel, inputs))
+    speed_after = gradient_ms(inputs, config)
     baseline = next((r for r in rows if r["backend"] == "pymc"), None)
     print(f"\n{'route':<34}{'wall s':>9}{'min ESS':>9}{'ESS/s':>8}{'R-hat':>7}{'div':>5}"
           f"{'wall vs pymc':>14}{'ESS/s vs pymc':>15}")
@@ -101,6 +135,15 @@ def main() -> None:
         if r.get("timing"):
             print(f"  {r['backend']:<10}{phase_times(r['timing'])[1:]}"
                   f"; {r['steps_per_draw']:.1f} leapfrog steps per draw")
+    print(f"\nmachine speed: value and gradient of the JAX potential {speed_before:.2f} ms "
+          f"before the fits, {speed_after:.2f} ms after (inside a compiled loop, one thread)")
+    numpyro = rows[0]
+    gradients = args.chains * args.draws * numpyro["steps_per_draw"]
+    cores = min(args.chains, os.cpu_count() or 1)
+    low, high = sorted(gradients * ms / 1e3 / cores for ms in (speed_before, speed_after))
+    print(f"  NumPyro's kept draws: {gradients:,.0f} gradients, ~{low:.1f}-{high:.1f} s on "
+          f"{cores} cores at that speed "
+          "(warm-up not counted: its steps are not recorded)")
     print("\ntargets: <= 30 s wall (full history, 4 x 1000), min ESS/s >= 15x PyMC's default")
 
 
