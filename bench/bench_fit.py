@@ -89,7 +89,7 @@ def pymc_setup_line(pymc_row: dict, numpyro_row: dict) -> str:
     clock alone.
 
     Why: PyMC's default backend compiles C code through PyTensor, cached on disk. On a new
-    machine (cold cache) that took minutes (2026-12-01: 377 s of a 1021 s run), which
+    machine (cold cache) that took minutes (2026-12-01: ~378 s of a 1021 s run), which
     inflates the ratio against it; the ratio against its sampling time alone is the
     conservative one and does not depend on the cache.
     """
