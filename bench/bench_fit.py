@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -52,9 +53,10 @@ def bench_backend(backend: str, inputs, config, args) -> dict:
             "steps_per_draw": float(steps.mean()) if steps is not None else float("nan")}
 
 
-def gradient_ms(inputs, config, repeats: int = 400) -> float:
-    """Milliseconds per value and gradient of the model's JAX potential, as NUTS calls it
-    (``repeats`` calls inside one compiled loop, at the model's initial point, one thread).
+def gradient_timer(inputs, config, repeats: int = 400) -> Callable[[], float]:
+    """A clock of this machine: each call returns milliseconds per value and gradient of
+    the model's JAX potential, as NUTS calls it (``repeats`` calls inside one compiled
+    loop, at the model's initial point, one thread). Compiled once, timed on every call.
 
     Why: this machine's speed moves by up to 3x between hours (0.48 to 1.45 ms measured
     on 2026-12-01), which the ratios against PyMC absorb but the absolute wall time (the
@@ -79,9 +81,13 @@ def gradient_ms(inputs, config, repeats: int = 400) -> float:
         return jax.lax.fori_loop(0, repeats, body, 0.0)
 
     loop(values).block_until_ready()
-    started = time.perf_counter()
-    loop(values).block_until_ready()
-    return (time.perf_counter() - started) / repeats * 1e3
+
+    def milliseconds() -> float:
+        started = time.perf_counter()
+        loop(values).block_until_ready()
+        return (time.perf_counter() - started) / repeats * 1e3
+
+    return milliseconds
 
 
 def pymc_setup_line(pymc_row: dict, numpyro_row: dict) -> str:
@@ -132,14 +138,16 @@ def main() -> None:
     config = ModelConfig()
     panel = build_panel(resolve_source(args.data), start=config.start, end=args.end)
     inputs = model_inputs(panel, config)
-    print(f"full history: {inputs.n_weeks} weeks, {args.chains} chains x {args.draws} draws "
+    history = "full history" if args.end is None else f"history to {args.end}"
+    print(f"{history}: {inputs.n_weeks} weeks, {args.chains} chains x {args.draws} draws "
           f"(+{args.tune} tune)", flush=True)
-    speed_before = gradient_ms(inputs, config)
+    machine_speed = gradient_timer(inputs, config)
+    speed_before = machine_speed()
     rows = [bench_backend("numpyro", inputs, config, args)]
     if not args.skip_pymc:
         rows.append(bench_backend("pymc", inputs, config, args))
     rows.append(bench_statsmodels(panel, inputs))
-    speed_after = gradient_ms(inputs, config)
+    speed_after = machine_speed()
     baseline = next((r for r in rows if r["backend"] == "pymc"), None)
     print(f"\n{'route':<34}{'wall s':>9}{'min ESS':>9}{'ESS/s':>8}{'R-hat':>7}{'div':>5}"
           f"{'wall vs pymc':>14}{'ESS/s vs pymc':>15}")
