@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--map-starts", type=int, default=16,
                    help="local optimizations that place the chains in the dominant mode "
                    "(0: PyMC's jittered default start)")
+    p.add_argument("--dense-mass", action="store_true",
+                   help="adapt a full mass matrix in warm-up (default: diagonal; dense is "
+                   "the backtest's default, for the ridges of short histories)")
     p.add_argument("--backend", choices=BACKENDS, default="numpyro",
                    help="NUTS backend (numpyro: JAX, fast; pymc: PyMC's own sampler)")
     p.add_argument("--qe-definition", choices=("strict", "broad"), default="strict")
@@ -53,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     config = ModelConfig(qe_definition=args.qe_definition, start=args.start)
     settings = SamplerSettings(draws=args.draws, tune=args.tune, chains=args.chains,
                                seed=args.seed, target_accept=args.target_accept,
-                               backend=args.backend, map_starts=args.map_starts)
+                               backend=args.backend, map_starts=args.map_starts,
+                               dense_mass=args.dense_mass)
     thresholds = GateThresholds(args.max_rhat, args.min_ess, args.min_ess,
                                 args.max_divergences)
     try:

@@ -47,6 +47,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    default=BACKTEST_SAMPLER["target_accept"])
     b.add_argument("--map-starts", type=int, default=BACKTEST_SAMPLER["map_starts"],
                    help="see fit.py --map-starts")
+    b.add_argument("--dense-mass", action=argparse.BooleanOptionalAction,
+                   default=BACKTEST_SAMPLER["dense_mass"],
+                   help="full (default) or diagonal mass matrix in warm-up")
     b.add_argument("--forecast-draws", type=int, default=1000)
     b.add_argument("--min-ess", type=float, default=400.0, help="gate: bulk and tail ESS")
     b.add_argument("--max-rhat", type=float, default=1.01)
@@ -66,7 +69,7 @@ def backtest(args: argparse.Namespace) -> int:
         start=args.fit_start,
         sampler={"draws": args.draws, "tune": args.tune, "chains": args.chains,
                  "target_accept": args.target_accept, "backend": "numpyro",
-                 "map_starts": args.map_starts},
+                 "map_starts": args.map_starts, "dense_mass": args.dense_mass},
         gate=asdict(GateThresholds(args.max_rhat, args.min_ess, args.min_ess,
                                    args.max_divergences)),
         forecast_draws=args.forecast_draws, fits_dir=str(out / "fits"),

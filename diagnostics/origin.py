@@ -33,8 +33,12 @@ from model.inputs import MIN_OBSERVED_WEEKS
 #: 2022-01 still did (44 nats below); with 32 it is in its best mode, and 2015-01 moved to
 #: a mode 22 nats above the one 16 starts found (1 of 32 starts reached it; model 4.0).
 #: On model 4.1 (2026-12-01) 8 of 32 starts reach 2015-01's best optimum, and 2 of 16.
+#: A dense mass matrix adapted in warm-up (``dense_mass``): with the diagonal one 2023-01
+#: was refused under every setting tried (bulk ESS 219-309 along a ridge of seven
+#: correlated parameters, ``model/README.md``); dense, all 13 yearly origins passed, with
+#: min bulk ESS 764-2036 (diagonal: see ``diagnostics/README.md``).
 BACKTEST_SAMPLER = {"draws": 1000, "tune": 600, "chains": 2, "target_accept": 0.8,
-                    "backend": "numpyro", "map_starts": 32}
+                    "backend": "numpyro", "map_starts": 32, "dense_mass": True}
 
 
 @dataclass(frozen=True)
