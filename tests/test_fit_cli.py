@@ -33,7 +33,9 @@ def fits(tmp_path_factory, snapshot_dir):
     # 300 draws (the last --draws wins): with 150, tail ESS of this 157-week window ranges
     # ~25-90 over seeds, too close to the relaxed gate's 30 for a run that must pass
     passed = run_fit_cli(snapshot_dir, fits_dir, *RELAXED_GATE, "--seed", "1", "--draws", "300")
-    refused = run_fit_cli(snapshot_dir, fits_dir, "--seed", "2")   # default gate: ESS >= 400
+    # default gate: ESS >= 400; with the backtest's dense mass matrix, which the flag must
+    # carry into the sampler settings the manifest records
+    refused = run_fit_cli(snapshot_dir, fits_dir, "--seed", "2", "--dense-mass")
     return fits_dir, passed, refused
 
 
@@ -74,6 +76,8 @@ def test_an_under_sampled_fit_is_refused_kept_and_latest_does_not_move(fits):
               if not m["convergence"]["passed"]]
     assert len(stored) == 1                                 # kept, marked failed
     assert stored[0]["fit_id"] != latest
+    assert stored[0]["sampler"]["dense_mass"] is True
+    assert load_fit(fits_dir / "latest").manifest["sampler"]["dense_mass"] is False
     assert load_fit(fits_dir / "latest").manifest["convergence"]["passed"]
 
 
