@@ -10,9 +10,11 @@ Chains start in the dominant posterior mode (``map_starts`` local optimizations,
 chain in four into a mode ~200 nats lower. On NumPyro the warm-up also starts from the
 Laplace variances at the best optimum as its diagonal mass matrix instead of the identity
 (warm-up 2x faster on the full history); the step size starts at 1 in those units and dual
-averaging takes it from there.
-PyMC's backend keeps its own default adaptation: it is the fallback and the benchmark's
-baseline. ``map_starts = 0`` restores the defaults on both. The search is recorded in
+averaging takes it from there. With ``dense_mass`` the warm-up adapts a full mass matrix,
+started from the same variances.
+PyMC's backend keeps its own default adaptation (``adapt_diag``, or ``adapt_full`` with
+``dense_mass``): it is the fallback and the benchmark's baseline. ``map_starts = 0``
+restores the defaults on both. The search is recorded in
 ``sample_stats.attrs["initialization"]`` (and the manifest).
 """
 
@@ -56,9 +58,10 @@ class SamplerSettings:
 
     ``dense_mass``: NUTS adapts a full mass matrix (all parameters' covariances) instead of
     a diagonal one. Off by default: on the full history the posterior's correlations are
-    mild (condition number 16) and dense adaptation cost warm-up time for no ESS
-    (``model/README.md``). On shorter histories a ridge can appear that no diagonal scaling
-    follows; see :data:`diagnostics.origin.BACKTEST_SAMPLER`, which turns it on.
+    mild, and dense adaptation cost more time than it gained ESS (2026-12-01, back to back:
+    20.6 against 23.3 min bulk ESS per second of wall, both passing the gate; see
+    ``model/README.md``). On shorter histories a ridge can appear that no diagonal scaling
+    follows; :data:`diagnostics.origin.BACKTEST_SAMPLER` turns it on.
     """
 
     draws: int = 1000
@@ -103,8 +106,9 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
             # No heuristic step-size search: it puts a second copy of the gradient into
             # NumPyro's program (XLA compile 18.4 s -> 10.2 s without it, same steps per
             # draw and ESS); dual averaging finds the step from 1 in the Laplace units.
-            # A dense metric starts from the same variances (as a diagonal matrix): from
-            # the full Laplace covariance the one vintage measured mixed no better.
+            # A dense metric starts from the same variances (as a diagonal matrix): started
+            # from the full Laplace covariance, the one vintage measured (2023-01) mixed no
+            # better (bulk ESS 549 against 690, one run each).
             kwargs["nuts_kwargs"] = {
                 "inverse_mass_matrix": np.diag(inverse_mass) if settings.dense_mass
                 else inverse_mass,
