@@ -91,6 +91,7 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
                   random_seed=settings.seed, target_accept=settings.target_accept,
                   progressbar=progressbar, compute_convergence_checks=False)
     record: dict = {"map_starts": 0, "jitter": True}
+    nuts_kwargs: dict = {"dense_mass": settings.dense_mass}     # NumPyro's NUTS only
     starts = None
     clock = PhaseClock()
     if settings.backend == "numpyro" and potential is None:
@@ -102,20 +103,16 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
         record, inverse_mass = starts.record, starts.inverse_mass
         record["jitter"] = False
         kwargs["initvals"] = starts.inits
-        if inverse_mass is not None and settings.backend == "numpyro":
+        if inverse_mass is not None:
             # No heuristic step-size search: it puts a second copy of the gradient into
             # NumPyro's program (XLA compile 18.4 s -> 10.2 s without it, same steps per
             # draw and ESS); dual averaging finds the step from 1 in the Laplace units.
             # A dense metric starts from the same variances (as a diagonal matrix): started
             # from the full Laplace covariance, the one vintage measured (2023-01) mixed no
             # better (bulk ESS 549 against 690, one run each).
-            kwargs["nuts_kwargs"] = {
-                "inverse_mass_matrix": np.diag(inverse_mass) if settings.dense_mass
-                else inverse_mass,
-                "find_heuristic_step_size": False}
-    if settings.backend == "numpyro":
-        kwargs["nuts_kwargs"] = {**kwargs.get("nuts_kwargs", {}),
-                                 "dense_mass": settings.dense_mass}
+            nuts_kwargs["inverse_mass_matrix"] = (np.diag(inverse_mass) if settings.dense_mass
+                                                  else inverse_mass)
+            nuts_kwargs["find_heuristic_step_size"] = False
     with model, clock.phase("nuts"):
         if settings.backend == "numpyro":
             # Straight to PyMC's NumPyro bridge: pm.sample(nuts_sampler="numpyro") first
@@ -124,7 +121,7 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
             # ("vectorized" chains in lockstep measured 2.4x slower on 2 cores).
             with translated_once(model, potential), started_with_gradient(starts):
                 idata = sample_numpyro_nuts(chain_method="parallel", jitter=record["jitter"],
-                                            **kwargs)
+                                            nuts_kwargs=nuts_kwargs, **kwargs)
         else:
             init = ("jitter+" if record["jitter"] else "") + (
                 "adapt_full" if settings.dense_mass else "adapt_diag")
