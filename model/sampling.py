@@ -59,9 +59,10 @@ class SamplerSettings:
     ``dense_mass``: NUTS adapts a full mass matrix (all parameters' covariances) instead of
     a diagonal one. Off by default: on the full history the posterior's correlations are
     mild, and dense adaptation cost more time than it gained ESS (2026-12-01, back to back:
-    20.6 against 23.3 min bulk ESS per second of wall, both passing the gate; see
-    ``model/README.md``). On shorter histories a ridge can appear that no diagonal scaling
-    follows; :data:`diagnostics.origin.BACKTEST_SAMPLER` turns it on.
+    the smallest bulk ESS of any parameter per second of wall, 20.6 against 23.3; both
+    passed the gate; see ``model/README.md``). On shorter histories a ridge can appear
+    that no diagonal scaling follows; :data:`diagnostics.origin.BACKTEST_SAMPLER` turns
+    it on.
     """
 
     draws: int = 1000
