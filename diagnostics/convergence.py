@@ -57,7 +57,8 @@ def rank_figure(fit: Fit) -> plt.Figure:
                                               "funding_shift", "stress_type_weights"],
                         kind="vlines", figsize=(12, 9))
     return _title(axes.ravel()[0].figure,
-                  "Rank plots per chain (uniform = chains mix; x: rank of draw, y: chain)")
+                  "Rank plots: each chain's draws per rank bin (colours: chains; x: rank among all "
+                  "chains' draws; dashed: the count if chains mix, so uniform = chains mix)")
 
 
 def trace_figure(fit: Fit) -> plt.Figure:
