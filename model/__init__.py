@@ -13,9 +13,20 @@ own ``XLA_FLAGS`` wins):
   part of a 4 x 1000 refit 72-73 s against 80-82 s (alternating runs). The option is
   experimental and an unknown flag stops XLA, so ``pyproject.toml`` pins jax to 0.10.x,
   where it is known.
+
+One warning is silenced here, before PyTensor loads: "PyTensor could not link to a BLAS
+installation. Operations that might benefit from BLAS will be severely degraded" (pip's
+PyTensor finds no BLAS on this machine). It does not apply to this model: NumPyro samples
+the JAX density and never runs PyTensor's C code, and on PyMC's fallback backend Debian's
+OpenBLAS linked in changed the value and gradient by ~5%, within the hour's noise
+(README, "Known limitations"). Printed at the start of every refit, it read like a fault.
 """
 
 import os
+import warnings
+
+warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS installation",
+                        category=UserWarning)
 
 os.environ.setdefault("XLA_FLAGS", " ".join([
     f"--xla_force_host_platform_device_count={max(os.cpu_count() or 1, 4)}",

@@ -1,14 +1,19 @@
 """The prior group of a fit: draws from the declared priors, whatever the data, and no
-misleading warning about the model's Potentials (which are its likelihood)."""
+misleading warning about the model's Potentials (which are its likelihood) or PyTensor's
+BLAS in a refit's output."""
 
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
 import pytest
 
+from data.sources import REPO_ROOT
 from model.build import build_model
 from model.checks import prior_group
 from model.config import ModelConfig
@@ -56,3 +61,15 @@ def test_no_warning_about_potentials_and_pymcs_log_level_is_restored(two_models)
         prior_group(first, 50, seed=3)
     assert not [w for w in caught if "Potentials" in str(w.message)]
     assert forward_log.level == level
+
+
+def test_no_blas_warning_once_the_model_package_is_loaded(tmp_path):
+    """pip's PyTensor finds no BLAS here and warns of "severely degraded" operations, which
+    does not apply to this model (``model/__init__.py``); the refit's output stays quiet."""
+    code = "import model, pytensor; pytensor.config.blas__ldflags"
+    env = {**os.environ, "PYTENSOR_FLAGS": f"compiledir={tmp_path}"}
+    env.pop("PYTHONWARNINGS", None)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=REPO_ROOT, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "could not link to a BLAS" not in result.stderr
