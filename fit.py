@@ -20,39 +20,58 @@ from model.sampling import BACKENDS, SamplerSettings
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    # Defaults come from the settings classes, so --help, the manifest and a fit run from
+    # Python (model.fitting.run_fit) cannot disagree.
+    sampler, gate, config = SamplerSettings(), GateThresholds(), ModelConfig()
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="snapshot directory (default ../shared/data/raw, else the "
                    "FRED cache)")
     p.add_argument("--fred", action="store_true", help="FRED series via fredapi and its cache")
-    p.add_argument("--end", help="data cut-off as known on that date (YYYY-MM-DD)")
-    p.add_argument("--start", default="2006-01-04", help="first week of the fit")
-    p.add_argument("--draws", type=int, default=1000)
-    p.add_argument("--tune", type=int, default=1000)
-    p.add_argument("--chains", type=int, default=4)
-    p.add_argument("--seed", type=int, default=20061)
-    p.add_argument("--target-accept", type=float, default=SamplerSettings.target_accept)
-    p.add_argument("--map-starts", type=int, default=16,
+    p.add_argument("--end", help="data cut-off as known on that date (YYYY-MM-DD; default: "
+                   "all the data)")
+    p.add_argument("--start", default=config.start,
+                   help="first week of the fit (default %(default)s)")
+    p.add_argument("--draws", type=int, default=sampler.draws,
+                   help="draws per chain (default %(default)s)")
+    p.add_argument("--tune", type=int, default=sampler.tune,
+                   help="warm-up iterations per chain (default %(default)s)")
+    p.add_argument("--chains", type=int, default=sampler.chains,
+                   help="NUTS chains (default %(default)s)")
+    p.add_argument("--seed", type=int, default=sampler.seed,
+                   help="random seed (default %(default)s)")
+    p.add_argument("--target-accept", type=float, default=sampler.target_accept,
+                   help="NUTS' target acceptance rate (default %(default)s)")
+    p.add_argument("--map-starts", type=int, default=sampler.map_starts,
                    help="local optimizations that place the chains in the dominant mode "
-                   "(0: PyMC's jittered default start)")
+                   "(default %(default)s; 0: PyMC's jittered default start)")
     p.add_argument("--dense-mass", action="store_true",
                    help="adapt a full mass matrix in warm-up (default: diagonal; dense is "
                    "the backtest's default, for the ridges of short histories)")
-    p.add_argument("--backend", choices=BACKENDS, default="numpyro",
-                   help="NUTS backend (numpyro: JAX, fast; pymc: PyMC's own sampler)")
-    p.add_argument("--qe-definition", choices=("strict", "broad"), default="strict")
-    p.add_argument("--fits-dir", default="fits", help="where fits are stored")
-    p.add_argument("--max-rhat", type=float, default=1.01)
-    p.add_argument("--min-ess", type=float, default=400.0, help="bulk and tail ESS")
-    p.add_argument("--max-divergences", type=int, default=0)
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--backend", choices=BACKENDS, default=sampler.backend,
+                   help="NUTS backend (default %(default)s; numpyro: JAX, fast; pymc: "
+                   "PyMC's own sampler)")
+    p.add_argument("--qe-definition", choices=("strict", "broad"),
+                   default=config.qe_definition,
+                   help="which policy events count as a QE restart (default %(default)s; "
+                   "README, 'Events and definitions')")
+    p.add_argument("--fits-dir", default="fits",
+                   help="where fits are stored (default %(default)s)")
+    p.add_argument("--max-rhat", type=float, default=gate.max_rhat,
+                   help="gate: largest R-hat of any parameter (default %(default)s)")
+    p.add_argument("--min-ess", type=float, default=gate.min_ess_bulk,
+                   help="gate: smallest bulk and tail ESS of any parameter "
+                   "(default %(default)s)")
+    p.add_argument("--max-divergences", type=int, default=gate.max_divergences,
+                   help="gate: divergent transitions allowed after warm-up "
+                   "(default %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    from model.fitting import run_fit
-
+def fit_options(args: argparse.Namespace
+                ) -> tuple[ModelConfig, SamplerSettings, GateThresholds]:
+    """The model config, sampler settings and gate thresholds the flags ask for."""
     config = ModelConfig(qe_definition=args.qe_definition, start=args.start)
     settings = SamplerSettings(draws=args.draws, tune=args.tune, chains=args.chains,
                                seed=args.seed, target_accept=args.target_accept,
@@ -60,6 +79,14 @@ def main(argv: list[str] | None = None) -> int:
                                dense_mass=args.dense_mass)
     thresholds = GateThresholds(args.max_rhat, args.min_ess, args.min_ess,
                                 args.max_divergences)
+    return config, settings, thresholds
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from model.fitting import run_fit
+
+    config, settings, thresholds = fit_options(args)
     try:
         source = resolve_source(args.data, use_fred=args.fred)
         result = run_fit(source, end=args.end, config=config, settings=settings,

@@ -128,3 +128,27 @@ def test_no_label_switching_across_chains_on_real_data(fits):
     assert calm_in_every_chain > 0.2, calm_in_every_chain
     per_chain = p.to_numpy()
     assert abs(per_chain[0] - per_chain[1]).max() < 0.25
+
+
+def test_no_flags_mean_the_settings_classes_defaults_and_help_shows_them():
+    """``python fit.py`` with no flags fits with exactly what ``run_fit`` defaults to."""
+    from fit import fit_options, parse_args
+    from model.config import ModelConfig
+    from model.gate import GateThresholds
+    from model.sampling import SamplerSettings
+
+    config, settings, thresholds = fit_options(parse_args([]))
+    assert config == ModelConfig()
+    assert settings == SamplerSettings()
+    assert thresholds == GateThresholds()
+    flags = fit_options(parse_args(["--draws", "7", "--min-ess", "50", "--dense-mass",
+                                    "--qe-definition", "broad"]))
+    assert flags[1].draws == 7 and flags[1].dense_mass is True
+    assert flags[2].min_ess_bulk == flags[2].min_ess_tail == 50
+    assert flags[0].qe_definition == "broad"
+    help_text = subprocess.run([sys.executable, str(REPO_ROOT / "fit.py"), "--help"],
+                               capture_output=True, text=True, cwd=REPO_ROOT,
+                               timeout=300).stdout
+    for shown in (f"default {SamplerSettings().draws}", f"default {GateThresholds().max_rhat}",
+                  f"default {SamplerSettings().seed}"):
+        assert shown in help_text
