@@ -48,6 +48,8 @@ def headline_lines(forecast: dict) -> list[str]:
             d = res[key]
             cells.append(f"{d['mean']:6.1%} ({d['q05']:5.1%}-{d['q95']:5.1%})")
         lines.append(f"{name:<18}{cells[0]:>28}{cells[1]:>28}")
+    lines.append(f"posterior mean (90% interval: 5th-95th percentile over {forecast['draws']} "
+                 f"posterior draws); QE restart: {forecast['qe_definition']} definition")
     return lines
 
 

@@ -126,3 +126,13 @@ def test_an_event_under_way_at_the_cut_off_is_named_in_the_summary(report):
     assert "under way" not in what_moved(data)
     ongoing = dict(data, event_under_way={"funding": True, "market_functioning": False})
     assert "catalogued funding event is under way" in what_moved(ongoing)
+
+
+def test_the_printed_table_says_what_its_intervals_are(report):
+    data, _ = report
+    lines = forecast_cli.headline_lines(data)
+    assert len(lines) == 2 + 1 + len(data["scenarios"]) + 1
+    baseline = data["baseline"]["p_liquidity_event"]
+    assert lines[2].startswith("baseline") and f"{baseline['q95']:5.1%}" in lines[2]
+    assert "90% interval: 5th-95th percentile over 300 posterior draws" in lines[-1]
+    assert "strict definition" in lines[-1]
