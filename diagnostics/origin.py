@@ -38,7 +38,7 @@ from model.inputs import MIN_OBSERVED_WEEKS
 #: correlated parameters, ``model/README.md``); dense, all 13 yearly origins passed, with
 #: min bulk ESS 764-2036 (diagonal: see ``diagnostics/README.md``).
 #: 600 warm-up iterations: with dense adaptation 400 took no less time (two origins, 2026-12-02,
-#: ``model/README.md``) and gave lower ESS.
+#: ``model/README.md``), and no better ESS (lower at one origin, mixed at the other).
 BACKTEST_SAMPLER = {"draws": 1000, "tune": 600, "chains": 2, "target_accept": 0.8,
                     "backend": "numpyro", "map_starts": 32, "dense_mass": True}
 
