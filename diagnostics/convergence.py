@@ -57,8 +57,9 @@ def rank_figure(fit: Fit) -> plt.Figure:
                                               "funding_shift", "stress_type_weights"],
                         kind="vlines", figsize=(12, 9))
     return _title(axes.ravel()[0].figure,
-                  "Rank plots: each chain's draws per rank bin (colours: chains; x: rank among all "
-                  "chains' draws; dashed: the count if chains mix, so uniform = chains mix)")
+                  "Rank plots: each chain's draws per rank bin (colours: chains)\n"
+                  "x: rank among all chains' draws; dashed: the count if chains mix "
+                  "(uniform = chains mix)")
 
 
 def trace_figure(fit: Fit) -> plt.Figure:
