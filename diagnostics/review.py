@@ -20,31 +20,19 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from data.atomic import atomic_write_text  # noqa: E402
-from data.catalogue import qe_weeks  # noqa: E402
 from diagnostics import convergence, effects, predictive  # noqa: E402
 from model.posterior import driver_moments, fill_sd  # noqa: E402
 from model.store import Fit  # noqa: E402
-from outlook.figures import DRIVER_LABELS, shade_events  # noqa: E402
+from outlook.figures import DRIVER_LABELS, smoothed_stress_axes  # noqa: E402
 from outlook.forecast import inputs_from_fit  # noqa: E402
 from outlook.report import STYLE, embed  # noqa: E402
 
 
 def stress_history_figure(fit: Fit) -> plt.Figure:
-    p = fit.idata.posterior["p_stress_smoothed"]
-    weeks = pd.DatetimeIndex(p["week"].to_numpy())
-    flat = p.to_numpy().reshape(-1, len(weeks))
-    fig, ax = plt.subplots(figsize=(11, 3.6))
-    shade_events(ax)
-    ax.fill_between(weeks, np.quantile(flat, 0.05, 0), np.quantile(flat, 0.95, 0),
-                    color="tab:blue", alpha=0.25, lw=0, label="90% interval")
-    ax.plot(weeks, flat.mean(0), color="tab:blue", lw=1.2, label="P(stress), smoothed")
-    restarts = qe_weeks(weeks, fit.config.qe_definition)["restart"].to_numpy() > 0
-    for i, week in enumerate(weeks[restarts]):
-        ax.axvline(week, color="tab:green", lw=1.5, ls="--",
-                   label=f"QE restart ({fit.config.qe_definition})" if i == 0 else None)
-    ax.set(title=f"Smoothed probability of the stress regime, {weeks[0].date()} to the "
-                 f"cut-off {weeks[-1].date()}", ylabel="P(stress)", xlabel="week",
-           ylim=(0, 1))
+    fig, ax = smoothed_stress_axes(fit)
+    weeks = fit.idata.posterior["week"].to_numpy()
+    ax.set_title(f"Smoothed probability of the stress regime, {pd.Timestamp(weeks[0]).date()} "
+                 f"to the cut-off {pd.Timestamp(weeks[-1]).date()}")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=4)
     fig.tight_layout()
     return fig

@@ -29,7 +29,10 @@ def shade_events(ax, start: pd.Timestamp | None = None) -> None:
                    alpha=0.18, lw=0, label="catalogued liquidity event" if i == 0 else None)
 
 
-def stress_history(fit: Fit, forecast: dict) -> plt.Figure:
+def smoothed_stress_axes(fit: Fit) -> tuple[plt.Figure, plt.Axes]:
+    """The fit's smoothed P(stress) over its history (posterior mean and 90% band), with the
+    catalogued liquidity events shaded and the QE restarts of its definition marked. The
+    report and the review page each add their own title, overlays and legend."""
     p = fit.idata.posterior["p_stress_smoothed"]
     weeks = pd.DatetimeIndex(p["week"].to_numpy())
     flat = p.to_numpy().reshape(-1, len(weeks))
@@ -38,16 +41,21 @@ def stress_history(fit: Fit, forecast: dict) -> plt.Figure:
     ax.fill_between(weeks, np.quantile(flat, 0.05, 0), np.quantile(flat, 0.95, 0),
                     color="tab:blue", alpha=0.25, lw=0, label="90% interval")
     ax.plot(weeks, flat.mean(0), color="tab:blue", lw=1.2, label="P(stress), smoothed")
+    restarts = qe_weeks(weeks, fit.config.qe_definition)["restart"].to_numpy() > 0
+    for i, week in enumerate(weeks[restarts]):
+        ax.axvline(week, color="tab:green", lw=1.5, ls="--",
+                   label=f"QE restart ({fit.config.qe_definition})" if i == 0 else None)
+    ax.set(ylabel="P(stress)", xlabel="week", ylim=(0, 1))
+    return fig, ax
+
+
+def stress_history(fit: Fit, forecast: dict) -> plt.Figure:
+    fig, ax = smoothed_stress_axes(fit)
     path = forecast["baseline"]["p_stress_path"]
     future = pd.DatetimeIndex([r["week"] for r in path])
     ax.plot(future, [r["mean"] for r in path], color="black", lw=1.5,
             label=f"forecast ({forecast['horizon_weeks']} weeks)")
-    restarts = qe_weeks(weeks, fit.config.qe_definition)
-    for i, week in enumerate(weeks[restarts["restart"].to_numpy() > 0]):
-        ax.axvline(week, color="tab:green", lw=1.5, ls="--",
-                   label=f"QE restart ({fit.config.qe_definition})" if i == 0 else None)
-    ax.set(title="Probability of the stress regime, 2006 to the data cut-off, and the forecast",
-           ylabel="P(stress)", xlabel="week", ylim=(0, 1))
+    ax.set_title("Probability of the stress regime, 2006 to the data cut-off, and the forecast")
     ax.legend(loc="upper left", fontsize=8, ncol=3)
     fig.tight_layout()
     return fig
