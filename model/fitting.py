@@ -81,8 +81,8 @@ def run_fit(source: DataSource, *, end=None, config: ModelConfig = ModelConfig()
     panel = build_panel(source, start=config.start, end=end)
     inputs = model_inputs(panel, config)
     model = build_model(inputs, config)
-    idata = sample(model, settings, progressbar=progressbar,
-                   potential=jax_potential(model, inputs, config))
+    potential = jax_potential(model, inputs, config) if settings.backend == "numpyro" else None
+    idata = sample(model, settings, progressbar=progressbar, potential=potential)
     sampling_seconds = time.perf_counter() - started
 
     regimes = regime_probabilities(idata.posterior, inputs, config)

@@ -42,9 +42,10 @@ iterations took ~290 leapfrog steps each (three quarters of all gradient evaluat
 1000 + 1000 run). Started from the Laplace scales they take ~17 (measured; see
 ``model/README.md``).
 
-The optimizer is SciPy's L-BFGS-B on the model's log density compiled by JAX (value and
-gradient in one call), in the unconstrained space NUTS also samples in; the Hessian is
-central differences of that same compiled gradient (no second compilation).
+The optimizer is SciPy's L-BFGS-B on the model's log density (value and gradient in one
+call), in the unconstrained space NUTS also samples in: compiled by JAX when NUTS runs on
+NumPyro, by PyTensor when it runs on PyMC's own sampler (which then needs no JAX at all).
+The Hessian is central differences of that same compiled gradient (no second compilation).
 """
 
 from __future__ import annotations
@@ -59,7 +60,6 @@ import numpy as np
 import pymc as pm
 import pytensor
 from pymc.initial_point import make_initial_point_fn
-from pymc.sampling.jax import get_jaxified_logp
 from scipy.optimize import minimize
 
 jax.config.update("jax_enable_x64", True)
@@ -67,7 +67,7 @@ jax.config.update("jax_enable_x64", True)
 #: An optimum whose Laplace mass is below this fraction of the best one's is another mode.
 MIN_MASS_RATIO = 0.01
 
-#: Optimizer searches run concurrently, one thread per core.
+#: Optimizer searches on JAX run concurrently, one thread per core.
 SEARCH_THREADS = max(1, os.cpu_count() or 1)
 
 #: What the optimizer sees where -log p or its gradient is not finite.
@@ -135,27 +135,25 @@ def start_points(model: pm.Model, n_starts: int, seed: int) -> list[tuple[str, d
             + [("prior", prior(seed + i)) for i in range(n_starts - n_jitter)])
 
 
-def local_optima(model: pm.Model, n_starts: int, seed: int, max_iter: int = 3000,
-                 potential: Callable | None = None) -> list[Start]:
-    """L-BFGS from each of :func:`start_points`; sorted best first.
+@dataclass(frozen=True)
+class Objective:
+    """-log p and its gradient at a flat point of the unconstrained space (value-variable
+    order), and how many searches may call it at once."""
 
-    The searches are independent, so they run ``SEARCH_THREADS`` at a time (one thread per
-    core; JAX releases the GIL while it computes). They share one compiled function: placing
-    each thread on its own JAX device would compile it once per device (~5 s each). The
-    results do not depend on the threading: each search is the same deterministic sequence
-    of calls. Measured on the full history, 16 starts, two runs each (compilation included):
-    17.8 and 19.0 s on two threads against 21.1 and 21.2 s one at a time.
+    value_grad: Callable[[np.ndarray], tuple[float, np.ndarray]]
+    threads: int
 
-    ``potential`` is -log p in JAX over the value variables, if the caller has it
-    (:func:`model.jax_density.jax_potential`, or PyMC's ``get_jaxified_logp(model,
-    negative_logp=False)``, which despite its argument's name returns the negative log
-    density, NumPyro's potential energy). Without it, PyMC's translation is made here.
-    """
+
+def _layout(model: pm.Model) -> tuple[list[str], list[tuple]]:
     names = [v.name for v in model.value_vars]
     initial = model.initial_point()
-    shapes = [np.shape(initial[n]) for n in names]
-    if potential is None:
-        potential = get_jaxified_logp(model, negative_logp=False)
+    return names, [np.shape(initial[n]) for n in names]
+
+
+def jax_objective(model: pm.Model, potential: Callable) -> Objective:
+    """``potential`` (-log p in JAX over the value variables, as NumPyro samples it) with its
+    gradient, compiled once here, before the searches share it across threads."""
+    names, shapes = _layout(model)
     value_and_grad = jax.jit(jax.value_and_grad(
         lambda flat: potential(_unflatten(flat, names, shapes))))
 
@@ -163,16 +161,65 @@ def local_optima(model: pm.Model, n_starts: int, seed: int, max_iter: int = 3000
         value, grad = value_and_grad(flat)
         return float(value), np.asarray(grad, dtype=float)
 
+    value_grad(_flatten(model.initial_point(), names))
+    return Objective(value_grad, SEARCH_THREADS)
+
+
+def pytensor_objective(model: pm.Model) -> Objective:
+    """-log p and its gradient compiled by PyTensor, PyMC's own backend: the search for
+    PyMC's sampler, so that the fallback never starts JAX.
+
+    Why: the fallback must work where JAX does not (a JAX release that rejects an XLA
+    option set in :mod:`model`, a platform without jaxlib), and PyMC runs its chains in
+    forked processes, which JAX warns may deadlock once its threads run. It is the function
+    PyMC's NUTS compiles (``logp_dlogp_function``, flat input in value-variable order), so
+    the search sees the very density PyMC samples and PyMC's compilation finds the same C
+    modules already built. One thread: a compiled PyTensor function keeps its own storage
+    and is not safe to share.
+    """
+    log_p_and_gradient = model.logp_dlogp_function(grad_vars=model.value_vars,
+                                                   ravel_inputs=True)
+    log_p_and_gradient.set_extra_values({})
+
+    def value_grad(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        log_p, gradient = log_p_and_gradient(flat)
+        return -float(log_p), -np.asarray(gradient, dtype=float)
+
+    return Objective(value_grad, 1)
+
+
+def local_optima(model: pm.Model, n_starts: int, seed: int, max_iter: int = 3000,
+                 potential: Callable | None = None) -> list[Start]:
+    """L-BFGS from each of :func:`start_points`; sorted best first.
+
+    ``potential`` is -log p in JAX over the value variables, if the caller samples with
+    NumPyro (:func:`model.jax_density.jax_potential`, or PyMC's ``get_jaxified_logp(model,
+    negative_logp=False)``, which despite its argument's name returns the negative log
+    density, NumPyro's potential energy). Without it the search runs on PyTensor's compiled
+    density (:func:`pytensor_objective`) and JAX is never started.
+
+    On JAX the searches are independent, so they run ``SEARCH_THREADS`` at a time (one
+    thread per core; JAX releases the GIL while it computes). They share one compiled
+    function: placing each thread on its own JAX device would compile it once per device
+    (~5 s each). The results do not depend on the threading: each search is the same
+    deterministic sequence of calls. Measured on the full history, 16 starts, two runs each
+    (compilation included): 17.8 and 19.0 s on two threads against 21.1 and 21.2 s one at
+    a time.
+    """
+    names, shapes = _layout(model)
+    objective = (pytensor_objective(model) if potential is None
+                 else jax_objective(model, potential))
+
     def search(job: tuple[str, dict]) -> Start:
         kind, start = job
 
-        def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
-            value, grad = value_grad(flat)
+        def bounded(flat: np.ndarray) -> tuple[float, np.ndarray]:
+            value, grad = objective.value_grad(flat)
             if not np.isfinite(value) or not np.isfinite(grad).all():
                 return FAILED, np.zeros_like(flat)
             return value, grad
 
-        result = minimize(objective, _flatten(start, names), jac=True, method="L-BFGS-B",
+        result = minimize(bounded, _flatten(start, names), jac=True, method="L-BFGS-B",
                           options={"maxiter": max_iter, "maxcor": LBFGS_MEMORY})
         point = dict(zip(names, _unflatten(result.x, names, shapes), strict=True))
         # the gradient where the search ended, unless it ended where -log p is not finite
@@ -182,10 +229,10 @@ def local_optima(model: pm.Model, n_starts: int, seed: int, max_iter: int = 3000
                      gradient=gradient)
 
     def covariance_at(start: Start) -> np.ndarray | None:
-        return laplace_covariance(lambda flat: value_grad(flat)[1], _flatten(start.point, names))
+        return laplace_covariance(lambda flat: objective.value_grad(flat)[1],
+                                  _flatten(start.point, names))
 
-    value_and_grad(_flatten(initial, names))   # compile once, before the threads
-    with ThreadPoolExecutor(max_workers=SEARCH_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=objective.threads) as pool:
         starts = sorted(pool.map(search, start_points(model, n_starts, seed)),
                         key=lambda s: -s.log_density)
         attach_covariances(starts, covariance_at, names, pool.map)

@@ -81,9 +81,12 @@ class SamplerSettings:
 def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
            potential: Callable | None = None) -> az.InferenceData:
     """Posterior draws of ``model``. ``potential`` is its -log p in JAX over the value
-    variables (:func:`model.jax_density.jax_potential`); the start search and NumPyro then
-    use it instead of PyMC's translation of the graph. Without it, PyMC's translation
-    (made once) serves both. ``sample_stats.attrs["timing"]`` (JSON) holds the seconds of
+    variables (:func:`model.jax_density.jax_potential`); on NumPyro the start search and
+    NUTS then use it instead of PyMC's translation of the graph (without it, PyMC's
+    translation, made once, serves both). PyMC's own sampler never uses JAX: its start
+    search runs on PyTensor (:func:`model.initial.pytensor_objective`), so the fallback
+    works where JAX does not, and its forked chain processes start before any JAX thread
+    does. ``sample_stats.attrs["timing"]`` (JSON) holds the seconds of
     the start search and of NUTS, each with the part JAX spent compiling
     (:class:`model.timing.PhaseClock`)."""
     if settings.backend not in BACKENDS:
@@ -95,7 +98,9 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
     nuts_kwargs: dict = {"dense_mass": settings.dense_mass}     # NumPyro's NUTS only
     starts = None
     clock = PhaseClock()
-    if settings.backend == "numpyro" and potential is None:
+    if settings.backend == "pymc":
+        potential = None
+    elif potential is None:
         potential = get_jaxified_logp(model, negative_logp=False)
     if settings.map_starts > 0:
         with clock.phase("start_search"):

@@ -6,8 +6,20 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 import pytest
+from pymc.sampling.jax import get_jaxified_logp
 
 from model.initial import MIN_MASS_RATIO, chain_starts, constrained, local_optima, start_points
+
+
+def jax_optima(model: pm.Model, **kwargs) -> list:
+    """The search as a NumPyro fit runs it: on the model's density compiled by JAX."""
+    return local_optima(model, potential=get_jaxified_logp(model, negative_logp=False),
+                        **kwargs)
+
+
+def jax_chain_starts(model: pm.Model, **kwargs):
+    return chain_starts(model, potential=get_jaxified_logp(model, negative_logp=False),
+                        **kwargs)
 
 
 def two_mode_model() -> pm.Model:
@@ -27,7 +39,7 @@ def two_mode_model() -> pm.Model:
 
 
 def test_local_optima_find_both_modes_and_rank_them():
-    optima = local_optima(two_mode_model(), n_starts=12, seed=0)
+    optima = jax_optima(two_mode_model(), n_starts=12, seed=0)
     xs = np.array([float(o.point["x"]) for o in optima])
     assert np.any(np.abs(xs - 4.0) < 0.1) and np.any(np.abs(xs + 1.0) < 0.1)
     assert abs(float(optima[0].point["x"]) - 4.0) < 0.1            # best first
@@ -36,7 +48,7 @@ def test_local_optima_find_both_modes_and_rank_them():
 
 def test_every_chain_starts_in_the_dominant_mode():
     model = two_mode_model()
-    starts = chain_starts(model, chains=4, n_starts=12, seed=0)
+    starts = jax_chain_starts(model, chains=4, n_starts=12, seed=0)
     inits, record = starts.inits, starts.record
     assert len(inits) == 4
     assert all(abs(float(i["x"]) - 4.0) < 0.1 for i in inits)
@@ -76,7 +88,7 @@ def test_constrained_matches_pymcs_own_initial_point_for_every_transform():
 
 def test_laplace_variances_at_the_dominant_mode():
     """x's mode is N(4, 0.5^2) times a N(0, 10^2) prior: variance 1 / (1/0.25 + 1/100)."""
-    starts = chain_starts(two_mode_model(), chains=2, n_starts=12, seed=0)
+    starts = jax_chain_starts(two_mode_model(), chains=2, n_starts=12, seed=0)
     record, inverse_mass = starts.record, starts.inverse_mass
     assert record["laplace_mass_matrix"]
     assert inverse_mass[0] == pytest.approx(1 / (1 / 0.25 + 1 / 100), rel=1e-3)
@@ -92,9 +104,9 @@ def test_a_nearby_but_narrow_mode_is_not_a_start():
         wide = -0.5 * ((x - 4.0) / 1.0) ** 2
         narrow = -3.0 - 0.5 * ((x + 0.5) / 0.05) ** 2
         pm.Potential("modes", pt.logaddexp(wide, narrow))
-    optima = local_optima(model, n_starts=40, seed=0)
+    optima = jax_optima(model, n_starts=40, seed=0)
     assert any(abs(float(o.point["x"]) + 0.5) < 0.01 for o in optima)   # the search finds it
-    inits = chain_starts(model, chains=4, n_starts=40, seed=0).inits
+    inits = jax_chain_starts(model, chains=4, n_starts=40, seed=0).inits
     assert all(abs(float(i["x"]) - 4.0) < 0.1 for i in inits)
 
 
@@ -125,11 +137,11 @@ def test_half_the_starts_are_prior_draws_and_they_are_seeded():
 
 def test_prior_draws_find_a_mode_the_jittered_starts_cannot_reach():
     model = far_mode_model()
-    optima = local_optima(model, n_starts=16, seed=0)
+    optima = jax_optima(model, n_starts=16, seed=0)
     at_major = [o for o in optima if abs(float(o.point["x"]) - 14.85) < 0.01]
     assert at_major and all(o.kind == "prior" for o in at_major)
     assert all(abs(float(o.point["x"])) < 0.1 for o in optima if o.kind == "jitter")
-    starts = chain_starts(model, chains=4, n_starts=16, seed=0)
+    starts = jax_chain_starts(model, chains=4, n_starts=16, seed=0)
     inits, record = starts.inits, starts.record
     assert all(abs(float(i["x"]) - 14.85) < 0.01 for i in inits)
     assert record["start_kind_of_optima"][0] == "prior"
@@ -149,13 +161,13 @@ def test_one_hessian_per_distinct_optimum_and_it_is_each_ones_own(monkeypatch):
         return original(gradient, flat)
 
     monkeypatch.setattr(initial, "laplace_covariance", counting)
-    optima = local_optima(two_mode_model(), n_starts=12, seed=0)
+    optima = jax_optima(two_mode_model(), n_starts=12, seed=0)
     distinct = {round(float(o.point["x"]), 2) for o in optima}
     assert len(distinct) == 2 < len(optima)
     assert len(calls) == len(distinct)
     assert sum(not o.shares_hessian for o in optima) == len(distinct)
     monkeypatch.setattr(initial, "laplace_covariance", original)
-    own = local_optima(two_mode_model(), n_starts=12, seed=0)
+    own = jax_optima(two_mode_model(), n_starts=12, seed=0)
     for shared, alone in zip(optima, own, strict=True):
         np.testing.assert_allclose(shared.covariance, alone.covariance, rtol=1e-3)
 
@@ -170,7 +182,7 @@ def test_optima_of_equal_height_in_different_places_each_get_their_own_hessian()
         x = pm.Normal("x", 0.0, 3.0)
         pm.Potential("modes", pt.logaddexp(-0.5 * ((x - 3.0) / 0.5) ** 2,
                                            -0.5 * ((x + 3.0) / 0.4) ** 2))
-    optima = local_optima(model, n_starts=16, seed=1)
+    optima = jax_optima(model, n_starts=16, seed=1)
     by_side = {np.sign(float(o.point["x"])): o for o in optima}
     assert set(by_side) == {-1.0, 1.0}
     assert abs(by_side[1.0].log_density - by_side[-1.0].log_density) < SAME_DENSITY
@@ -188,7 +200,7 @@ def test_without_a_positive_definite_hessian_the_chains_start_at_the_best_densit
     import model.initial
 
     monkeypatch.setattr(model.initial, "laplace_covariance", lambda gradient, flat: None)
-    starts = chain_starts(two_mode_model(), chains=3, n_starts=12, seed=0)
+    starts = jax_chain_starts(two_mode_model(), chains=3, n_starts=12, seed=0)
     inits, record, inverse_mass = starts.inits, starts.record, starts.inverse_mass
     assert inverse_mass is None and not record["laplace_mass_matrix"]
     assert record["log_mass_of_optima"] == [None] * 12
@@ -197,15 +209,18 @@ def test_without_a_positive_definite_hessian_the_chains_start_at_the_best_densit
 
 
 def test_concurrent_searches_give_the_same_optima_as_one_at_a_time(monkeypatch):
-    """The searches run on several threads sharing one compiled density; each must still
-    be its own deterministic run (no state shared between concurrent L-BFGS-B runs)."""
+    """On JAX the searches run on several threads sharing one compiled density; each must
+    still be its own deterministic run (no state shared between concurrent L-BFGS-B runs)."""
     import model.initial as initial
 
     model = two_mode_model()
+    potential = get_jaxified_logp(model, negative_logp=False)
     monkeypatch.setattr(initial, "SEARCH_THREADS", 1)
-    serial = local_optima(model, n_starts=12, seed=3)
+    assert initial.jax_objective(model, potential).threads == 1
+    serial = local_optima(model, n_starts=12, seed=3, potential=potential)
     monkeypatch.setattr(initial, "SEARCH_THREADS", 4)
-    concurrent = local_optima(model, n_starts=12, seed=3)
+    assert initial.jax_objective(model, potential).threads == 4
+    concurrent = local_optima(model, n_starts=12, seed=3, potential=potential)
     assert [s.kind for s in serial] == [s.kind for s in concurrent]
     for a, b in zip(serial, concurrent, strict=True):
         assert a.log_density == b.log_density
@@ -244,15 +259,10 @@ def test_numpyro_gets_the_true_value_and_gradient_at_each_chains_start(monkeypat
     import jax
     import numpyro.infer
     from numpyro.infer.util import ParamInfo
-    from pymc.sampling.jax import get_jaxified_logp
 
     import model.sampling as sampling
 
-    with pm.Model() as m:                     # several variables, shapes and transforms
-        v = pm.Normal("v", 1.0, 2.0, shape=3)
-        s = pm.HalfNormal("s", 1.0)
-        p = pm.Beta("p", 2.0, 5.0, shape=2)
-        pm.Normal("y", v.sum() * p[0], s + p[1], observed=np.array([0.4, 1.3, -0.2]))
+    m = several_variables_model()
     received = []
     original = numpyro.infer.MCMC.run
 
@@ -273,3 +283,67 @@ def test_numpyro_gets_the_true_value_and_gradient_at_each_chains_start(monkeypat
         for got, expected in zip(info.z_grad, want_grad, strict=True):
             np.testing.assert_allclose(got[chain], np.asarray(expected), rtol=1e-6, atol=1e-8)
     assert numpyro.infer.MCMC.run is spy                  # the patch is undone
+
+
+def several_variables_model() -> pm.Model:
+    """Vectors, a scalar and two transforms (log, logit), so that order, shape and sign of
+    every block of the gradient matter."""
+    with pm.Model() as m:
+        v = pm.Normal("v", 1.0, 2.0, shape=3)
+        s = pm.HalfNormal("s", 1.0)
+        p = pm.Beta("p", 2.0, 5.0, shape=2)
+        pm.Normal("y", v.sum() * p[0], s + p[1], observed=np.array([0.4, 1.3, -0.2]))
+    return m
+
+
+def test_the_pytensor_search_sees_the_same_density_as_the_jax_one():
+    """PyMC's sampler searches on PyTensor's compiled density, NumPyro's on JAX: at random
+    unconstrained points both give the same -log p and gradient, and from the same starts
+    they reach the same optima."""
+    from model.initial import jax_objective, pytensor_objective
+
+    m = several_variables_model()
+    potential = get_jaxified_logp(m, negative_logp=False)
+    on_jax, on_pytensor = jax_objective(m, potential), pytensor_objective(m)
+    for flat in np.random.default_rng(0).normal(0.0, 1.0, size=(5, 6)):
+        value, grad = on_pytensor.value_grad(flat)
+        want, want_grad = on_jax.value_grad(flat)
+        assert value == pytest.approx(want, rel=1e-10)
+        np.testing.assert_allclose(grad, want_grad, rtol=1e-8, atol=1e-10)
+    by_pytensor = local_optima(m, n_starts=4, seed=5)
+    by_jax = local_optima(m, n_starts=4, seed=5, potential=potential)
+    for a, b in zip(by_pytensor, by_jax, strict=True):
+        assert a.log_density == pytest.approx(b.log_density, abs=1e-6)
+        np.testing.assert_allclose(a.point["v"], b.point["v"], atol=1e-4)
+
+
+def test_pymc_fallback_never_starts_jax(tmp_path):
+    """``--backend pymc`` is the fallback for when JAX fails, and PyMC forks its chain
+    processes: in a fresh interpreter a PyMC fit with the start search must leave JAX's
+    backends uninitialized, and JAX's "os.fork() ... deadlock" warning must not appear."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "fallback.py"
+    script.write_text(
+        "import numpy as np\n"
+        "import pymc as pm\n"
+        "import jax._src.xla_bridge as xla_bridge\n"
+        "from model.sampling import SamplerSettings, sample\n"
+        "if __name__ == '__main__':\n"
+        "    with pm.Model() as m:\n"
+        "        x = pm.Normal('x', 0.0, 10.0)\n"
+        "        pm.Normal('y', x, 1.0, observed=np.array([0.3, 1.1]))\n"
+        "    idata = sample(m, SamplerSettings(draws=50, tune=50, chains=2, seed=1,\n"
+        "                                      backend='pymc', map_starts=2),\n"
+        "                   progressbar=False)\n"
+        "    assert idata.posterior.sizes['chain'] == 2\n"
+        "    print('jax backends initialized:', bool(xla_bridge._backends))\n")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(script)], cwd=root, capture_output=True,
+                          text=True, timeout=600, env={**__import__("os").environ,
+                                                       "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "jax backends initialized: False" in done.stdout
+    assert "os.fork()" not in done.stderr
