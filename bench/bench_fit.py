@@ -7,7 +7,8 @@ sampled parameters, min ESS per second, and ratios against PyMC's default backen
 baseline). statsmodels' MarkovRegression (MLE, time-varying transitions, log
 MOVE only) is timed as the classical reference; it has no ESS. Also printed: PyMC's own
 sampling clock with the ratio against it alone (unaffected by PyTensor's C cache being cold
-or warm), and the machine's speed (one gradient, timed before and after the fits).
+or warm), and the machine's speed (one gradient, timed before NumPyro's fit and after the
+fits). PyMC runs first, before JAX starts, as ``fit.py --backend pymc`` runs it.
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ def gradient_timer(inputs, config, repeats: int = 400) -> Callable[[], float]:
 
     Why: this machine's speed moves by up to 3x between hours (0.48 to 1.45 ms measured
     on 2026-12-01), which the ratios against PyMC absorb but the absolute wall time (the
-    30 s target) does not. Timed before and after the fits, it says how fast the machine
-    ran while they did.
+    30 s target) does not. Timed before NumPyro's fit and after all fits, it says how fast
+    the machine ran while they did.
     """
     import jax
     import jax.numpy as jnp
@@ -141,14 +142,15 @@ def main() -> None:
     history = "full history" if args.end is None else f"history to {args.end}"
     print(f"{history}: {inputs.n_weeks} weeks, {args.chains} chains x {args.draws} draws "
           f"(+{args.tune} tune)", flush=True)
+    # PyMC first: it forks its chain processes, and runs as `fit.py --backend pymc` does,
+    # in a process where JAX has not started (its start search runs on PyTensor)
+    baseline = None if args.skip_pymc else bench_backend("pymc", inputs, config, args)
     machine_speed = gradient_timer(inputs, config)
     speed_before = machine_speed()
     rows = [bench_backend("numpyro", inputs, config, args)]
-    if not args.skip_pymc:
-        rows.append(bench_backend("pymc", inputs, config, args))
+    rows += [baseline] if baseline else []
     rows.append(bench_statsmodels(panel, inputs))
     speed_after = machine_speed()
-    baseline = next((r for r in rows if r["backend"] == "pymc"), None)
     print(f"\n{'route':<34}{'wall s':>9}{'min ESS':>9}{'ESS/s':>8}{'R-hat':>7}{'div':>5}"
           f"{'wall vs pymc':>14}{'ESS/s vs pymc':>15}")
     for r in rows:
@@ -166,7 +168,8 @@ def main() -> None:
     if baseline and baseline.get("sampling_s"):
         print(pymc_setup_line(baseline, rows[0]))
     print(f"\nmachine speed: value and gradient of the JAX potential {speed_before:.2f} ms "
-          f"before the fits, {speed_after:.2f} ms after (inside a compiled loop, one thread)")
+          f"before NumPyro's fit (after PyMC's), {speed_after:.2f} ms after all fits "
+          "(inside a compiled loop, one thread)")
     numpyro = rows[0]
     gradients = args.chains * args.draws * numpyro["steps_per_draw"]
     cores = min(args.chains, os.cpu_count() or 1)

@@ -46,8 +46,12 @@ def fit_summary(manifest: dict, idata: az.InferenceData, path: Path) -> str:
 
 
 def phase_times(timing: dict) -> str:
-    """' (start search 9.8 s, 4.3 compiling; NUTS 36.1 s, 8.4 compiling)', or ''."""
-    parts = [f"{label} {timing[key + '_s']:.1f} s, {timing[key + '_compile_s']:.1f} compiling"
+    """' (start search 9.8 s, 4.3 compiling; NUTS 36.1 s, 8.4 compiling)', or ''. A phase
+    without a compile time (PyMC's sampler: PyTensor's compiling is not split out) shows
+    its wall seconds alone."""
+    parts = [f"{label} {timing[key + '_s']:.1f} s"
+             + (f", {timing[key + '_compile_s']:.1f} compiling"
+                if key + "_compile_s" in timing else "")
              for key, label in (("start_search", "start search"), ("nuts", "NUTS"))
              if key + "_s" in timing]
     return f" ({'; '.join(parts)})" if parts else ""

@@ -31,3 +31,5 @@ def test_the_summary_line_names_both_phases():
                         "nuts_s": 36.1, "nuts_compile_s": 8.44})
     assert line == " (start search 9.8 s, 4.3 compiling; NUTS 36.1 s, 8.4 compiling)"
     assert phase_times({}) == ""
+    assert (phase_times({"start_search_s": 70.2, "nuts_s": 401.0})
+            == " (start search 70.2 s; NUTS 401.0 s)")
