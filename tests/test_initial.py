@@ -216,10 +216,10 @@ def test_concurrent_searches_give_the_same_optima_as_one_at_a_time(monkeypatch):
     model = two_mode_model()
     potential = get_jaxified_logp(model, negative_logp=False)
     monkeypatch.setattr(initial, "SEARCH_THREADS", 1)
-    assert initial.jax_objective(model, potential).threads == 1
+    assert initial.jax_objective(potential, initial.Layout.of(model)).threads == 1
     serial = local_optima(model, n_starts=12, seed=3, potential=potential)
     monkeypatch.setattr(initial, "SEARCH_THREADS", 4)
-    assert initial.jax_objective(model, potential).threads == 4
+    assert initial.jax_objective(potential, initial.Layout.of(model)).threads == 4
     concurrent = local_optima(model, n_starts=12, seed=3, potential=potential)
     assert [s.kind for s in serial] == [s.kind for s in concurrent]
     for a, b in zip(serial, concurrent, strict=True):
@@ -300,11 +300,11 @@ def test_the_pytensor_search_sees_the_same_density_as_the_jax_one():
     """PyMC's sampler searches on PyTensor's compiled density, NumPyro's on JAX: at random
     unconstrained points both give the same -log p and gradient, and from the same starts
     they reach the same optima."""
-    from model.initial import jax_objective, pytensor_objective
+    from model.initial import Layout, jax_objective, pytensor_objective
 
     m = several_variables_model()
     potential = get_jaxified_logp(m, negative_logp=False)
-    on_jax, on_pytensor = jax_objective(m, potential), pytensor_objective(m)
+    on_jax, on_pytensor = jax_objective(potential, Layout.of(m)), pytensor_objective(m)
     for flat in np.random.default_rng(0).normal(0.0, 1.0, size=(5, 6)):
         value, grad = on_pytensor.value_grad(flat)
         want, want_grad = on_jax.value_grad(flat)
