@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -320,11 +325,9 @@ def test_the_pytensor_search_sees_the_same_density_as_the_jax_one():
 def test_pymc_fallback_never_starts_jax(tmp_path):
     """``--backend pymc`` is the fallback for when JAX fails, and PyMC forks its chain
     processes: in a fresh interpreter a PyMC fit with the start search must leave JAX's
-    backends uninitialized, and JAX's "os.fork() ... deadlock" warning must not appear."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
+    backends uninitialized (``jax._src.xla_bridge._backends``, JAX's private registry of
+    started backends; ``pyproject.toml`` pins jax to 0.10.x), and JAX's "os.fork() ...
+    deadlock" warning must not appear."""
     script = tmp_path / "fallback.py"
     script.write_text(
         "import numpy as np\n"
@@ -343,8 +346,8 @@ def test_pymc_fallback_never_starts_jax(tmp_path):
         "    print('timing:', idata.sample_stats.attrs['timing'])\n")
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, str(script)], cwd=root, capture_output=True,
-                          text=True, timeout=600, env={**__import__("os").environ,
-                                                       "PYTHONPATH": str(root)})
+                          text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(root)})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "jax backends initialized: False" in done.stdout
     assert "os.fork()" not in done.stderr
