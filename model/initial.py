@@ -44,7 +44,7 @@ iterations took ~290 leapfrog steps each (three quarters of all gradient evaluat
 
 The optimizer is SciPy's L-BFGS-B on the model's log density (value and gradient in one
 call), in the unconstrained space NUTS also samples in: compiled by JAX when NUTS runs on
-NumPyro, by PyTensor when it runs on PyMC's own sampler (which then needs no JAX at all).
+NumPyro, by PyTensor when it runs on PyMC's own sampler (which then never starts JAX).
 The Hessian is central differences of that same compiled gradient (no second compilation).
 """
 
@@ -178,8 +178,10 @@ def pytensor_objective(model: pm.Model) -> Objective:
     """-log p and its gradient compiled by PyTensor, PyMC's own backend: the search for
     PyMC's sampler, so that the fallback never starts JAX.
 
-    Why: the fallback must work where JAX does not (a JAX release that rejects an XLA
-    option set in :mod:`model`, a platform without jaxlib), and PyMC runs its chains in
+    Why: the fallback must work where JAX cannot start its backend (an XLA option set in
+    :mod:`model` that a JAX release rejects aborts the process when the backend starts,
+    not at import: checked with an unknown option on 2026-12-02; JAX must still be
+    installed, since the package imports it), and PyMC runs its chains in
     forked processes, which JAX warns may deadlock once its threads run. It is the function
     PyMC's NUTS compiles (``logp_dlogp_function``, flat input in value-variable order), so
     the search sees the very density PyMC samples and PyMC's compilation finds the same C

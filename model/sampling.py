@@ -1,7 +1,8 @@
 """Run NUTS: NumPyro/JAX by default, PyMC's own sampler as the fallback backend.
 
 Measured on the 2-core machine (bench/bench_fit.py): NumPyro is the fastest reliable route
-for this model; PyMC's default backend gives the same posterior more slowly and needs no JAX.
+for this model; PyMC's default backend gives the same posterior more slowly and never starts
+JAX (which must still be installed: the package imports it).
 NumPyro samples the potential it is given (:mod:`model.jax_density` from ``fit.py``), else
 PyMC's translation of the model graph.
 
@@ -83,10 +84,10 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
     """Posterior draws of ``model``. ``potential`` is its -log p in JAX over the value
     variables (:func:`model.jax_density.jax_potential`); on NumPyro the start search and
     NUTS then use it instead of PyMC's translation of the graph (without it, PyMC's
-    translation, made once, serves both). PyMC's own sampler never uses JAX: its start
+    translation, made once, serves both). PyMC's own sampler never starts JAX: its start
     search runs on PyTensor (:func:`model.initial.pytensor_objective`), so the fallback
-    works where JAX does not, and its forked chain processes start before any JAX thread
-    does. ``sample_stats.attrs["timing"]`` (JSON) holds the seconds of
+    works where JAX cannot start its backend, and its forked chain processes start before
+    any JAX thread does. ``sample_stats.attrs["timing"]`` (JSON) holds the seconds of
     the start search and of NUTS, on NumPyro each with the part JAX spent compiling
     (:class:`model.timing.PhaseClock`)."""
     if settings.backend not in BACKENDS:
