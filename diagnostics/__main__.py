@@ -1,4 +1,4 @@
-"""``python -m diagnostics review|backtest``: what reviewers sign off and how good it has been.
+"""``python -m diagnostics review|backtest|episodes``: sign-off, track record, targets.
 
 Exit status: 0 on success; 1 when the backtest finished but some origins raised (their
 tracebacks are under OUT/failed/); 2 on bad input (unknown fit, wrong spec in OUT, no data).
@@ -25,6 +25,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     r = sub.add_parser("review", help="plots and checks of one fit, as one HTML page")
     r.add_argument("--fit", default="fits/latest", help="fit directory (default fits/latest)")
     r.add_argument("--out", help="output directory (default diagnostics/review/<fit-id>)")
+    e = sub.add_parser("episodes", help="the objective stress episodes and their recall of "
+                       "the catalogue, as Markdown tables")
+    e.add_argument("--data", help="snapshot directory (default ../shared/data/raw)")
+    e.add_argument("--end", help="panel as known on this date (default: latest data)")
     b = sub.add_parser("backtest", help="rolling-origin backtest against baselines, on Dask")
     b.add_argument("--start", default="2010-01-01", help="first origin (YYYY-MM-DD)")
     b.add_argument("--end", help="last origin at most this date (default: the last whose "
@@ -113,9 +117,24 @@ def review(args: argparse.Namespace) -> int:
     return 0
 
 
+def episodes(args: argparse.Namespace) -> int:
+    from data.panel import build_panel
+    from data.sources import resolve_source
+    from diagnostics.episodes_report import markdown
+
+    try:
+        panel = build_panel(resolve_source(args.data), end=args.end)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(markdown(panel), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    return backtest(args) if args.command == "backtest" else review(args)
+    commands = {"backtest": backtest, "review": review, "episodes": episodes}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":
