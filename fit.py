@@ -55,6 +55,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    default=config.qe_definition,
                    help="which policy events count as a QE restart (default %(default)s; "
                    "README, 'Events and definitions')")
+    p.add_argument("--events", choices=("catalogue", "objective"), default=config.events,
+                   help="what the event emission is trained on (default %(default)s: the "
+                   "catalogue's counted events; objective: the data-dated episodes, "
+                   "docs/backtest.md)")
     p.add_argument("--fits-dir", default="fits",
                    help="where fits are stored (default %(default)s)")
     p.add_argument("--max-rhat", type=float, default=gate.max_rhat,
@@ -72,7 +76,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def fit_options(args: argparse.Namespace
                 ) -> tuple[ModelConfig, SamplerSettings, GateThresholds]:
     """The model config, sampler settings and gate thresholds the flags ask for."""
-    config = ModelConfig(qe_definition=args.qe_definition, start=args.start)
+    config = ModelConfig(qe_definition=args.qe_definition, start=args.start,
+                         events=args.events)
     settings = SamplerSettings(draws=args.draws, tune=args.tune, chains=args.chains,
                                seed=args.seed, target_accept=args.target_accept,
                                backend=args.backend, map_starts=args.map_starts,

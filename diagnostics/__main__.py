@@ -43,6 +43,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     b.add_argument("--data", help="snapshot directory (default ../shared/data/raw)")
     b.add_argument("--fit-start", default="2006-01-04", help="first week of every fit")
     b.add_argument("--qe-definition", choices=("strict", "broad"), default="strict")
+    b.add_argument("--events", choices=("catalogue", "objective"), default="catalogue",
+                   help="what each origin's model is trained on (see fit.py --events)")
     b.add_argument("--draws", type=int, default=BACKTEST_SAMPLER["draws"],
                    help="per chain, per origin fit")
     b.add_argument("--tune", type=int, default=BACKTEST_SAMPLER["tune"])
@@ -76,7 +78,7 @@ def backtest(args: argparse.Namespace) -> int:
                  "map_starts": args.map_starts, "dense_mass": args.dense_mass},
         gate=asdict(GateThresholds(args.max_rhat, args.min_ess, args.min_ess,
                                    args.max_divergences)),
-        forecast_draws=args.forecast_draws, fits_dir=str(out / "fits"),
+        forecast_draws=args.forecast_draws, fits_dir=str(out / "fits"), events=args.events,
         keep_idata=args.keep_fits)
     try:
         origins = default_origins(spec, args.start, args.every, args.end)

@@ -57,6 +57,7 @@ class BacktestSpec:
     seed: int = 20061
     fits_dir: str = "backtest/fits"
     keep_idata: bool = False
+    events: str = "catalogue"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,6 +67,8 @@ class BacktestSpec:
         d = self.to_dict()
         for key in ("fits_dir", "keep_idata"):
             d.pop(key)
+        if d["events"] == "catalogue":
+            d.pop("events")   # the identity catalogue-trained backtests had before the choice
         d["model_version"] = ModelConfig().version
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -92,6 +95,7 @@ def run_origin(spec: BacktestSpec, origin: str) -> dict:
     source = resolve_source(spec.data_dir)
     panel = build_panel(source, start=spec.start, end=origin_ts)
     config = ModelConfig(qe_definition=spec.qe_definition, start=spec.start,
+                         events=spec.events,
                          drivers=drivers_known_at(panel.frame.loc[spec.start:]))
     settings = SamplerSettings(seed=origin_seed(spec, origin_ts), **spec.sampler)
     result = run_fit(source, end=origin_ts, config=config, settings=settings,

@@ -59,11 +59,17 @@ class ModelConfig:
     initial_stress_probability: float = 0.1
     priors: dict = field(default_factory=lambda: dict(DEFAULT_PRIORS))
     version: str = MODEL_VERSION
+    #: What the event emission is trained on: the catalogue's counted events or the
+    #: objective episodes of data/episodes.py (see model/inputs.py).
+    events: str = "catalogue"
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["drivers"] = list(self.drivers)
         d["priors"] = {k: [v[0], list(v[1])] for k, v in self.priors.items()}
+        if self.events == "catalogue":
+            # catalogue-trained fits keep the identity they had before the choice existed
+            d.pop("events")
         return d
 
     def digest(self) -> str:
@@ -76,4 +82,4 @@ class ModelConfig:
                    drivers=tuple(d["drivers"]),
                    initial_stress_probability=d["initial_stress_probability"],
                    priors={k: (v[0], tuple(v[1])) for k, v in d["priors"].items()},
-                   version=d["version"])
+                   version=d["version"], events=d.get("events", "catalogue"))

@@ -5,7 +5,10 @@
   the AR(1), model/missing.py);
 - ``funding`` is the weekly maximum funding spread in units of 10bp, ``move`` log MOVE;
   missing weeks have mask 0 and contribute nothing;
-- events and QE arrays come from the catalogue; week 0 is never at risk (no lagged x).
+- events come from the catalogue or, with ``ModelConfig.events == "objective"``, from the
+  objective episode rules (:mod:`data.episodes`: funding episodes label the funding kind,
+  volatility episodes the market kind); QE arrays from the catalogue; week 0 is never at
+  risk (no lagged x).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from data.catalogue import liquidity_event_weeks, qe_weeks
+from data.episodes import episode_weeks
 from data.errors import DataError
 from data.panel import Panel
 from model.config import ModelConfig
@@ -52,25 +56,47 @@ class ModelInputs:
         return {d: np.flatnonzero(np.isnan(self.x[:, k])) for k, d in enumerate(self.drivers)}
 
 
-def model_inputs(panel: Panel, config: ModelConfig) -> ModelInputs:
+def event_kinds(panel: Panel, weeks: pd.DatetimeIndex, source: str
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(funding kind, market kind) 0/1 per week from the chosen event definition."""
+    if source == "catalogue":
+        events = liquidity_event_weeks(weeks)
+        return (events["funding"].to_numpy(dtype=float),
+                events["market_functioning"].to_numpy(dtype=float))
+    if source == "objective":
+        episodes = episode_weeks(panel).loc[weeks]
+        return (episodes["funding"].to_numpy(dtype=float),
+                episodes["volatility"].to_numpy(dtype=float))
+    raise DataError("--events", f"unknown event definition {source!r}",
+                    expected="catalogue or objective")
+
+
+def model_inputs(panel: Panel, config: ModelConfig,
+                 scale: tuple[np.ndarray, np.ndarray] | None = None) -> ModelInputs:
+    """The model's arrays; ``scale`` (mean, sd) reuses a fit's standardization.
+
+    A forecast made with a stored fit's parameters on newer data must standardize the new
+    weeks exactly as the fit did, or every coefficient would mean something else.
+    """
     frame = panel.frame.loc[config.start:]
     weeks = pd.DatetimeIndex(frame.index)
     raw = frame[list(config.drivers)].to_numpy(dtype=float)
     check_drivers_observed(frame, config.drivers)
-    mean = np.nanmean(raw, axis=0)
-    sd = np.nanstd(raw, axis=0)
+    if scale is None:
+        mean, sd = np.nanmean(raw, axis=0), np.nanstd(raw, axis=0)
+    else:
+        mean, sd = (np.asarray(a, dtype=float) for a in scale)
     x = (raw - mean) / sd
     funding = frame["funding_spread_max"].to_numpy() / FUNDING_UNIT_BP
     move = np.log(frame["move"].to_numpy())
-    events = liquidity_event_weeks(weeks)
+    event_funding, event_market = event_kinds(panel, weeks, config.events)
     qe = qe_weeks(weeks, config.qe_definition)
     at_risk = qe["at_risk"].to_numpy(dtype=float)
     at_risk[0] = 0.0
     obs = {
         "funding": np.nan_to_num(funding), "funding_mask": (~np.isnan(funding)).astype(float),
         "move": np.nan_to_num(move), "move_mask": (~np.isnan(move)).astype(float),
-        "event_funding": events["funding"].to_numpy(dtype=float),
-        "event_market": events["market_functioning"].to_numpy(dtype=float),
+        "event_funding": event_funding, "event_market": event_market,
         "at_risk": at_risk, "restart": qe["restart"].to_numpy(dtype=float),
     }
     return ModelInputs(weeks, tuple(config.drivers), x, mean, sd, obs)
