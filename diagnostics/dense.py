@@ -1,0 +1,304 @@
+"""Dense real-time backtest: a forecast every month, parameters refit at a slower cadence.
+
+This is how the quant team works: the model is refit periodically (the refits are the
+gated fits of :mod:`diagnostics.backtest`, one per refit date, each on data as known then),
+and at every month's last Wednesday the latest **passing** fit made on or before that day
+forecasts from the data as known that day: new weeks go through the filter with the fit's
+parameters and the fit's standardization. A refit that failed the gate never replaces the
+last good one, as in ``fits/latest``.
+
+Every forecaster sees the same origins and vintages:
+
+- ``climatology``: the onset rate over past scored weeks whose window had closed;
+- ``bayes_logit``: a Bayesian logistic regression (PyMC) of onset-within-h on the drivers
+  at week t, refit at the model's refit dates, with the model's own coefficient prior;
+- ``ms_tvtp``: statsmodels ``MarkovRegression`` with TVTP on log MOVE (MLE), refit at every
+  origin (a head start over the model, stated), P(a stress week within h);
+- ``signal``: a Kaminsky-Reinhart signal (MOVE or the weekly-max funding spread above a
+  percentile of its history), the percentile chosen on data known at the origin, turned
+  into a probability by the past onset rate with and without a signal.
+
+Each origin's record is one JSON file (resumable); origins are Dask tasks like the refits.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data.atomic import atomic_write_text
+from data.panel import Panel, build_panel
+from data.sources import resolve_source
+from diagnostics.skill import best_threshold, relative_usefulness
+from diagnostics.targets import EVENT_SOURCES, event_weeks, known_onset_history, onset_targets
+
+#: Coefficient prior of the Bayesian logit: the model's ``trans_coef`` prior (per driver sd).
+LOGIT_COEF_SD = 0.35
+SIGNAL_PERCENTILES = (0.80, 0.85, 0.90, 0.95, 0.975)
+#: Posterior draws used to filter and project at each origin (thinned evenly).
+FORECAST_DRAWS = 400
+
+
+def month_end_wednesdays(first: str, last: pd.Timestamp) -> list[pd.Timestamp]:
+    """The last Wednesday of every month from ``first`` to ``last``."""
+    weds = pd.date_range(pd.Timestamp(first), last, freq="W-WED")
+    frame = pd.Series(weds, index=weds)
+    return list(frame.groupby([weds.year, weds.month]).max())
+
+
+@dataclass(frozen=True)
+class DenseSpec:
+    fits: dict            # variant name -> fits directory of its refits
+    data_dir: str | None = None
+    horizon: int = 13
+    start: str = "2006-01-04"
+    seed: int = 20061
+    post_weeks: int = 13
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def fit_schedule(fits_dir: Path) -> list[tuple[pd.Timestamp, Path, bool]]:
+    """(data cut-off, fit directory, passed the gate) of every refit, oldest first."""
+    out = []
+    for manifest in sorted(Path(fits_dir).glob("*/manifest.json")):
+        if manifest.parent.name.startswith("."):
+            continue
+        m = json.loads(manifest.read_text())
+        has_draws = (manifest.parent / "idata.nc").is_file()
+        out.append((pd.Timestamp(m["data"]["cutoff"]), manifest.parent,
+                    bool(m["convergence"]["passed"]) and has_draws))
+    return sorted(out, key=lambda r: r[0])
+
+
+def fit_for(origin: pd.Timestamp, schedule: list) -> tuple[pd.Timestamp, Path] | None:
+    """The latest passing refit whose data cut-off is on or before ``origin``."""
+    usable = [(cutoff, path) for cutoff, path, passed in schedule
+              if passed and cutoff <= origin]
+    return usable[-1] if usable else None
+
+
+# --- the model at an origin -------------------------------------------------------------
+
+def model_forecast(fit_path: Path, panel: Panel, horizon: int, seed: int) -> dict:
+    """P(event within h) from a stored fit's parameters on the data as known at the origin."""
+    from model.inputs import model_inputs
+    from model.posterior import driver_moments, parameters, regime_probabilities, sample_drivers
+    from model.store import load_fit
+    from outlook.forecast import interval
+    from outlook.projection import StartState, driver_shocks, outlook, project_drivers
+
+    fit = load_fit(fit_path)
+    posterior = fit.idata.posterior
+    step = max(1, posterior.sizes["chain"] * posterior.sizes["draw"] // FORECAST_DRAWS)
+    thinned = posterior.isel(draw=slice(None, None, step))
+    const = fit.idata.constant_data
+    inputs = model_inputs(panel, fit.config, scale=(const["driver_mean"].to_numpy(),
+                                                    const["driver_sd"].to_numpy()))
+    regimes = regime_probabilities(thinned, inputs, fit.config)
+    params = parameters(thinned)
+    x, x_var = driver_moments(thinned, inputs)
+    rng = np.random.default_rng(seed)
+    x_last = sample_drivers(x[:, -1, :], x_var[:, -1, :], rng)
+    p_last = regimes["p_stress_filtered"].isel(week=-1).to_numpy().reshape(-1)
+    start = StartState(params, x_last, p_last, bool(inputs.obs["at_risk"][-1] > 0),
+                       (bool(inputs.obs["event_funding"][-1] > 0),
+                        bool(inputs.obs["event_market"][-1] > 0)))
+    shocks = driver_shocks(np.random.default_rng(seed + 1), len(x_last), horizon,
+                           len(inputs.drivers))
+    result = outlook(start, project_drivers(params, x_last, shocks))
+    return {"fit_id": fit.fit_id, "fit_cutoff": fit.manifest["data"]["cutoff"],
+            "events": fit.config.events, "drivers": list(fit.config.drivers),
+            "p_event": interval(result.p_event), "p_stress_now": float(p_last.mean())}
+
+
+# --- baselines --------------------------------------------------------------------------
+
+def standardized_drivers(panel: Panel, drivers: tuple[str, ...], upto: pd.Timestamp,
+                         min_coverage: float = 0.5) -> tuple[pd.DataFrame, list[str]]:
+    """Drivers standardized on weeks up to ``upto``; missing -> 0 (the mean); sparse ones out."""
+    frame = panel.frame[list(drivers)]
+    known = frame.loc[:upto]
+    keep = [d for d in drivers if known[d].notna().mean() >= min_coverage]
+    z = (frame[keep] - known[keep].mean()) / known[keep].std()
+    return z.fillna(0.0), keep
+
+
+def bayes_logit_fit(panel: Panel, under_way: pd.Series, refit: pd.Timestamp, horizon: int,
+                    post_weeks: int, seed: int) -> dict:
+    """Posterior draws of a logistic onset-within-h regression, trained on data known then."""
+    import pymc as pm
+
+    from model.config import DRIVER_ORDER
+
+    history = known_onset_history(under_way, horizon, refit, post_weeks)
+    z, keep = standardized_drivers(panel, DRIVER_ORDER, refit)
+    x = z.loc[history.index].to_numpy()
+    y = history["onset"].to_numpy()
+    rate = (y.sum() + 1) / (len(y) + 2)
+    with pm.Model():
+        intercept = pm.Normal("intercept", np.log(rate / (1 - rate)), 1.5)
+        coef = pm.Normal("coef", 0.0, LOGIT_COEF_SD, shape=len(keep))
+        pm.Bernoulli("onset", logit_p=intercept + pm.math.dot(x, coef), observed=y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata = pm.sample(500, tune=500, chains=2, cores=1, random_seed=seed,
+                              progressbar=False, compute_convergence_checks=False)
+    post = idata.posterior
+    return {"refit": refit, "drivers": keep,
+            "intercept": post["intercept"].to_numpy().reshape(-1),
+            "coef": post["coef"].to_numpy().reshape(-1, len(keep)),
+            "scale_upto": refit}
+
+
+def bayes_logit_forecast(fitted: dict, panel: Panel) -> float:
+    z, _ = standardized_drivers(panel, tuple(fitted["drivers"]), fitted["scale_upto"],
+                                min_coverage=0.0)
+    x = z.iloc[-1].to_numpy()
+    logits = fitted["intercept"] + fitted["coef"] @ x
+    return float(np.mean(1 / (1 + np.exp(-logits))))
+
+
+def climatology_forecast(under_way: pd.Series, origin: pd.Timestamp, horizon: int,
+                         post_weeks: int) -> float:
+    history = known_onset_history(under_way, horizon, origin, post_weeks)
+    return float((history["onset"].sum() + 1) / (len(history) + 2))
+
+
+def signal_forecast(panel: Panel, under_way: pd.Series, origin: pd.Timestamp, horizon: int,
+                    post_weeks: int) -> dict:
+    """Signal rule on MOVE and the funding spread's weekly max, chosen on data known then."""
+    history = known_onset_history(under_way, horizon, origin, post_weeks)
+    frame = panel.frame.loc[:origin, ["move", "funding_spread_max"]]
+    y = history["onset"].to_numpy()
+    if y.sum() < 2:
+        rate = (y.sum() + 1) / (len(y) + 2)
+        return {"p": float(rate), "percentile": None, "signal": None}
+    best = None
+    for q in SIGNAL_PERCENTILES:
+        thresholds = frame.quantile(q)
+        signal = (frame >= thresholds).any(axis=1).astype(float)
+        s = signal.loc[history.index].to_numpy()
+        chosen = best_threshold(s, y, 0.5)
+        if chosen > 1:          # never signalling was best for this percentile
+            continue
+        value = relative_usefulness(s, y, 0.5)
+        if best is None or value > best[0]:
+            best = (value, q, signal)
+    if best is None:
+        rate = (y.sum() + 1) / (len(y) + 2)
+        return {"p": float(rate), "percentile": None, "signal": None}
+    _, q, signal = best
+    s_hist = signal.loc[history.index].to_numpy()
+    now = float(signal.iloc[-1])
+    same = s_hist == now
+    p = (y[same].sum() + 1) / (same.sum() + 2)
+    return {"p": float(p), "percentile": q, "signal": int(now)}
+
+
+def ms_tvtp_forecast(panel: Panel, origin: pd.Timestamp, horizon: int, start: str) -> float | None:
+    from diagnostics.baselines import markov_forecast
+    from diagnostics.origin import drivers_known_at
+    from model.config import ModelConfig
+    from model.inputs import model_inputs
+
+    config = ModelConfig(start=start, drivers=drivers_known_at(panel.frame.loc[start:]))
+    result = markov_forecast(model_inputs(panel, config), horizon)
+    return result.get("liquidity_event")
+
+
+# --- one origin -------------------------------------------------------------------------
+
+def run_dense_origin(spec: DenseSpec, origin: str, logit_fits: dict) -> dict:
+    """Every forecaster's probability and the outcomes at one origin (JSON-ready)."""
+    started = time.perf_counter()
+    origin_ts = pd.Timestamp(origin)
+    source = resolve_source(spec.data_dir)
+    panel = build_panel(source, start=spec.start, end=origin_ts)
+    record: dict = {"origin": origin, "models": {}, "targets": {}}
+    for name, fits_dir in spec.fits.items():
+        chosen = fit_for(origin_ts, fit_schedule(Path(fits_dir)))
+        record["models"][name] = (None if chosen is None else
+                                  model_forecast(chosen[1], panel, spec.horizon, spec.seed))
+    record["ms_tvtp"] = ms_tvtp_forecast(panel, origin_ts, spec.horizon, spec.start)
+    for source_name in EVENT_SOURCES:
+        under_way = event_weeks(panel, source_name)
+        logit = logit_fits.get(source_name)
+        record["targets"][source_name] = {
+            "climatology": climatology_forecast(under_way, origin_ts, spec.horizon,
+                                                spec.post_weeks),
+            "bayes_logit": None if logit is None else bayes_logit_forecast(logit, panel),
+            "bayes_logit_refit": None if logit is None else str(logit["refit"].date()),
+            "signal": signal_forecast(panel, under_way, origin_ts, spec.horizon,
+                                      spec.post_weeks),
+        }
+    record["seconds"] = round(time.perf_counter() - started, 1)
+    return record
+
+
+def realized_targets(spec: DenseSpec, origins: list[str]) -> dict[str, dict]:
+    """Outcomes per origin and event source, from the full panel (truth, not a forecast)."""
+    panel = build_panel(resolve_source(spec.data_dir), start=spec.start)
+    out: dict[str, dict] = {o: {} for o in origins}
+    for source_name in EVENT_SOURCES:
+        targets = onset_targets(event_weeks(panel, source_name), spec.horizon, spec.post_weeks)
+        for origin in origins:
+            out[origin][source_name] = targets.at(pd.Timestamp(origin))
+    return out
+
+
+def refit_dates(spec: DenseSpec) -> list[pd.Timestamp]:
+    first = next(iter(spec.fits.values()))
+    return [cutoff for cutoff, _, _ in fit_schedule(Path(first))]
+
+
+def logit_fits_for(spec: DenseSpec, origin: pd.Timestamp, cache: dict) -> dict:
+    """The Bayesian logit fitted at the latest refit date on or before the origin."""
+    dates = [d for d in refit_dates(spec) if d <= origin]
+    if not dates:
+        return {}
+    refit = dates[-1]
+    if refit not in cache:
+        panel = build_panel(resolve_source(spec.data_dir), start=spec.start, end=refit)
+        cache[refit] = {s: bayes_logit_fit(panel, event_weeks(panel, s), refit, spec.horizon,
+                                           spec.post_weeks, spec.seed)
+                        for s in EVENT_SOURCES}
+    return cache[refit]
+
+
+def run_dense(spec: DenseSpec, origins: list[str], out: Path, log=print) -> list[dict]:
+    """Run every origin without a record (serially; the logit refits are cached by date)."""
+    out = Path(out)
+    (out / "origins").mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "dense.json", json.dumps(spec.to_dict(), indent=2))
+    cache: dict = {}
+    truth = realized_targets(spec, origins)
+    records = []
+    for origin in origins:
+        path = out / "origins" / f"{origin}.json"
+        if path.is_file():
+            records.append(json.loads(path.read_text()))
+            continue
+        try:
+            record = run_dense_origin(spec, origin,
+                                      logit_fits_for(spec, pd.Timestamp(origin), cache))
+        except Exception:  # noqa: BLE001 - recorded per origin, the run goes on
+            (out / "failed").mkdir(exist_ok=True)
+            atomic_write_text(out / "failed" / f"{origin}.txt", traceback.format_exc())
+            log(f"  {origin}: ERROR (see {out / 'failed'})")
+            continue
+        record["realized"] = truth[origin]
+        atomic_write_text(path, json.dumps(record, indent=2))
+        records.append(record)
+        models = ", ".join(f"{k} {v['p_event']['mean']:.1%}" for k, v in
+                           record["models"].items() if v)
+        log(f"  {origin}: {record['seconds']:.0f} s; {models}")
+    return records
