@@ -59,6 +59,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="what the event emission is trained on (default %(default)s: the "
                    "catalogue's counted events; objective: the data-dated episodes, "
                    "docs/backtest.md)")
+    p.add_argument("--event-coef-sd", type=float, default=config.event_coef_prior_sd,
+                   help="prior sd of each driver's effect on an event onset's log-odds "
+                   "(default %(default)s: onsets depend on the regime alone; > 0 adds the "
+                   "onset hazard in the lagged drivers, docs/backtest.md)")
     p.add_argument("--fits-dir", default="fits",
                    help="where fits are stored (default %(default)s)")
     p.add_argument("--max-rhat", type=float, default=gate.max_rhat,
@@ -77,7 +81,7 @@ def fit_options(args: argparse.Namespace
                 ) -> tuple[ModelConfig, SamplerSettings, GateThresholds]:
     """The model config, sampler settings and gate thresholds the flags ask for."""
     config = ModelConfig(qe_definition=args.qe_definition, start=args.start,
-                         events=args.events)
+                         events=args.events, event_coef_prior_sd=args.event_coef_sd)
     settings = SamplerSettings(draws=args.draws, tune=args.tune, chains=args.chains,
                                seed=args.seed, target_accept=args.target_accept,
                                backend=args.backend, map_starts=args.map_starts,

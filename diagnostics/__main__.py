@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     b.add_argument("--start", default="2010-01-01", help="first origin (YYYY-MM-DD)")
     b.add_argument("--end", help="last origin at most this date (default: the last whose "
                    "horizon is inside the data)")
-    b.add_argument("--every", default="quarter", choices=("month", "quarter", "year"))
+    b.add_argument("--every", default="quarter", choices=("week", "month", "quarter", "year"))
     b.add_argument("--horizon", type=int, default=13, help="weeks")
     b.add_argument("--scheduler", help="address of an existing Dask scheduler "
                    "(default: a LocalCluster on this machine)")
@@ -61,6 +61,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     b.add_argument("--max-rhat", type=float, default=1.01)
     b.add_argument("--max-divergences", type=int, default=0)
     b.add_argument("--keep-fits", action="store_true", help="keep each origin's idata.nc")
+    b.add_argument("--event-coef-sd", type=float, default=0.0,
+                   help="prior sd of the onset hazard's driver coefficients (0: onsets "
+                   "depend on the regime alone; see fit.py --event-coef-sd)")
+    b.add_argument("--refit-every", choices=("quarter", "year"),
+                   help="dense mode: refit at this cadence and forecast at every --every "
+                   "(month: each month's last Wednesday; week: every Wednesday) with the "
+                   "latest passing refit (docs/backtest.md)")
+    b.add_argument("--name", help="this model variant's name in the dense tables "
+                   "(default from --events and --event-coef-sd)")
+    b.add_argument("--compare", action="append", default=[], metavar="NAME=DIR",
+                   help="dense mode: also score another variant's refits (DIR: its "
+                   "backtest --out); repeatable")
     return p.parse_args(argv)
 
 
@@ -79,7 +91,9 @@ def backtest(args: argparse.Namespace) -> int:
         gate=asdict(GateThresholds(args.max_rhat, args.min_ess, args.min_ess,
                                    args.max_divergences)),
         forecast_draws=args.forecast_draws, fits_dir=str(out / "fits"), events=args.events,
-        keep_idata=args.keep_fits)
+        event_coef_prior_sd=args.event_coef_sd, keep_idata=args.keep_fits or bool(args.refit_every))
+    if args.refit_every:
+        return dense_backtest(args, spec, out)
     try:
         origins = default_origins(spec, args.start, args.every, args.end)
         run = run_backtest(spec, origins, out, scheduler=args.scheduler,
@@ -101,6 +115,48 @@ def backtest(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def variant_name(args: argparse.Namespace) -> str:
+    name = "hazard" if args.event_coef_sd > 0 else "regime"
+    return args.name or (name if args.events == "catalogue" else f"{name}_{args.events}")
+
+
+def dense_backtest(args: argparse.Namespace, spec, out: Path) -> int:
+    """Refits at ``--refit-every`` (gated, kept), then a forecast at every ``--every``."""
+    from diagnostics.backtest import BacktestError, default_origins, run_backtest
+    from diagnostics.dense import DenseSpec, dense_origins, run_dense
+    from diagnostics.dense_report import write_dense_report
+
+    compare = {}
+    for item in args.compare:
+        name, _, folder = item.partition("=")
+        if not name or not folder or not (Path(folder) / "fits").is_dir():
+            print(f"error: --compare {item!r}: expected NAME=DIR with DIR/fits from an "
+                  "earlier dense backtest", file=sys.stderr)
+            return 2
+        compare[name] = str(Path(folder) / "fits")
+    try:
+        refits = default_origins(spec, args.start, args.refit_every, args.end)
+        run = run_backtest(spec, refits, out, scheduler=args.scheduler,
+                           n_workers=args.workers, serial=args.serial)
+        dense = DenseSpec(fits={variant_name(args): spec.fits_dir, **compare},
+                          data_dir=args.data, horizon=args.horizon, start=args.fit_start)
+        origins = dense_origins(dense, args.start, args.every, args.end)
+        records = run_dense(dense, origins, out / "dense", scheduler=args.scheduler,
+                            n_workers=args.workers, serial=args.serial)
+    except (BacktestError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    refused = sum(not r["gate_passed"] for r in run.records)
+    meta = {"description": f"{len(records)} origins every {args.every} from {origins[0]} to "
+            f"{origins[-1]}; {len(run.records)} refits every {args.refit_every}, {refused} "
+            f"refused by the gate (the previous passing refit serves instead); "
+            f"horizon {args.horizon} weeks.", "refit_seconds": run.seconds}
+    paths = write_dense_report(records, out / "dense", meta)
+    print(f"dense backtest: {len(records)} origins, {len(run.records)} refits ({refused} "
+          f"refused); summary: {paths['summary']}")
+    return 1 if run.failed else 0
 
 
 def review(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ import arviz as az  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from model.posterior import PARAMETERS  # noqa: E402
+from model.posterior import OPTIONAL_PARAMETERS, PARAMETERS  # noqa: E402
 from model.store import Fit  # noqa: E402
 
 #: Plotted in the rank and trace plots: the parameters the committee's numbers rest on.
@@ -24,7 +24,8 @@ PLOTTED = ("trans_intercept", "trans_coef", "qe_intercept", "qe_stress_effect",
 
 def parameter_table(fit: Fit) -> pd.DataFrame:
     """Mean, 90% interval, R-hat, bulk/tail ESS and MCSE of every structural parameter."""
-    return az.summary(fit.idata, var_names=list(PARAMETERS), hdi_prob=0.9)
+    names = [*PARAMETERS, *(n for n in OPTIONAL_PARAMETERS if n in fit.idata.posterior)]
+    return az.summary(fit.idata, var_names=names, hdi_prob=0.9)
 
 
 def gate_rows(fit: Fit) -> list[tuple[str, str, str, bool]]:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from data.atomic import atomic_write_text
-from data.panel import Panel, build_panel
+from data.panel import Panel, build_panel, latest_data_date
 from data.sources import resolve_source
 from diagnostics.skill import best_threshold, relative_usefulness
 from diagnostics.targets import EVENT_SOURCES, event_weeks, known_onset_history, onset_targets
@@ -51,6 +51,21 @@ def month_end_wednesdays(first: str, last: pd.Timestamp) -> list[pd.Timestamp]:
     weds = pd.date_range(pd.Timestamp(first), last, freq="W-WED")
     frame = pd.Series(weds, index=weds)
     return list(frame.groupby([weds.year, weds.month]).max())
+
+
+def dense_origins(spec: DenseSpec, start: str, every: str, end: str | None = None
+                  ) -> list[str]:
+    """Forecast origins: month-end (or every) Wednesdays whose whole window is in the data."""
+    last = latest_data_date(resolve_source(spec.data_dir)) - pd.Timedelta(weeks=spec.horizon)
+    if end is not None:
+        last = min(last, pd.Timestamp(end))
+    if every == "week":
+        weeks = list(pd.date_range(pd.Timestamp(start), last, freq="W-WED"))
+    elif every == "month":
+        weeks = month_end_wednesdays(start, last)
+    else:
+        raise ValueError(f"dense origins are weekly or monthly, not {every!r}")
+    return [str(w.date()) for w in weeks]
 
 
 @dataclass(frozen=True)
@@ -260,45 +275,76 @@ def refit_dates(spec: DenseSpec) -> list[pd.Timestamp]:
     return [cutoff for cutoff, _, _ in fit_schedule(Path(first))]
 
 
-def logit_fits_for(spec: DenseSpec, origin: pd.Timestamp, cache: dict) -> dict:
-    """The Bayesian logit fitted at the latest refit date on or before the origin."""
-    dates = [d for d in refit_dates(spec) if d <= origin]
-    if not dates:
-        return {}
-    refit = dates[-1]
-    if refit not in cache:
+def logit_fits(spec: DenseSpec, origins: list[str]) -> dict:
+    """The Bayesian logit fitted at every refit date an origin needs, per event source."""
+    refits = refit_dates(spec)
+    dates = sorted({max(earlier) for o in origins
+                    if (earlier := [d for d in refits if d <= pd.Timestamp(o)])})
+    out = {}
+    for refit in dates:
         panel = build_panel(resolve_source(spec.data_dir), start=spec.start, end=refit)
-        cache[refit] = {s: bayes_logit_fit(panel, event_weeks(panel, s), refit, spec.horizon,
-                                           spec.post_weeks, spec.seed)
-                        for s in EVENT_SOURCES}
-    return cache[refit]
+        out[refit] = {s: bayes_logit_fit(panel, event_weeks(panel, s), refit, spec.horizon,
+                                         spec.post_weeks, spec.seed)
+                      for s in EVENT_SOURCES}
+    return out
 
 
-def run_dense(spec: DenseSpec, origins: list[str], out: Path, log=print) -> list[dict]:
-    """Run every origin without a record (serially; the logit refits are cached by date)."""
+def logit_for(origin: pd.Timestamp, fitted: dict) -> dict:
+    dates = [d for d in fitted if d <= origin]
+    return fitted[max(dates)] if dates else {}
+
+
+def run_dense(spec: DenseSpec, origins: list[str], out: Path, *, scheduler: str | None = None,
+              n_workers: int = 2, serial: bool = False, log=print) -> list[dict]:
+    """Run every origin without a record, as Dask tasks unless ``serial`` (resumable)."""
+    from diagnostics.backtest import make_client
+
     out = Path(out)
     (out / "origins").mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "dense.json", json.dumps(spec.to_dict(), indent=2))
-    cache: dict = {}
-    truth = realized_targets(spec, origins)
-    records = []
-    for origin in origins:
-        path = out / "origins" / f"{origin}.json"
-        if path.is_file():
-            records.append(json.loads(path.read_text()))
-            continue
-        try:
-            record = run_dense_origin(spec, origin,
-                                      logit_fits_for(spec, pd.Timestamp(origin), cache))
-        except Exception:  # noqa: BLE001 - recorded per origin, the run goes on
-            (out / "failed").mkdir(exist_ok=True)
-            atomic_write_text(out / "failed" / f"{origin}.txt", traceback.format_exc())
-            log(f"  {origin}: ERROR (see {out / 'failed'})")
-            continue
-        record["realized"] = truth[origin]
-        atomic_write_text(path, json.dumps(record, indent=2))
-        records.append(record)
-        models = ", ".join(f"{k} {v['p_event']['mean']:.1%}" for k, v in
-                           record["models"].items() if v)
-        log(f"  {origin}: {record['seconds']:.0f} s; {models}")
-    return records
+    stored = out / "dense.json"
+    if stored.is_file() and json.loads(stored.read_text()) != spec.to_dict():
+        from diagnostics.backtest import BacktestError
+
+        raise BacktestError(f"{out} holds a dense backtest with other settings "
+                            f"({stored}); use another --out or remove it")
+    atomic_write_text(stored, json.dumps(spec.to_dict(), indent=2))
+    todo = [o for o in origins if not (out / "origins" / f"{o}.json").is_file()]
+    log(f"dense backtest: {len(origins)} origins, {len(origins) - len(todo)} already done")
+    if todo:
+        truth = realized_targets(spec, todo)
+        fitted = logit_fits(spec, todo)
+
+        def store(origin: str, record: dict | None, error: str | None) -> None:
+            if record is None:
+                (out / "failed").mkdir(exist_ok=True)
+                atomic_write_text(out / "failed" / f"{origin}.txt", error or "")
+                log(f"  {origin}: ERROR (see {out / 'failed'})")
+                return
+            record["realized"] = truth[origin]
+            atomic_write_text(out / "origins" / f"{origin}.json", json.dumps(record, indent=2))
+            (out / "failed" / f"{origin}.txt").unlink(missing_ok=True)
+            models = ", ".join(f"{k} {v['p_event']['mean']:.1%}" for k, v in
+                               record["models"].items() if v)
+            log(f"  {origin}: {record['seconds']:.0f} s; {models}")
+
+        if serial:
+            for origin in todo:
+                try:
+                    store(origin, run_dense_origin(spec, origin, logit_for(
+                        pd.Timestamp(origin), fitted)), None)
+                except Exception:  # noqa: BLE001 - recorded per origin, the run goes on
+                    store(origin, None, traceback.format_exc())
+        else:
+            from dask.distributed import as_completed
+
+            with make_client(scheduler, n_workers) as client:
+                futures = {client.submit(run_dense_origin, spec, o,
+                                         logit_for(pd.Timestamp(o), fitted),
+                                         key=f"dense-{o}", pure=False): o for o in todo}
+                for future in as_completed(futures):
+                    try:
+                        store(futures[future], future.result(), None)
+                    except Exception:  # noqa: BLE001
+                        store(futures[future], None, traceback.format_exc())
+    return [json.loads((out / "origins" / f"{o}.json").read_text()) for o in origins
+            if (out / "origins" / f"{o}.json").is_file()]

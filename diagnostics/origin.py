@@ -58,6 +58,7 @@ class BacktestSpec:
     fits_dir: str = "backtest/fits"
     keep_idata: bool = False
     events: str = "catalogue"
+    event_coef_prior_sd: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,8 +68,11 @@ class BacktestSpec:
         d = self.to_dict()
         for key in ("fits_dir", "keep_idata"):
             d.pop(key)
+        # the identity backtests of the original design had before these choices existed
         if d["events"] == "catalogue":
-            d.pop("events")   # the identity catalogue-trained backtests had before the choice
+            d.pop("events")
+        if d["event_coef_prior_sd"] == 0.0:
+            d.pop("event_coef_prior_sd")
         d["model_version"] = ModelConfig().version
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -95,7 +99,7 @@ def run_origin(spec: BacktestSpec, origin: str) -> dict:
     source = resolve_source(spec.data_dir)
     panel = build_panel(source, start=spec.start, end=origin_ts)
     config = ModelConfig(qe_definition=spec.qe_definition, start=spec.start,
-                         events=spec.events,
+                         events=spec.events, event_coef_prior_sd=spec.event_coef_prior_sd,
                          drivers=drivers_known_at(panel.frame.loc[spec.start:]))
     settings = SamplerSettings(seed=origin_seed(spec, origin_ts), **spec.sampler)
     result = run_fit(source, end=origin_ts, config=config, settings=settings,

@@ -102,6 +102,9 @@ def build_model(inputs: ModelInputs, config: ModelConfig) -> pm.Model:
             "ar_phi": _prior(config, "ar_phi", dims="driver"),
             "ar_sigma": _prior(config, "ar_sigma", dims="driver"),
         }
+        if config.event_coef_prior_sd > 0:
+            params["event_coef"] = pm.Normal("event_coef", 0.0, config.event_coef_prior_sd,
+                                             dims=("event_kind", "driver"))
         obs = {k: pt.as_tensor_variable(v) for k, v in inputs.obs.items()}
         p0 = config.initial_stress_probability
         log_init = pt.as_tensor_variable(np.log([1 - p0, p0]))

@@ -62,14 +62,20 @@ class ModelConfig:
     #: What the event emission is trained on: the catalogue's counted events or the
     #: objective episodes of data/episodes.py (see model/inputs.py).
     events: str = "catalogue"
+    #: sd of the N(0, sd) prior on each driver's effect on an event onset's log-odds (per
+    #: driver sd); 0: onsets depend on the regime alone (model 4.1's default). Nine
+    #: catalogued onsets cannot support loose coefficients, hence a tight prior when on.
+    event_coef_prior_sd: float = 0.0
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["drivers"] = list(self.drivers)
         d["priors"] = {k: [v[0], list(v[1])] for k, v in self.priors.items()}
+        # fits of the original design keep the identity they had before these choices existed
         if self.events == "catalogue":
-            # catalogue-trained fits keep the identity they had before the choice existed
             d.pop("events")
+        if self.event_coef_prior_sd == 0.0:
+            d.pop("event_coef_prior_sd")
         return d
 
     def digest(self) -> str:
@@ -82,4 +88,5 @@ class ModelConfig:
                    drivers=tuple(d["drivers"]),
                    initial_stress_probability=d["initial_stress_probability"],
                    priors={k: (v[0], tuple(v[1])) for k, v in d["priors"].items()},
-                   version=d["version"], events=d.get("events", "catalogue"))
+                   version=d["version"], events=d.get("events", "catalogue"),
+                   event_coef_prior_sd=d.get("event_coef_prior_sd", 0.0))

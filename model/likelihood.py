@@ -18,6 +18,9 @@ Equations (see ``model/README.md``):
 - events are modelled by their onsets (model 4.0): only weeks after a week without an
   event of that kind are at risk of one starting; a week after an event week continues it
   with probability ``kappa_k`` whatever the regime;
+- with an onset hazard in the drivers (``ModelConfig.event_coef_prior_sd > 0``, parameter
+  ``event_coef``): ``logit P(onset_k,t | s_t) = logit(rate_k,s) + beta_k . x_{t-1}``, with
+  rate ``eps_k`` in calm and ``q_k`` in stress of kind k (:func:`onset_logits`);
 - QE restart (at-risk weeks only): ``logit P(r_t = 1 | s_t) = c0 + c_s * s_t + c . x_{t-1}``.
 """
 
@@ -156,6 +159,42 @@ def qe_log_hazard_terms(ops: Ops, p: dict, x_lagged, at_risk, restart, x_lagged_
     return ops.stack(out, -1)
 
 
+def onset_logits(ops: Ops, p: dict, x_lagged, x_lagged_var=None) -> dict:
+    """Logits of an event onset per (regime, kind): ``{("calm" | "stress", k): (..., T)}``.
+
+    ``logit(rate) + beta_k . x_{t-1}`` (missing driver weeks by :func:`expected_logit`), with
+    ``rate`` the calm false-alarm rate ``eps_k`` or the stress hit rate ``q_k``. Only for
+    models with ``event_coef``; without it the rates are constant (the regime alone).
+    """
+    out = {}
+    for k in (0, 1):
+        coef = p["event_coef"][..., k, :]
+        shift = linear(x_lagged, coef)
+        for regime, name in (("calm", "event_false_rate"), ("stress", "event_hit_rate")):
+            rate = p[name][..., k, None]
+            base = ops.log(rate) - ops.log1p(-rate) + shift
+            out[(regime, k)] = expected_logit(ops, base, x_lagged_var, coef)
+    return out
+
+
+def onset_probabilities(p: dict, x_lagged: np.ndarray, x_lagged_var=None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """(calm, stress) onset probabilities (..., T, 2 kinds), NumPy: what simulations and
+    projections draw events with, from the same :func:`onset_logits` the likelihood uses."""
+    if "event_coef" not in p:
+        shape = (*np.shape(x_lagged)[:-1], 2)
+        return (np.broadcast_to(p["event_false_rate"][..., None, :], shape),
+                np.broadcast_to(p["event_hit_rate"][..., None, :], shape))
+    logits = onset_logits(NP, p, x_lagged, x_lagged_var)
+    calm = np.stack([special.expit(logits[("calm", k)]) for k in (0, 1)], -1)
+    stress = np.stack([special.expit(logits[("stress", k)]) for k in (0, 1)], -1)
+    return calm, stress
+
+
+def bernoulli_logit_logpmf(ops: Ops, e, eta):
+    return e * log_sigmoid(ops, eta) + (1 - e) * log_sigmoid(ops, -eta)
+
+
 def funding_scale(ops: Ops, sigma):
     """Scale of the *reported* funding spread: the t scale sigma widened by the rounding
     to whole basis points, sqrt(sigma^2 + h^2 / 12) (model 4.1).
@@ -199,10 +238,17 @@ def log_emissions(ops: Ops, p: dict, obs: dict, x_lagged, x_lagged_var=None):
     # regime).
     ef, em = obs["event_funding"], obs["event_market"]
     rf, rm = event_at_risk(ops, ef), event_at_risk(ops, em)
-    ef_calm = rf * bernoulli_logpmf(ops, ef, p["event_false_rate"][..., 0, None])
-    em_calm = rm * bernoulli_logpmf(ops, em, p["event_false_rate"][..., 1, None])
-    ef_hit = rf * bernoulli_logpmf(ops, ef, p["event_hit_rate"][..., 0, None])
-    em_hit = rm * bernoulli_logpmf(ops, em, p["event_hit_rate"][..., 1, None])
+    if "event_coef" in p:
+        eta = onset_logits(ops, p, x_lagged, x_lagged_var)
+        ef_calm = rf * bernoulli_logit_logpmf(ops, ef, eta[("calm", 0)])
+        em_calm = rm * bernoulli_logit_logpmf(ops, em, eta[("calm", 1)])
+        ef_hit = rf * bernoulli_logit_logpmf(ops, ef, eta[("stress", 0)])
+        em_hit = rm * bernoulli_logit_logpmf(ops, em, eta[("stress", 1)])
+    else:
+        ef_calm = rf * bernoulli_logpmf(ops, ef, p["event_false_rate"][..., 0, None])
+        em_calm = rm * bernoulli_logpmf(ops, em, p["event_false_rate"][..., 1, None])
+        ef_hit = rf * bernoulli_logpmf(ops, ef, p["event_hit_rate"][..., 0, None])
+        em_hit = rm * bernoulli_logpmf(ops, em, p["event_hit_rate"][..., 1, None])
     continuing = ((1 - rf) * bernoulli_logpmf(ops, ef, p["event_continue"][..., 0, None])
                   + (1 - rm) * bernoulli_logpmf(ops, em, p["event_continue"][..., 1, None]))
     log_w = ops.log(p["stress_type_weights"])

@@ -27,8 +27,13 @@ def flat_draws(group: xr.Dataset, name: str) -> np.ndarray:
     return values.reshape((-1, *values.shape[2:]))
 
 
+#: Parameters only some model variants have (``event_coef``: the onset hazard's drivers).
+OPTIONAL_PARAMETERS = ("event_coef",)
+
+
 def parameters(group: xr.Dataset) -> dict[str, np.ndarray]:
-    return {name: flat_draws(group, name) for name in PARAMETERS}
+    names = [*PARAMETERS, *(n for n in OPTIONAL_PARAMETERS if n in group)]
+    return {name: flat_draws(group, name) for name in names}
 
 
 def driver_moments(group: xr.Dataset, inputs: ModelInputs) -> tuple[np.ndarray, np.ndarray]:

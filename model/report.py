@@ -12,7 +12,8 @@ KEY_PARAMETERS = ("trans_intercept", "trans_coef", "qe_intercept", "qe_stress_ef
 
 
 def fit_summary(manifest: dict, idata: az.InferenceData, path: Path) -> str:
-    summary = az.summary(idata, var_names=list(KEY_PARAMETERS), kind="stats", hdi_prob=0.9)
+    names = [*KEY_PARAMETERS, *(n for n in ("event_coef",) if n in idata.posterior)]
+    summary = az.summary(idata, var_names=names, kind="stats", hdi_prob=0.9)
     conv = manifest["convergence"]
     now = manifest["current"]["p_stress_filtered"]
     lines = [

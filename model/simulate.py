@@ -12,7 +12,7 @@ import numpy as np
 
 from model.config import LATENT_START_SD
 from model.inputs import FUNDING_RESOLUTION_BP, FUNDING_UNIT_BP, lag_once
-from model.likelihood import NP, flatten_logit
+from model.likelihood import NP, flatten_logit, onset_probabilities
 
 
 @dataclass
@@ -90,9 +90,10 @@ def simulate(rng: np.random.Generator, p: dict, x: np.ndarray, at_risk: np.ndarr
     move = np.where(market_stressed,
                     p["move_mu_calm"] + p["move_shift"] + sm[1] * rng.standard_normal(n_weeks),
                     p["move_mu_calm"] + sm[0] * rng.standard_normal(n_weeks))
-    eps, q, kappa = p["event_false_rate"], p["event_hit_rate"], p["event_continue"]
-    event_funding = event_weeks(rng, np.where(funding_stressed, q[0], eps[0]), kappa[0])
-    event_market = event_weeks(rng, np.where(market_stressed, q[1], eps[1]), kappa[1])
+    eps, q = onset_probabilities(p, lagged, lagged_var)            # (T, 2) each
+    kappa = p["event_continue"]
+    event_funding = event_weeks(rng, np.where(funding_stressed, q[:, 0], eps[:, 0]), kappa[0])
+    event_market = event_weeks(rng, np.where(market_stressed, q[:, 1], eps[:, 1]), kappa[1])
     eta = flattened(p["qe_intercept"] + p["qe_stress_effect"] * regime + lagged @ p["qe_coef"],
                     lagged_var, p["qe_coef"])
     restart = (rng.random(n_weeks) < sigmoid(eta)) & (at_risk > 0)
@@ -137,6 +138,7 @@ def simulate_event_counts(rng: np.random.Generator, p: dict, x: np.ndarray,
     episodes_count = np.zeros(n_draws, dtype=int)
     restarts = np.zeros(n_draws, dtype=int)
     cum_w = np.cumsum(p["stress_type_weights"], axis=-1)
+    eps, q = onset_probabilities(p, lag_once(x), None if x_var is None else lag_once(x_var))
     for t in range(n_weeks):
         if t > 0:
             var_row = None if x_var is None else x_var[:, t - 1]
@@ -152,8 +154,8 @@ def simulate_event_counts(rng: np.random.Generator, p: dict, x: np.ndarray,
         kind = (rng.random(n_draws)[:, None] > cum_w).sum(-1)
         f_hit = (regime == 1) & ((kind == 0) | (kind == 2))
         m_hit = (regime == 1) & ((kind == 1) | (kind == 2))
-        pf = np.where(f_hit, p["event_hit_rate"][:, 0], p["event_false_rate"][:, 0])
-        pm_ = np.where(m_hit, p["event_hit_rate"][:, 1], p["event_false_rate"][:, 1])
+        pf = np.where(f_hit, q[:, t, 0], eps[:, t, 0])
+        pm_ = np.where(m_hit, q[:, t, 1], eps[:, t, 1])
         on_f = rng.random(n_draws) < np.where(on_f, p["event_continue"][:, 0], pf)
         on_m = rng.random(n_draws) < np.where(on_m, p["event_continue"][:, 1], pm_)
         event = on_f | on_m

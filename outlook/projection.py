@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.likelihood import onset_probabilities
 from model.simulate import sigmoid
 
 
@@ -77,17 +78,18 @@ def transition_probability(params: dict, x_prev: np.ndarray) -> np.ndarray:
     return sigmoid(z)
 
 
-def no_event_probability(params: dict, ongoing: tuple[bool, bool] = (False, False)
-                         ) -> np.ndarray:
-    """(D, 2): P(no catalogued liquidity event week this week | calm, stress).
+def no_event_probability(params: dict, x_prev: np.ndarray,
+                         ongoing: tuple[bool, bool] = (False, False)) -> np.ndarray:
+    """(D, 2): P(no liquidity event week this week | calm, stress), drivers of the week before.
 
     After a quiet week an event of kind k starts with its onset probability (``eps_k`` in
-    calm, ``q_k`` when the stress is of that kind). If an event of kind k was under way last
-    week (``ongoing[k]``), this week's kind-k event is its continuation instead, with
-    probability ``kappa_k`` in either regime.
+    calm, ``q_k`` when the stress is of that kind; logistic in ``x_prev`` when the model has
+    an onset hazard in the drivers, :func:`model.likelihood.onset_probabilities`). If an
+    event of kind k was under way last week (``ongoing[k]``), this week's kind-k event is
+    its continuation instead, with probability ``kappa_k`` in either regime.
     """
-    eps, q, w = params["event_false_rate"], params["event_hit_rate"], params["stress_type_weights"]
-    kappa = params["event_continue"]
+    eps, q = (a[:, 0, :] for a in onset_probabilities(params, x_prev[:, None, :]))
+    w, kappa = params["stress_type_weights"], params["event_continue"]
 
     def quiet(k: int, stressed: bool) -> np.ndarray:
         if ongoing[k]:
@@ -138,8 +140,6 @@ def outlook(start: StartState, paths: np.ndarray) -> Outlook:
     unrestarted = regime.copy()  # P(s_t, no restart yet)
     # first week: an event under way at the cut-off may continue; afterwards (on paths
     # where nothing happened yet) only onsets
-    first_week_quiet = no_event_probability(p, start.event_ongoing)
-    stay_quiet = no_event_probability(p)
     p_stress = np.empty((n_draws, horizon))
     p_event_by = np.empty((n_draws, horizon))
     p_restart_by = np.empty((n_draws, horizon))
@@ -148,8 +148,8 @@ def outlook(start: StartState, paths: np.ndarray) -> Outlook:
         to_stress = transition_probability(p, x_prev)                   # (D, 2) from j
         trans = np.stack([1 - to_stress, to_stress], axis=-1)           # (D, j, k)
         regime = np.einsum("dj,djk->dk", regime, trans)
-        quiet = np.einsum("dj,djk->dk", quiet, trans) * (first_week_quiet if h == 0
-                                                          else stay_quiet)
+        quiet = np.einsum("dj,djk->dk", quiet, trans) * no_event_probability(
+            p, x_prev, start.event_ongoing if h == 0 else (False, False))
         hazard = restart_hazard(p, x_prev) if start.at_risk else np.zeros_like(regime)
         unrestarted = np.einsum("dj,djk->dk", unrestarted, trans) * (1 - hazard)
         p_stress[:, h] = regime[:, 1]

@@ -1,0 +1,166 @@
+"""Dense backtest: fit selection, no look-ahead across origins and fits, a real Dask cluster."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from diagnostics import dense
+from diagnostics.targets import onset_targets
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def fake_store(tmp_path: Path, fits: list[tuple[str, bool]]) -> Path:
+    """Manifests only (cut-off, gate) with an empty idata.nc: enough for the schedule."""
+    for cutoff, passed in fits:
+        d = tmp_path / f"{cutoff}_fit"
+        d.mkdir(parents=True)
+        (d / "manifest.json").write_text(json.dumps(
+            {"data": {"cutoff": cutoff}, "convergence": {"passed": passed}}))
+        (d / "idata.nc").write_text("")
+    return tmp_path
+
+
+def test_each_origin_uses_the_latest_passing_fit_made_on_or_before_it(tmp_path):
+    store = fake_store(tmp_path, [("2015-01-07", True), ("2016-01-06", False),
+                                  ("2017-01-04", True)])
+    schedule = dense.fit_schedule(store)
+    pick = {o: dense.fit_for(pd.Timestamp(o), schedule) for o in
+            ("2014-12-31", "2015-01-07", "2016-06-29", "2017-01-04", "2019-06-26")}
+    assert pick["2014-12-31"] is None                               # nothing yet
+    assert pick["2015-01-07"][0] == pd.Timestamp("2015-01-07")      # made that day
+    assert pick["2016-06-29"][0] == pd.Timestamp("2015-01-07")      # refused refit skipped
+    assert pick["2017-01-04"][0] == pd.Timestamp("2017-01-04")
+    for origin, chosen in pick.items():
+        assert chosen is None or chosen[0] <= pd.Timestamp(origin)
+
+
+def test_month_end_origins_are_the_last_wednesday_of_each_month():
+    origins = dense.month_end_wednesdays("2019-01-01", pd.Timestamp("2019-06-30"))
+    assert [str(o.date()) for o in origins] == ["2019-01-30", "2019-02-27", "2019-03-27",
+                                                "2019-04-24", "2019-05-29", "2019-06-26"]
+
+
+def test_onset_target_and_exclusions_on_the_real_catalogue(panel):
+    from diagnostics.targets import event_weeks
+
+    targets = onset_targets(event_weeks(panel, "catalogue"), 13).frame
+    at = targets.loc
+    # 2019-08-28: three weeks before the repo spike, calm since 2014: scored, onset ahead
+    assert at[pd.Timestamp("2019-08-28"), "scored"] and at[pd.Timestamp("2019-08-28"), "onset"]
+    # inside the late-2025 episode: not scored for onset (the 2026-01-07 origin of old)
+    assert not at[pd.Timestamp("2026-01-07"), "scored"]
+    assert at[pd.Timestamp("2026-01-07"), "any_event_week"] == 1
+    # 13 weeks after SVB ended (2023-03-29) is still excluded, 14 is scored
+    assert not at[pd.Timestamp("2023-06-28"), "scored"]
+    assert at[pd.Timestamp("2023-07-05"), "scored"]
+    # nine counted onsets in all
+    from diagnostics.targets import onsets
+
+    assert onsets(event_weeks(panel, "catalogue").to_numpy()).sum() == 9
+
+
+def test_climatology_and_signal_read_only_weeks_known_at_the_origin(panel):
+    from diagnostics.targets import event_weeks
+
+    under_way = event_weeks(panel, "objective")
+    origin = pd.Timestamp("2019-06-26")
+    clim = dense.climatology_forecast(under_way, origin, 13, 13)
+    changed = under_way.copy()
+    changed.loc[origin + pd.Timedelta(weeks=1):] = 1          # rewrite the future
+    assert dense.climatology_forecast(changed, origin, 13, 13) == clim
+    signal = dense.signal_forecast(panel, under_way, origin, 13, 13)
+    assert dense.signal_forecast(panel, changed, origin, 13, 13) == signal
+
+
+@pytest.mark.slow
+def test_a_forecast_never_reads_data_published_after_its_origin(small_real_fit, snapshot_copy,
+                                                                tmp_path):
+    """Rewriting every MOVE close after the origin leaves the origin's record unchanged."""
+    store = tmp_path / "fits"
+    store.mkdir()
+    shutil.copytree(small_real_fit.path, store / small_real_fit.path.name)
+    origin = "2021-02-24"
+    raw = pd.read_csv(snapshot_copy() / "MOVE.csv")
+    later = pd.to_datetime(raw["date"]) > pd.Timestamp(origin)
+    raw.loc[later, "value"] = 400.0
+    altered = snapshot_copy({"MOVE.csv": raw.to_csv(index=False)})
+    records = {}
+    for name, data in (("real", None), ("altered", str(altered))):
+        spec = dense.DenseSpec(fits={"regime": str(store)}, data_dir=data, start="2018-01-03")
+        records[name] = dense.run_dense_origin(spec, origin, {})
+        assert records[name]["models"]["regime"]["fit_cutoff"] <= origin
+    for key in ("models", "ms_tvtp", "targets"):
+        assert records["real"][key] == records["altered"][key]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_a_tiny_dense_backtest_on_a_real_scheduler_and_two_workers(small_real_fit, tmp_path,
+                                                                   snapshot_dir):
+    """``dask scheduler`` and two ``dask worker`` processes from their command lines."""
+    store = tmp_path / "fits"
+    store.mkdir()
+    shutil.copytree(small_real_fit.path, store / small_real_fit.path.name)
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask_cli = Path(sys.executable).with_name("dask")
+    scheduler = subprocess.Popen([str(dask_cli), "scheduler", "--host", "127.0.0.1",
+                                  "--port", str(port), "--no-dashboard"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = [subprocess.Popen([str(dask_cli), "worker", address, "--nthreads", "1",
+                                 "--no-dashboard", "--name", f"w{i}"], cwd=REPO,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for i in range(2)]
+    try:
+        from dask.distributed import Client
+
+        deadline = time.time() + 120
+        while True:
+            try:
+                with Client(address, timeout=5) as client:
+                    if len(client.scheduler_info()["workers"]) == 2:
+                        break
+            except OSError:
+                pass
+            assert time.time() < deadline, "the cluster did not come up"
+            time.sleep(1)
+        spec = dense.DenseSpec(fits={"regime": str(store)}, data_dir=str(snapshot_dir),
+                               start="2018-01-03")
+        origins = ["2021-01-27", "2021-02-24", "2021-03-31"]
+        out = tmp_path / "dense"
+        records = dense.run_dense(spec, origins, out, scheduler=address)
+        assert [r["origin"] for r in records] == origins
+        for r in records:
+            assert r["models"]["regime"]["fit_id"] == small_real_fit.fit_id
+            p = r["models"]["regime"]["p_event"]
+            assert 0 <= p["q05"] <= p["mean"] <= p["q95"] <= 1
+            for target in ("catalogue", "objective"):
+                assert 0 < r["targets"][target]["climatology"] < 1
+                assert 0 < r["targets"][target]["bayes_logit"] < 1
+            assert set(r["realized"]) == {"catalogue", "objective"}
+        # resumable: a second run computes nothing
+        mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "origins").iterdir()}
+        dense.run_dense(spec, origins, out, scheduler=address)
+        assert mtimes == {p.name: p.stat().st_mtime_ns for p in (out / "origins").iterdir()}
+        assert np.isfinite([r["seconds"] for r in records]).all()
+    finally:
+        for proc in [*workers, scheduler]:
+            proc.terminate()
+        for proc in [*workers, scheduler]:
+            proc.wait(timeout=30)
