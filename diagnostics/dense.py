@@ -36,12 +36,15 @@ import pandas as pd
 from data.atomic import atomic_write_text
 from data.panel import Panel, build_panel, latest_data_date
 from data.sources import resolve_source
+from diagnostics.outcomes import climatology, realized
 from diagnostics.skill import best_threshold, relative_usefulness
 from diagnostics.targets import EVENT_SOURCES, event_weeks, known_onset_history, onset_targets
 
 #: Coefficient prior of the Bayesian logit: the model's ``trans_coef`` prior (per driver sd).
 LOGIT_COEF_SD = 0.35
 SIGNAL_PERCENTILES = (0.80, 0.85, 0.90, 0.95, 0.975)
+#: QE restarts are scored under the refits' definition (the backtest default).
+QE_DEFINITION = "strict"
 #: Posterior draws used to filter and project at each origin (thinned evenly).
 FORECAST_DRAWS = 400
 
@@ -132,7 +135,8 @@ def model_forecast(fit_path: Path, panel: Panel, horizon: int, seed: int) -> dic
     result = outlook(start, project_drivers(params, x_last, shocks))
     return {"fit_id": fit.fit_id, "fit_cutoff": fit.manifest["data"]["cutoff"],
             "events": fit.config.events, "drivers": list(fit.config.drivers),
-            "p_event": interval(result.p_event), "p_stress_now": float(p_last.mean())}
+            "p_event": interval(result.p_event), "p_stress_now": float(p_last.mean()),
+            "qe_at_risk": start.at_risk, "p_restart": interval(result.p_restart)}
 
 
 # --- baselines --------------------------------------------------------------------------
@@ -255,6 +259,8 @@ def run_dense_origin(spec: DenseSpec, origin: str, logit_fits: dict) -> dict:
             "signal": signal_forecast(panel, under_way, origin_ts, spec.horizon,
                                       spec.post_weeks),
         }
+    weeks = pd.DatetimeIndex(panel.frame.loc[spec.start:].index)
+    record["qe"] = {"climatology": climatology(weeks, spec.horizon, QE_DEFINITION)["qe_restart"]}
     record["seconds"] = round(time.perf_counter() - started, 1)
     return record
 
@@ -267,6 +273,8 @@ def realized_targets(spec: DenseSpec, origins: list[str]) -> dict[str, dict]:
         targets = onset_targets(event_weeks(panel, source_name), spec.horizon, spec.post_weeks)
         for origin in origins:
             out[origin][source_name] = targets.at(pd.Timestamp(origin))
+    for origin in origins:
+        out[origin]["qe"] = realized(pd.Timestamp(origin), spec.horizon, QE_DEFINITION)
     return out
 
 

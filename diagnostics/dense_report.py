@@ -27,7 +27,9 @@ BASELINES = ("climatology", "bayes_logit", "ms_tvtp", "signal")
 PERIODS = {"all": (None, None), "development (to 2019-12)": (None, "2019-12-31"),
            "confirmation (2020-01 on)": ("2020-01-01", None)}
 TARGET_TITLES = {"catalogue": "onset of a catalogued liquidity event within 13 weeks",
-                 "objective": "onset of an objective stress episode within 13 weeks"}
+                 "objective": "onset of an objective stress episode within 13 weeks",
+                 "qe_restart": "QE restart (strict) within 13 weeks, origins where the Fed "
+                 "was not buying"}
 LABELS = {"climatology": "climatology", "bayes_logit": "Bayesian logit",
           "ms_tvtp": "Markov-switching (MLE)", "signal": "signal rule"}
 
@@ -52,6 +54,35 @@ def forecast_frame(records: list[dict]) -> pd.DataFrame:
             row["ms_tvtp"] = r["ms_tvtp"]
             rows.append(row)
     return pd.DataFrame(rows).sort_values(["target", "origin"]).reset_index(drop=True)
+
+
+def qe_frame(records: list[dict]) -> pd.DataFrame:
+    """Origins where the Fed was not buying: restart within h, the models' and climatology's p."""
+    rows = []
+    for r in records:
+        truth = r["realized"].get("qe")
+        if truth is None or not truth["qe_at_risk"] or "qe" not in r:
+            continue
+        row = {"origin": pd.Timestamp(r["origin"]), "outcome": truth["qe_restart"],
+               "climatology": r["qe"]["climatology"]}
+        for name, model in r["models"].items():
+            row[name] = None if model is None else model["p_restart"]["mean"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def qe_scores(records: list[dict], models: list[str]) -> pd.DataFrame:
+    frame = qe_frame(records)
+    if frame.empty or frame["outcome"].sum() == 0:
+        return pd.DataFrame()
+    sub = frame.dropna(subset=[*models, "climatology"])
+    y = sub["outcome"].to_numpy(float)
+    idx = bootstrap_index(len(sub))
+    clim = sub["climatology"].to_numpy(float)
+    return pd.DataFrame([{"target": "qe_restart", "period": "all", "forecaster": name,
+                          **skill.scores_with_intervals(sub[name].to_numpy(float), y, clim,
+                                                        idx)}
+                         for name in [*models, "climatology"]])
 
 
 def model_names(records: list[dict]) -> list[str]:
@@ -233,6 +264,7 @@ def write_dense_report(records: list[dict], out: Path, meta: dict) -> dict[str, 
     models = model_names(records)
     frame = forecast_frame(records)
     scores, diffs = score_tables(frame, models)
+    scores = pd.concat([scores, qe_scores(records, models)], ignore_index=True)
     useful = usefulness_table(frame, models)
     loeo = leave_one_event_out(frame, models)
     paths = {"forecasts": out / "dense_forecasts.csv", "scores": out / "dense_scores.csv",

@@ -60,10 +60,13 @@ def test_onset_target_and_exclusions_on_the_real_catalogue(panel):
     assert at[pd.Timestamp("2019-08-28"), "scored"] and at[pd.Timestamp("2019-08-28"), "onset"]
     # inside the late-2025 episode: not scored for onset (the 2026-01-07 origin of old)
     assert not at[pd.Timestamp("2026-01-07"), "scored"]
-    assert at[pd.Timestamp("2026-01-07"), "any_event_week"] == 1
-    # 13 weeks after SVB ended (2023-03-29) is still excluded, 14 is scored
-    assert not at[pd.Timestamp("2023-06-28"), "scored"]
-    assert at[pd.Timestamp("2023-07-05"), "scored"]
+    # its last week: under way at the origin, and no event week followed in the window
+    assert at[pd.Timestamp("2026-01-07"), "under_way"]
+    assert at[pd.Timestamp("2026-01-07"), "any_event_week"] == 0
+    # SVB's last event week is 2023-04-05 (it ended Friday 03-31): 13 weeks on the origin
+    # is still excluded, 14 weeks on it is scored
+    assert not at[pd.Timestamp("2023-07-05"), "scored"]
+    assert at[pd.Timestamp("2023-07-12"), "scored"]
     # nine counted onsets in all
     from diagnostics.targets import onsets
 
