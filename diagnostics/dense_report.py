@@ -249,7 +249,8 @@ def per_event_figure(frame: pd.DataFrame, target: str, models: list[str]) -> plt
         ax.set_xlabel("weeks before the onset")
     for ax in axes[:, 0]:
         ax.set_ylabel("P(onset within 13 weeks)")
-    axes.flat[0].legend(fontsize=6)
+    if onsets_:
+        axes.flat[0].legend(fontsize=6)
     fig.suptitle(f"Each forecaster in the 26 weeks before every onset ({target} target)")
     fig.tight_layout()
     return fig
@@ -283,8 +284,43 @@ def write_dense_report(records: list[dict], out: Path, meta: dict) -> dict[str, 
             plt.close(fig)
             figures.append((name, alt))
     atomic_write_text(paths["summary"], summary_html(scores, diffs, useful, figures, meta))
+    atomic_write_text(out / "tables.md", markdown_tables(scores, diffs))
     atomic_write_text(out / "dense_meta.json", json.dumps(meta, indent=2))
     return paths
+
+
+def markdown_tables(scores: pd.DataFrame, diffs: pd.DataFrame) -> str:
+    """The score and paired-difference tables as Markdown (``OUT/dense/tables.md``)."""
+    def cell(row, name: str) -> str:
+        return (f"{fmt(row[name])} ({fmt(row[name + '_q05'])}..{fmt(row[name + '_q95'])})"
+                if np.isfinite(row[name]) else "")
+
+    parts = []
+    names = ["brier_skill", "log_score", "auroc", "auprc", "calibration_slope", "brier"]
+    for (target, period), table in (scores.groupby(["target", "period"], sort=False)
+                                    if len(scores) else []):
+        first = table.iloc[0]
+        parts += [f"**{TARGET_TITLES[target]}, {period}** ({first['n_origins']} origins, "
+                  f"{first['n_positive']} with an onset)", "",
+                  "| forecaster | " + " | ".join(names) + " |",
+                  "|---" * (len(names) + 1) + "|"]
+        for _, row in table.iterrows():
+            label = LABELS.get(row["forecaster"], f"model: {row['forecaster']}")
+            parts.append(f"| {label} | " + " | ".join(cell(row, n) for n in names) + " |")
+        d = diffs[(diffs["target"] == target) & (diffs["period"] == period)] \
+            if len(diffs) else diffs
+        if len(d):
+            parts += ["", "Paired differences, model minus the other (log score: above 0 "
+                      "is better; Brier: below 0 is better):", "",
+                      "| model | versus | log score | Brier |", "|---|---|---|---|"]
+            for (model, versus), pair in d.groupby(["model", "versus"], sort=False):
+                by = pair.set_index("score")
+                cells = [f"{by.loc[k, 'difference']:+.4f} ({by.loc[k, 'q05']:+.4f}.."
+                         f"{by.loc[k, 'q95']:+.4f})" for k in ("log_score", "brier")]
+                parts.append(f"| {model} | {LABELS.get(versus, versus)} | "
+                             + " | ".join(cells) + " |")
+        parts.append("")
+    return "\n".join(parts)
 
 
 def summary_html(scores: pd.DataFrame, diffs: pd.DataFrame, useful: pd.DataFrame,

@@ -167,3 +167,60 @@ def test_a_tiny_dense_backtest_on_a_real_scheduler_and_two_workers(small_real_fi
             proc.terminate()
         for proc in [*workers, scheduler]:
             proc.wait(timeout=30)
+
+
+def synthetic_records(n: int = 60, seed: int = 0) -> list[dict]:
+    """Dense records of the stored shape with random forecasts (machinery only)."""
+    rng = np.random.default_rng(seed)
+    origins = dense.month_end_wednesdays("2012-01-01", pd.Timestamp("2030-01-01"))[:n]
+    records = []
+    for t, origin in enumerate(origins):
+        y = {s: int(rng.random() < 0.25) for s in ("catalogue", "objective")}
+        p_model = float(np.clip(0.2 + 0.4 * y["catalogue"] + rng.normal(0, 0.1), 0.01, 0.99))
+        records.append({
+            "origin": str(origin.date()),
+            "models": {"regime": {"p_event": {"mean": p_model, "q05": p_model / 2,
+                                              "q95": min(1, p_model * 1.5)},
+                                  "p_restart": {"mean": 0.05, "q05": 0.01, "q95": 0.1}}},
+            "ms_tvtp": float(rng.random()),
+            "targets": {s: {"climatology": 0.25, "bayes_logit": float(rng.random()),
+                            "signal": {"p": 0.2 + 0.1 * (t % 2)}}
+                        for s in ("catalogue", "objective")},
+            "qe": {"climatology": 0.05},
+            "realized": {**{s: {"onset": y[s], "scored_for_onset": t % 7 != 0,
+                                "any_event_week": y[s], "under_way": False}
+                            for s in ("catalogue", "objective")},
+                         "qe": {"qe_at_risk": True, "qe_restart": int(t == 30),
+                                "liquidity_event": 0}},
+        })
+    return records
+
+
+def test_the_dense_report_scores_what_it_says_on_the_same_origins(tmp_path, monkeypatch):
+    from diagnostics import dense_report
+    from diagnostics.scoring import brier
+
+    monkeypatch.setattr(dense_report, "onset_weeks", lambda frame, target: [])
+    monkeypatch.setattr(dense_report.skill, "N_BOOT", 200)      # keep the test quick
+    records = synthetic_records()
+    paths = dense_report.write_dense_report(records, tmp_path, {"description": "test"})
+    scores = pd.read_csv(paths["scores"])
+    frame = dense_report.forecast_frame(records)
+    sub = frame[(frame["target"] == "catalogue") & frame["scored"]]
+    row = scores[(scores["target"] == "catalogue") & (scores["period"] == "all")
+                 & (scores["forecaster"] == "regime")].iloc[0]
+    assert row["n_origins"] == len(sub) == sum(1 for t in range(60) if t % 7)
+    assert row["brier"] == pytest.approx(brier(sub["regime"].to_numpy(),
+                                               sub["outcome"].to_numpy(float)))
+    assert row["brier_q05"] <= row["brier"] <= row["brier_q95"]
+    diffs = pd.read_csv(paths["differences"])
+    d = diffs[(diffs["target"] == "catalogue") & (diffs["period"] == "all")
+              & (diffs["versus"] == "climatology") & (diffs["score"] == "brier")].iloc[0]
+    assert d["difference"] == pytest.approx(
+        row["brier"] - brier(sub["climatology"].to_numpy(), sub["outcome"].to_numpy(float)))
+    # the model's forecasts separate the synthetic outcomes: it must beat climatology
+    assert d["q95"] < 0
+    assert "qe_restart" in set(scores["target"])
+    page = paths["summary"].read_text()
+    assert page.count("<img") == 6 and "Paired log-score difference" in page
+    assert "| model: regime |" in (tmp_path / "tables.md").read_text()
