@@ -31,7 +31,7 @@ from model.hmm import loglik_scan
 from model.inputs import ModelInputs
 from model.likelihood import Ops, likelihood_terms
 from model.missing import GapLayout
-from model.posterior import PARAMETERS
+from model.posterior import OPTIONAL_PARAMETERS, PARAMETERS
 
 JX = Ops(jnp.log, jnp.log1p, jax.nn.softplus, jnp.logaddexp, gammaln,
          lambda xs, axis: jnp.stack(xs, axis=axis), jnp.sqrt, jnp.exp, jnp.expm1,
@@ -59,15 +59,18 @@ def jax_potential(model: pm.Model, inputs: ModelInputs, config: ModelConfig
     """-log p of the values of ``model.value_vars`` (a list, in that order), as PyMC's
     ``get_jaxified_logp(model, negative_logp=False)`` returns it, for the model
     :func:`model.build.build_model` built from the same inputs and config."""
+    # every parameter the likelihood reads, including a variant's optional ones: a
+    # parameter left out here would be sampled from its prior alone
+    names = [*PARAMETERS, *(n for n in OPTIONAL_PARAMETERS if n in model.named_vars)]
     prior_and_parameters = get_jaxified_graph(
         inputs=model.value_vars,
         outputs=[model.logp(vars=model.free_RVs),
-                 *model.replace_rvs_by_values([model[name] for name in PARAMETERS])])
+                 *model.replace_rvs_by_values([model[name] for name in names])])
     log_likelihood = log_likelihood_fn(inputs, config)
 
     def potential(values: Sequence) -> jax.Array:
         log_prior, *parameters = prior_and_parameters(*values)
-        return -(log_prior + log_likelihood(dict(zip(PARAMETERS, parameters, strict=True))))
+        return -(log_prior + log_likelihood(dict(zip(names, parameters, strict=True))))
 
     return potential
 
