@@ -323,25 +323,63 @@ def markdown_tables(scores: pd.DataFrame, diffs: pd.DataFrame) -> str:
     return "\n".join(parts)
 
 
+COLUMN_LABELS = {"forecaster": "forecaster", "n_origins": "origins scored",
+                 "n_positive": "with an onset", "brier_skill": "Brier skill vs climatology",
+                 "brier": "Brier score", "log_score": "log score", "auroc": "AUROC",
+                 "auprc": "area under precision-recall", "calibration_slope": "calibration slope"}
+
+
+def compare(lo: float, hi: float) -> str:
+    """How an interval of "a minus b" (higher is better) compares b with a."""
+    return "better than" if lo > 0 else "worse than" if hi < 0 else "not distinguishable from"
+
+
+def verdict(scores: pd.DataFrame, diffs: pd.DataFrame) -> list[str]:
+    """One plain sentence per model variant and target over the whole period."""
+    lines = []
+    whole = scores[scores["period"] == "all"] if len(scores) else scores
+    for row in whole.itertuples():
+        if row.forecaster in (*BASELINES, "climatology") or row.target == "qe_restart":
+            continue
+        d = diffs[(diffs["target"] == row.target) & (diffs["period"] == "all")
+                  & (diffs["model"] == row.forecaster) & (diffs["versus"] == "climatology")
+                  & (diffs["score"] == "log_score")]
+        if d.empty:
+            continue
+        log_word = compare(d["q05"].iloc[0], d["q95"].iloc[0])
+        lines.append(
+            f"Model <b>{html.escape(row.forecaster)}</b>, {html.escape(TARGET_TITLES[row.target])}"
+            f": {compare(row.brier_skill_q05, row.brier_skill_q95)} climatology on the Brier "
+            f"score (skill {row.brier_skill:+.2f}, 90% interval {row.brier_skill_q05:+.2f} "
+            f"to {row.brier_skill_q95:+.2f}), {log_word} it on the log score "
+            f"(paired difference {d['difference'].iloc[0]:+.3f}); AUROC {row.auroc:.2f}; "
+            f"{row.n_positive} of {row.n_origins} scored origins had an onset.")
+    return lines
+
+
 def summary_html(scores: pd.DataFrame, diffs: pd.DataFrame, useful: pd.DataFrame,
                  figures: list[tuple[str, str]], meta: dict) -> str:
-    cols = ["forecaster", "n_origins", "n_positive", "brier_skill", "brier", "log_score",
-            "auroc", "auprc", "calibration_slope"]
+    cols = list(COLUMN_LABELS)
     parts = ["<!doctype html><html><head><meta charset='utf-8'>",
              "<meta name='viewport' content='width=device-width, initial-scale=1'>",
              "<title>liqshock dense backtest</title><style>body{font-family:sans-serif;"
              "max-width:1100px;margin:auto;padding:1em}table{border-collapse:collapse;"
              "font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
-             "img{max-width:100%}</style></head><body>",
-             "<h1>Dense real-time backtest</h1>",
-             f"<p>{html.escape(meta.get('description', ''))}</p>"]
+             "img{max-width:100%}.scroll{overflow-x:auto}</style></head><body>",
+             "<h1>Dense real-time backtest: does the model warn better than the base rate?"
+             "</h1>", "<ul>", *(f"<li>{line}</li>" for line in verdict(scores, diffs)),
+             "</ul>",
+             f"<p>{html.escape(meta.get('description', ''))} Intervals are 90% "
+             "moving-block bootstrap intervals over origins (blocks of two horizons). "
+             "Method and pre-registered rule: docs/backtest.md.</p>"]
     if scores.empty:
         parts.append("<p>Too few scored origins with an onset to score (at least 10 origins "
                      "and one onset per target and period).</p>")
     groups = scores.groupby(["target", "period"], sort=False) if len(scores) else []
     for (target, period), table in groups:
         parts.append(f"<h2>{html.escape(TARGET_TITLES[target])}: {html.escape(period)}</h2>")
-        parts.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>")
+        parts.append("<div class='scroll'><table><tr>"
+                     + "".join(f"<th>{COLUMN_LABELS[c]}</th>" for c in cols) + "</tr>")
         for row in table.itertuples():
             cells = []
             for c in cols:
@@ -352,7 +390,7 @@ def summary_html(scores: pd.DataFrame, diffs: pd.DataFrame, useful: pd.DataFrame
                     cells.append(f"{fmt(v)} <small>({fmt(getattr(row, c + '_q05'))}"
                                  f"..{fmt(getattr(row, c + '_q95'))})</small>")
             parts.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-        parts.append("</table>")
+        parts.append("</table></div>")
         d = diffs[(diffs["target"] == target) & (diffs["period"] == period)
                   & (diffs["score"] == "log_score")]
         if len(d):
@@ -364,7 +402,11 @@ def summary_html(scores: pd.DataFrame, diffs: pd.DataFrame, useful: pd.DataFrame
                              f"{row.difference:+.4f} ({row.q05:+.4f}..{row.q95:+.4f})</li>")
             parts.append("</ul>")
     parts.append("<h2>Signals with the threshold chosen in real time</h2>")
-    parts.append(useful.to_html(index=False, float_format=lambda v: f"{v:.2f}"))
+    parts.append("<p>mu: the weight of a missed onset against a false alarm (1 - mu); the "
+                 "threshold at each origin is the one that was best on the origins whose "
+                 "outcome was known then.</p>")
+    parts.append("<div class='scroll'>" + useful.to_html(
+        index=False, float_format=lambda v: f"{v:.2f}") + "</div>")
     for name, alt in figures:
         parts.append(f"<p><img src='{html.escape(name)}' alt='{html.escape(alt)}'></p>")
     parts.append("</body></html>")
