@@ -25,6 +25,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     r = sub.add_parser("review", help="plots and checks of one fit, as one HTML page")
     r.add_argument("--fit", default="fits/latest", help="fit directory (default fits/latest)")
     r.add_argument("--out", help="output directory (default diagnostics/review/<fit-id>)")
+    lo = sub.add_parser("loo", help="PSIS-LOO comparison of fits of the same weeks and events")
+    lo.add_argument("--fit", action="append", required=True, metavar="NAME=DIR",
+                    help="a fit to compare (repeat, at least two)")
     e = sub.add_parser("episodes", help="the objective stress episodes and their recall of "
                        "the catalogue, as Markdown tables")
     e.add_argument("--data", help="snapshot directory (default ../shared/data/raw)")
@@ -189,9 +192,30 @@ def episodes(args: argparse.Namespace) -> int:
     return 0
 
 
+def loo(args: argparse.Namespace) -> int:
+    from diagnostics.loo import LooError, compare_fits
+    from model.store import load_fit
+
+    try:
+        fits = {}
+        for item in args.fit:
+            name, _, folder = item.partition("=")
+            if not name or not folder:
+                raise LooError(f"--fit {item!r}: expected NAME=DIR")
+            fits[name] = load_fit(Path(folder))
+        if len(fits) < 2:
+            raise LooError("give at least two --fit NAME=DIR")
+        table = compare_fits(fits)
+    except (FitError, LooError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(table.to_string(float_format=lambda v: f"{v:.2f}"))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    commands = {"backtest": backtest, "review": review, "episodes": episodes}
+    commands = {"backtest": backtest, "review": review, "episodes": episodes, "loo": loo}
     return commands[args.command](args)
 
 

@@ -88,8 +88,8 @@ def fit_schedule(fits_dir: Path) -> list[tuple[pd.Timestamp, Path, bool]]:
     """(data cut-off, fit directory, passed the gate) of every refit, oldest first."""
     out = []
     for manifest in sorted(Path(fits_dir).glob("*/manifest.json")):
-        if manifest.parent.name.startswith("."):
-            continue
+        if manifest.parent.name.startswith(".") or manifest.parent.is_symlink():
+            continue              # staging directories and the "latest" link
         m = json.loads(manifest.read_text())
         has_draws = (manifest.parent / "idata.nc").is_file()
         out.append((pd.Timestamp(m["data"]["cutoff"]), manifest.parent,

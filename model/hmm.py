@@ -142,6 +142,25 @@ def _lse2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.logaddexp(a, b)
 
 
+def forward_filter(log_init: np.ndarray, log_trans: np.ndarray, log_emis: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-week log predictive densities log p(y_t | y_<t) (..., T) and log filtered
+    P(s_t = k) (..., T, 2): the normalized forward recursion, vectorized over leading axes.
+    Their sum over weeks is the log-likelihood."""
+    n_steps = log_emis.shape[-2]
+    log_filt = np.empty(log_emis.shape)
+    increments = np.empty(log_emis.shape[:-1])
+    alpha = log_init + log_emis[..., 0, :]
+    for t in range(n_steps):
+        if t > 0:
+            prev = log_filt[..., t - 1, :, None] + log_trans[..., t - 1, :, :]
+            alpha = _lse2(prev[..., 0, :], prev[..., 1, :]) + log_emis[..., t, :]
+        norm = _lse2(alpha[..., 0], alpha[..., 1])
+        increments[..., t] = norm
+        log_filt[..., t, :] = alpha - norm[..., None]
+    return increments, log_filt
+
+
 def forward_backward(log_init: np.ndarray, log_trans: np.ndarray, log_emis: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Log-likelihood, filtered and smoothed P(s_t = k), vectorized over leading axes.
@@ -150,16 +169,8 @@ def forward_backward(log_init: np.ndarray, log_trans: np.ndarray, log_emis: np.n
     Returns ``loglik`` (...), ``filtered`` (..., T, 2), ``smoothed`` (..., T, 2).
     """
     n_steps = log_emis.shape[-2]
-    log_filt = np.empty(log_emis.shape)
-    loglik = np.zeros(log_emis.shape[:-2])
-    alpha = log_init + log_emis[..., 0, :]
-    for t in range(n_steps):
-        if t > 0:
-            prev = log_filt[..., t - 1, :, None] + log_trans[..., t - 1, :, :]
-            alpha = _lse2(prev[..., 0, :], prev[..., 1, :]) + log_emis[..., t, :]
-        norm = _lse2(alpha[..., 0], alpha[..., 1])
-        loglik = loglik + norm
-        log_filt[..., t, :] = alpha - norm[..., None]
+    increments, log_filt = forward_filter(log_init, log_trans, log_emis)
+    loglik = increments.sum(-1)
     # Backward pass on normalized messages (Rauch-Tung-Striebel form for discrete states).
     log_smooth = np.empty_like(log_filt)
     log_smooth[..., -1, :] = log_filt[..., -1, :]
