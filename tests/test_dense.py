@@ -156,7 +156,8 @@ def test_a_tiny_dense_backtest_on_a_real_scheduler_and_two_workers(small_real_fi
             for target in ("catalogue", "objective"):
                 assert 0 < r["targets"][target]["climatology"] < 1
                 assert 0 < r["targets"][target]["bayes_logit"] < 1
-            assert set(r["realized"]) == {"catalogue", "objective"}
+            assert set(r["realized"]) == {"catalogue", "objective", "qe"}
+            assert r["realized"]["qe"]["qe_at_risk"] is False     # 2021: the Fed was buying
         # resumable: a second run computes nothing
         mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "origins").iterdir()}
         dense.run_dense(spec, origins, out, scheduler=address)
