@@ -86,13 +86,19 @@ def test_climatology_and_signal_read_only_weeks_known_at_the_origin(panel):
     assert dense.signal_forecast(panel, changed, origin, 13, 13) == signal
 
 
+def one_fit_store(fit, tmp_path: Path) -> Path:
+    """A fits directory holding a copy of one stored fit."""
+    store = tmp_path / "fits"
+    store.mkdir()
+    shutil.copytree(fit.path, store / fit.path.name)
+    return store
+
+
 @pytest.mark.slow
 def test_a_forecast_never_reads_data_published_after_its_origin(small_real_fit, snapshot_copy,
                                                                 tmp_path):
     """Rewriting every MOVE close after the origin leaves the origin's record unchanged."""
-    store = tmp_path / "fits"
-    store.mkdir()
-    shutil.copytree(small_real_fit.path, store / small_real_fit.path.name)
+    store = one_fit_store(small_real_fit, tmp_path)
     origin = "2021-02-24"
     raw = pd.read_csv(snapshot_copy() / "MOVE.csv")
     later = pd.to_datetime(raw["date"]) > pd.Timestamp(origin)
@@ -117,9 +123,7 @@ def free_port() -> int:
 def test_a_tiny_dense_backtest_on_a_real_scheduler_and_two_workers(small_real_fit, tmp_path,
                                                                    snapshot_dir):
     """``dask scheduler`` and two ``dask worker`` processes from their command lines."""
-    store = tmp_path / "fits"
-    store.mkdir()
-    shutil.copytree(small_real_fit.path, store / small_real_fit.path.name)
+    store = one_fit_store(small_real_fit, tmp_path)
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     dask_cli = Path(sys.executable).with_name("dask")

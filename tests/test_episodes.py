@@ -29,8 +29,8 @@ def test_a_spike_after_calm_starts_one_funding_episode():
     spread, move = calm(80)
     spread[60] = 25.0                       # ~25bp over a median of about -1
     found = ep.objective_episodes(synthetic_panel(spread, move))
-    assert [(e.start, e.end) for e in found["funding"]] == [(found["funding"][0].start,) * 2]
-    assert found["funding"][0].start == pd.Timestamp("2010-01-06") + pd.Timedelta(weeks=60)
+    week_60 = pd.Timestamp("2010-01-06") + pd.Timedelta(weeks=60)
+    assert [(e.start, e.end, e.peak_weeks) for e in found["funding"]] == [(week_60, week_60, 1)]
     assert found["volatility"] == []
 
 
