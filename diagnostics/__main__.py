@@ -156,7 +156,7 @@ def dense_backtest(args: argparse.Namespace, spec, out: Path) -> int:
             f"{origins[-1]}; {len(run.records)} refits every {args.refit_every}, {refused} "
             f"refused by the gate (the previous passing refit serves instead); "
             f"horizon {args.horizon} weeks.", "refit_seconds": run.seconds}
-    paths = write_dense_report(records, out / "dense", meta)
+    paths = write_dense_report(records, out / "dense", meta, data_dir=args.data)
     print(f"dense backtest: {len(records)} origins, {len(run.records)} refits ({refused} "
           f"refused); summary: {paths['summary']}")
     return 1 if run.failed else 0

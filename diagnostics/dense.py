@@ -37,7 +37,7 @@ from data.atomic import atomic_write_text
 from data.panel import Panel, build_panel, latest_data_date
 from data.sources import resolve_source
 from diagnostics.outcomes import climatology, realized
-from diagnostics.skill import best_threshold, relative_usefulness
+from diagnostics.skill import relative_usefulness
 from diagnostics.targets import EVENT_SOURCES, event_weeks, known_onset_history, onset_targets
 
 #: Coefficient prior of the Bayesian logit: the model's ``trans_coef`` prior (per driver sd).
@@ -206,10 +206,9 @@ def signal_forecast(panel: Panel, under_way: pd.Series, origin: pd.Timestamp, ho
         thresholds = frame.quantile(q)
         signal = (frame >= thresholds).any(axis=1).astype(float)
         s = signal.loc[history.index].to_numpy()
-        chosen = best_threshold(s, y, 0.5)
-        if chosen > 1:          # never signalling was best for this percentile
-            continue
         value = relative_usefulness(s, y, 0.5)
+        if value <= 0:          # no better than never signalling at this percentile
+            continue
         if best is None or value > best[0]:
             best = (value, q, signal)
     if best is None:

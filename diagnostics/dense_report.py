@@ -152,26 +152,30 @@ def usefulness_table(frame: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def onset_weeks(frame: pd.DataFrame, target: str) -> list[pd.Timestamp]:
-    """Onset dates implied by the outcomes: the weeks in which windows start to contain one."""
+def onset_weeks(frame: pd.DataFrame, data_dir: str | None = None
+                ) -> dict[str, list[pd.Timestamp]]:
+    """Each target's onset weeks after the first origin, from the backtest's own data."""
     from data.panel import build_panel
     from data.sources import resolve_source
     from diagnostics.targets import event_weeks, onsets
 
-    panel = build_panel(resolve_source(None))
-    under_way = event_weeks(panel, target)
-    first = under_way.index[onsets(under_way.to_numpy()) == 1]
-    lo = frame["origin"].min()
-    return [w for w in first if w > lo]
+    panel = build_panel(resolve_source(data_dir))
+    out = {}
+    for target in EVENT_SOURCES:
+        under_way = event_weeks(panel, target)
+        first = under_way.index[onsets(under_way.to_numpy()) == 1]
+        out[target] = [w for w in first if w > frame["origin"].min()]
+    return out
 
 
-def leave_one_event_out(frame: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+def leave_one_event_out(frame: pd.DataFrame, models: list[str],
+                        onset_dates: dict[str, list[pd.Timestamp]]) -> pd.DataFrame:
     """Brier and log score with the origins whose window holds one event's onset removed."""
     forecasters = [*models, *BASELINES]
     rows = []
     for target in EVENT_SOURCES:
         sub = scored_rows(frame, target, forecasters, PERIODS["all"])
-        for onset in onset_weeks(frame, target):
+        for onset in onset_dates[target]:
             keep = ~((sub["origin"] < onset) & (sub["origin"] >= onset - pd.Timedelta(weeks=13)))
             part = sub[keep]
             y = part["outcome"].to_numpy(float)
@@ -186,10 +190,11 @@ def leave_one_event_out(frame: pd.DataFrame, models: list[str]) -> pd.DataFrame:
 
 # --- figures -------------------------------------------------------------------------
 
-def history_figure(frame: pd.DataFrame, target: str, models: list[str]) -> plt.Figure:
+def history_figure(frame: pd.DataFrame, target: str, models: list[str],
+                   onset_dates: list[pd.Timestamp]) -> plt.Figure:
     sub = frame[frame["target"] == target]
     fig, ax = plt.subplots(figsize=(11, 4))
-    for onset in onset_weeks(frame, target):
+    for onset in onset_dates:
         ax.axvline(onset, color="firebrick", lw=0.8, alpha=0.6)
     excluded = sub[~sub["scored"]]
     ax.scatter(excluded["origin"], np.full(len(excluded), -0.03), marker="|", color="grey",
@@ -209,7 +214,9 @@ def history_figure(frame: pd.DataFrame, target: str, models: list[str]) -> plt.F
     return fig
 
 
-def reliability_figure(frame: pd.DataFrame, target: str, models: list[str]) -> plt.Figure:
+def reliability_figure(frame: pd.DataFrame, target: str, models: list[str],
+                       onset_dates: list[pd.Timestamp]) -> plt.Figure:
+    del onset_dates     # same signature as the other figures; calibration needs no dates
     forecasters = [*models, *BASELINES]
     sub = scored_rows(frame, target, forecasters, PERIODS["all"])
     y = sub["outcome"].to_numpy(float)
@@ -228,8 +235,9 @@ def reliability_figure(frame: pd.DataFrame, target: str, models: list[str]) -> p
     return fig
 
 
-def per_event_figure(frame: pd.DataFrame, target: str, models: list[str]) -> plt.Figure:
-    onsets_ = onset_weeks(frame, target)
+def per_event_figure(frame: pd.DataFrame, target: str, models: list[str],
+                     onset_dates: list[pd.Timestamp]) -> plt.Figure:
+    onsets_ = onset_dates
     sub = frame[frame["target"] == target]
     cols = 4
     rows = int(np.ceil(len(onsets_) / cols)) or 1
@@ -260,14 +268,16 @@ def fmt(v: float) -> str:
     return "" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.3f}"
 
 
-def write_dense_report(records: list[dict], out: Path, meta: dict) -> dict[str, Path]:
+def write_dense_report(records: list[dict], out: Path, meta: dict,
+                       data_dir: str | None = None) -> dict[str, Path]:
     out = Path(out)
     models = model_names(records)
     frame = forecast_frame(records)
     scores, diffs = score_tables(frame, models)
     scores = pd.concat([scores, qe_scores(records, models)], ignore_index=True)
     useful = usefulness_table(frame, models)
-    loeo = leave_one_event_out(frame, models)
+    onset_dates = onset_weeks(frame, data_dir)      # one panel build for every table and figure
+    loeo = leave_one_event_out(frame, models, onset_dates)
     paths = {"forecasts": out / "dense_forecasts.csv", "scores": out / "dense_scores.csv",
              "differences": out / "paired_differences.csv", "usefulness": out / "usefulness.csv",
              "leave_one_out": out / "leave_one_event_out.csv", "summary": out / "summary.html"}
@@ -277,7 +287,7 @@ def write_dense_report(records: list[dict], out: Path, meta: dict) -> dict[str, 
     figures = []
     for target in EVENT_SOURCES:
         for make in (history_figure, reliability_figure, per_event_figure):
-            fig = make(frame, target, models)
+            fig = make(frame, target, models, onset_dates[target])
             name = f"{make.__name__.replace('_figure', '')}_{target}.png"
             alt = fig.axes[0].get_title() or fig.get_suptitle()
             fig.savefig(out / name, dpi=110)

@@ -205,7 +205,8 @@ def test_the_dense_report_scores_what_it_says_on_the_same_origins(tmp_path, monk
     from diagnostics import dense_report
     from diagnostics.scoring import brier
 
-    monkeypatch.setattr(dense_report, "onset_weeks", lambda frame, target: [])
+    monkeypatch.setattr(dense_report, "onset_weeks",
+                        lambda frame, data_dir=None: {"catalogue": [], "objective": []})
     monkeypatch.setattr(dense_report.skill, "N_BOOT", 200)      # keep the test quick
     records = synthetic_records()
     paths = dense_report.write_dense_report(records, tmp_path, {"description": "test"})
