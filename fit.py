@@ -13,7 +13,7 @@ from pathlib import Path
 import model  # noqa: F401  (sets JAX's CPU device count before JAX loads)
 from data.errors import DataError
 from data.sources import resolve_source
-from model.config import ModelConfig
+from model.config import MOVE_OBSERVABLES, ModelConfig
 from model.gate import GateThresholds
 from model.report import fit_summary
 from model.sampling import BACKENDS, SamplerSettings
@@ -63,6 +63,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="prior sd of each driver's effect on an event onset's log-odds "
                    "(default %(default)s: onsets depend on the regime alone; > 0 adds the "
                    "onset hazard in the lagged drivers, docs/backtest.md)")
+    p.add_argument("--move-observable", choices=MOVE_OBSERVABLES,
+                   default=config.move_observable,
+                   help="what the MOVE emission reads (default %(default)s: log MOVE, a "
+                   "volatility-level stress state; jump: log MOVE over its trailing-year "
+                   "median, a volatility-jump state, docs/backtest.md)")
     p.add_argument("--fits-dir", default="fits",
                    help="where fits are stored (default %(default)s)")
     p.add_argument("--max-rhat", type=float, default=gate.max_rhat,
@@ -81,7 +86,8 @@ def fit_options(args: argparse.Namespace
                 ) -> tuple[ModelConfig, SamplerSettings, GateThresholds]:
     """The model config, sampler settings and gate thresholds the flags ask for."""
     config = ModelConfig(qe_definition=args.qe_definition, start=args.start,
-                         events=args.events, event_coef_prior_sd=args.event_coef_sd)
+                         events=args.events, event_coef_prior_sd=args.event_coef_sd,
+                         move_observable=args.move_observable)
     settings = SamplerSettings(draws=args.draws, tune=args.tune, chains=args.chains,
                                seed=args.seed, target_accept=args.target_accept,
                                backend=args.backend, map_starts=args.map_starts,

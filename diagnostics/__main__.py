@@ -67,6 +67,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     b.add_argument("--event-coef-sd", type=float, default=0.0,
                    help="prior sd of the onset hazard's driver coefficients (0: onsets "
                    "depend on the regime alone; see fit.py --event-coef-sd)")
+    b.add_argument("--move-observable", choices=("level", "jump"), default="level",
+                   help="what each origin's MOVE emission reads (see fit.py "
+                   "--move-observable)")
     b.add_argument("--refit-every", choices=("quarter", "year"),
                    help="dense mode: refit at this cadence and forecast at every --every "
                    "(month: each month's last Wednesday; week: every Wednesday) with the "
@@ -94,7 +97,8 @@ def backtest(args: argparse.Namespace) -> int:
         gate=asdict(GateThresholds(args.max_rhat, args.min_ess, args.min_ess,
                                    args.max_divergences)),
         forecast_draws=args.forecast_draws, fits_dir=str(out / "fits"), events=args.events,
-        event_coef_prior_sd=args.event_coef_sd, keep_idata=args.keep_fits or bool(args.refit_every))
+        event_coef_prior_sd=args.event_coef_sd, move_observable=args.move_observable,
+        keep_idata=args.keep_fits or bool(args.refit_every))
     if args.refit_every:
         return dense_backtest(args, spec, out)
     try:
@@ -122,6 +126,8 @@ def backtest(args: argparse.Namespace) -> int:
 
 def variant_name(args: argparse.Namespace) -> str:
     name = "hazard" if args.event_coef_sd > 0 else "regime"
+    if args.move_observable != "level":
+        name = f"{name}_{args.move_observable}"
     return args.name or (name if args.events == "catalogue" else f"{name}_{args.events}")
 
 

@@ -59,6 +59,7 @@ class BacktestSpec:
     keep_idata: bool = False
     events: str = "catalogue"
     event_coef_prior_sd: float = 0.0
+    move_observable: str = "level"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,6 +74,8 @@ class BacktestSpec:
             d.pop("events")
         if d["event_coef_prior_sd"] == 0.0:
             d.pop("event_coef_prior_sd")
+        if d["move_observable"] == "level":
+            d.pop("move_observable")
         d["model_version"] = ModelConfig().version
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -100,6 +103,7 @@ def run_origin(spec: BacktestSpec, origin: str) -> dict:
     panel = build_panel(source, start=spec.start, end=origin_ts)
     config = ModelConfig(qe_definition=spec.qe_definition, start=spec.start,
                          events=spec.events, event_coef_prior_sd=spec.event_coef_prior_sd,
+                         move_observable=spec.move_observable,
                          drivers=drivers_known_at(panel.frame.loc[spec.start:]))
     settings = SamplerSettings(seed=origin_seed(spec, origin_ts), **spec.sampler)
     result = run_fit(source, end=origin_ts, config=config, settings=settings,

@@ -25,6 +25,10 @@ from model.simulate import simulate  # noqa: E402
 OBSERVABLES = {"funding_spread_bp": "weekly max funding spread (bp)",
                "move": "MOVE index (points)"}
 
+#: The MOVE panel's label per MOVE observable (``exp`` of the model's ``move``).
+MOVE_LABELS = {"level": "MOVE index (points)",
+               "jump": "MOVE over its median of the previous 52 weeks (ratio)"}
+
 
 def replicate_observables(group: xr.Dataset, inputs: ModelInputs, n_draws: int, seed: int
                           ) -> dict[str, np.ndarray]:
@@ -62,7 +66,8 @@ def observables_figure(group: xr.Dataset, inputs: ModelInputs, which: str, n_dra
     """Observed vs replicated distributions of the two stress observables."""
     idata = predictive_idata(group, inputs, n_draws, seed)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    for ax, (name, label) in zip(axes, OBSERVABLES.items(), strict=True):
+    labels = {**OBSERVABLES, "move": MOVE_LABELS[inputs.move_observable]}
+    for ax, (name, label) in zip(axes, labels.items(), strict=True):
         az.plot_ppc(idata, var_names=[name], ax=ax, num_pp_samples=n_draws,
                     kind="cumulative" if name == "funding_spread_bp" else "kde", legend=True)
         ax.set(xlabel=label, title=f"{which} predictive: {label}")

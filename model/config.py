@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 #: Bump when the equations in model/likelihood.py or model/build.py change meaning.
 MODEL_VERSION = "4.1"
@@ -50,6 +50,33 @@ DEFAULT_PRIORS: dict[str, tuple[str, tuple[float, ...]]] = {
     "ar_sigma": ("HalfNormal", (0.5,)),
 }
 
+#: What the MOVE emission reads. ``level``: log MOVE (the weekly mean close), so the stress
+#: regime is a high-volatility *level* state (47% of weeks since 2006). ``jump``: log of
+#: MOVE over its median of the previous 52 weeks, so stress is a volatility *jump* relative
+#: to the trailing year and a long high-volatility period (2022-24) is not one stress spell.
+MOVE_OBSERVABLES = ("level", "jump")
+
+#: The MOVE emission's priors when it reads the jump (log ratio to the trailing-year median,
+#: about 0 in calm weeks; a week 35% above its year's median is +0.3): calm centred on no
+#: jump, a stressed week some tenths of a log point higher and more dispersed.
+JUMP_MOVE_PRIORS: dict[str, tuple[str, tuple[float, ...]]] = {
+    "move_mu_calm": ("Normal", (0.0, 0.2)),
+    "move_shift": ("HalfNormal", (0.5,)),
+    "move_sigma_calm": ("HalfNormal", (0.2,)),
+    "move_sigma_extra": ("HalfNormal", (0.3,)),
+}
+
+
+def default_priors(move_observable: str = "level") -> dict[str, tuple[str, tuple[float, ...]]]:
+    """The priors of a model whose MOVE emission reads ``move_observable``."""
+    if move_observable not in MOVE_OBSERVABLES:
+        raise ValueError(f"unknown MOVE observable {move_observable!r}; "
+                         f"expected one of {MOVE_OBSERVABLES}")
+    priors = dict(DEFAULT_PRIORS)
+    if move_observable == "jump":
+        priors.update(JUMP_MOVE_PRIORS)
+    return priors
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -57,7 +84,8 @@ class ModelConfig:
     start: str = "2006-01-04"
     drivers: tuple[str, ...] = DRIVER_ORDER
     initial_stress_probability: float = 0.1
-    priors: dict = field(default_factory=lambda: dict(DEFAULT_PRIORS))
+    #: None: :func:`default_priors` for this config's ``move_observable``.
+    priors: dict | None = None
     version: str = MODEL_VERSION
     #: What the event emission is trained on: the catalogue's counted events or the
     #: objective episodes of data/episodes.py (see model/inputs.py).
@@ -66,6 +94,12 @@ class ModelConfig:
     #: driver sd); 0: onsets depend on the regime alone (model 4.1's default). Nine
     #: catalogued onsets cannot support loose coefficients, hence a tight prior when on.
     event_coef_prior_sd: float = 0.0
+    #: What the MOVE emission reads (:data:`MOVE_OBSERVABLES`).
+    move_observable: str = "level"
+
+    def __post_init__(self) -> None:
+        if self.priors is None:
+            object.__setattr__(self, "priors", default_priors(self.move_observable))
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -76,6 +110,8 @@ class ModelConfig:
             d.pop("events")
         if self.event_coef_prior_sd == 0.0:
             d.pop("event_coef_prior_sd")
+        if self.move_observable == "level":
+            d.pop("move_observable")
         return d
 
     def digest(self) -> str:
@@ -89,4 +125,5 @@ class ModelConfig:
                    initial_stress_probability=d["initial_stress_probability"],
                    priors={k: (v[0], tuple(v[1])) for k, v in d["priors"].items()},
                    version=d["version"], events=d.get("events", "catalogue"),
-                   event_coef_prior_sd=d.get("event_coef_prior_sd", 0.0))
+                   event_coef_prior_sd=d.get("event_coef_prior_sd", 0.0),
+                   move_observable=d.get("move_observable", "level"))

@@ -3,8 +3,9 @@
 - drivers are standardized over their observed weeks (mean, sd stored with the fit so that
   forecasts and scenarios use the same scale); missing stays NaN (integrated out under
   the AR(1), model/missing.py);
-- ``funding`` is the weekly maximum funding spread in units of 10bp, ``move`` log MOVE;
-  missing weeks have mask 0 and contribute nothing;
+- ``funding`` is the weekly maximum funding spread in units of 10bp, ``move`` log MOVE or,
+  with ``ModelConfig.move_observable == "jump"``, log MOVE over its median of the previous
+  52 weeks (:func:`move_observable`); missing weeks have mask 0 and contribute nothing;
 - events come from the catalogue or, with ``ModelConfig.events == "objective"``, from the
   objective episode rules (:mod:`data.episodes`: funding episodes label the funding kind,
   volatility episodes the market kind); QE arrays from the catalogue; week 0 is never at
@@ -19,12 +20,17 @@ import numpy as np
 import pandas as pd
 
 from data.catalogue import liquidity_event_weeks, qe_weeks
-from data.episodes import episode_weeks
+from data.episodes import episode_weeks, trailing_median
 from data.errors import DataError
 from data.panel import Panel
 from model.config import ModelConfig
 
 FUNDING_UNIT_BP = 10.0
+
+#: The jump observable's reference: the median weekly mean MOVE of the previous year, known
+#: once half of those weeks are observed (earlier weeks are missing, never filled).
+MOVE_JUMP_WINDOW_WEEKS = 52
+MOVE_JUMP_MIN_WEEKS = 26
 
 #: The funding spread is a difference of rates published in percent to two decimals (SOFR,
 #: EFFR, DFF, IORB, IOER, DFEDTARU), so every weekly maximum is a whole number of basis
@@ -47,6 +53,8 @@ class ModelInputs:
     driver_mean: np.ndarray    # (K,) original units
     driver_sd: np.ndarray      # (K,)
     obs: dict[str, np.ndarray]
+    #: What ``obs["move"]`` holds (:data:`model.config.MOVE_OBSERVABLES`).
+    move_observable: str = "level"
 
     @property
     def n_weeks(self) -> int:
@@ -88,7 +96,7 @@ def model_inputs(panel: Panel, config: ModelConfig,
         mean, sd = (np.asarray(a, dtype=float) for a in scale)
     x = (raw - mean) / sd
     funding = frame["funding_spread_max"].to_numpy() / FUNDING_UNIT_BP
-    move = np.log(frame["move"].to_numpy())
+    move = move_observable(panel.frame["move"], config.move_observable).loc[weeks].to_numpy()
     event_funding, event_market = event_kinds(panel, weeks, config.events)
     qe = qe_weeks(weeks, config.qe_definition)
     at_risk = qe["at_risk"].to_numpy(dtype=float)
@@ -99,7 +107,22 @@ def model_inputs(panel: Panel, config: ModelConfig,
         "event_funding": event_funding, "event_market": event_market,
         "at_risk": at_risk, "restart": qe["restart"].to_numpy(dtype=float),
     }
-    return ModelInputs(weeks, tuple(config.drivers), x, mean, sd, obs)
+    return ModelInputs(weeks, tuple(config.drivers), x, mean, sd, obs, config.move_observable)
+
+
+def move_observable(move: pd.Series, kind: str) -> pd.Series:
+    """The MOVE emission's observable from the weekly mean MOVE (NaN where unknown).
+
+    ``jump`` divides by the median of the *previous* weeks only, so week t's value uses
+    nothing published after week t and is the same in every later vintage of the panel.
+    """
+    if kind == "level":
+        return np.log(move)
+    if kind == "jump":
+        reference = trailing_median(move, MOVE_JUMP_WINDOW_WEEKS, MOVE_JUMP_MIN_WEEKS)
+        return np.log(move / reference)
+    raise DataError("--move-observable", f"unknown MOVE observable {kind!r}",
+                    expected="level or jump")
 
 
 #: A driver needs at least this many observed weeks to be standardized and modelled.

@@ -37,7 +37,8 @@ def inputs_from_fit(fit: Fit) -> ModelInputs:
                        tuple(str(d) for d in const["driver"].to_numpy()),
                        const["x_standardized"].to_numpy(), const["driver_mean"].to_numpy(),
                        const["driver_sd"].to_numpy(),
-                       {k: observed[k].to_numpy() for k in obs_keys})
+                       {k: observed[k].to_numpy() for k in obs_keys},
+                       fit.config.move_observable)
 
 
 def draw_index(n_available: int, draws: int | None, seed: int) -> np.ndarray:
