@@ -23,77 +23,133 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     # Defaults come from the settings classes, so --help, the manifest and a fit run from
     # Python (model.fitting.run_fit) cannot disagree.
     sampler, gate, config = SamplerSettings(), GateThresholds(), ModelConfig()
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", help="snapshot directory (default ../shared/data/raw, else the "
-                   "FRED cache)")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--data", help="snapshot directory (default ../shared/data/raw, else the FRED cache)"
+    )
     p.add_argument("--fred", action="store_true", help="FRED series via fredapi and its cache")
-    p.add_argument("--end", help="data cut-off as known on that date (YYYY-MM-DD; default: "
-                   "all the data)")
-    p.add_argument("--start", default=config.start,
-                   help="first week of the fit (default %(default)s)")
-    p.add_argument("--draws", type=int, default=sampler.draws,
-                   help="draws per chain (default %(default)s)")
-    p.add_argument("--tune", type=int, default=sampler.tune,
-                   help="warm-up iterations per chain (default %(default)s)")
-    p.add_argument("--chains", type=int, default=sampler.chains,
-                   help="NUTS chains (default %(default)s)")
-    p.add_argument("--seed", type=int, default=sampler.seed,
-                   help="random seed (default %(default)s)")
-    p.add_argument("--target-accept", type=float, default=sampler.target_accept,
-                   help="NUTS' target acceptance rate (default %(default)s)")
-    p.add_argument("--map-starts", type=int, default=sampler.map_starts,
-                   help="local optimizations that place the chains in the dominant mode "
-                   "(default %(default)s; 0: PyMC's jittered default start)")
-    p.add_argument("--dense-mass", action="store_true",
-                   help="adapt a full mass matrix in warm-up (default: diagonal; dense is "
-                   "the backtest's default, for the ridges of short histories)")
-    p.add_argument("--backend", choices=BACKENDS, default=sampler.backend,
-                   help="NUTS backend (default %(default)s; numpyro: JAX, fast; pymc: "
-                   "PyMC's own sampler)")
-    p.add_argument("--qe-definition", choices=("strict", "broad"),
-                   default=config.qe_definition,
-                   help="which policy events count as a QE restart (default %(default)s; "
-                   "README, 'Events and definitions')")
-    p.add_argument("--events", choices=("catalogue", "objective"), default=config.events,
-                   help="what the event emission is trained on (default %(default)s: the "
-                   "catalogue's counted events; objective: the data-dated episodes, "
-                   "docs/backtest.md)")
-    p.add_argument("--event-coef-sd", type=float, default=config.event_coef_prior_sd,
-                   help="prior sd of each driver's effect on an event onset's log-odds "
-                   "(default %(default)s: onsets depend on the regime alone; > 0 adds the "
-                   "onset hazard in the lagged drivers, docs/backtest.md)")
-    p.add_argument("--move-observable", choices=MOVE_OBSERVABLES,
-                   default=config.move_observable,
-                   help="what the MOVE emission reads (default %(default)s: log MOVE, a "
-                   "volatility-level stress state; jump: log MOVE over its trailing-year "
-                   "median, a volatility-jump state, docs/backtest.md)")
-    p.add_argument("--fits-dir", default="fits",
-                   help="where fits are stored (default %(default)s)")
-    p.add_argument("--max-rhat", type=float, default=gate.max_rhat,
-                   help="gate: largest R-hat of any parameter (default %(default)s)")
-    p.add_argument("--min-ess", type=float, default=gate.min_ess_bulk,
-                   help="gate: smallest bulk and tail ESS of any parameter "
-                   "(default %(default)s)")
-    p.add_argument("--max-divergences", type=int, default=gate.max_divergences,
-                   help="gate: divergent transitions allowed after warm-up "
-                   "(default %(default)s)")
+    p.add_argument(
+        "--end", help="data cut-off as known on that date (YYYY-MM-DD; default: all the data)"
+    )
+    p.add_argument(
+        "--start", default=config.start, help="first week of the fit (default %(default)s)"
+    )
+    p.add_argument(
+        "--draws", type=int, default=sampler.draws, help="draws per chain (default %(default)s)"
+    )
+    p.add_argument(
+        "--tune",
+        type=int,
+        default=sampler.tune,
+        help="warm-up iterations per chain (default %(default)s)",
+    )
+    p.add_argument(
+        "--chains", type=int, default=sampler.chains, help="NUTS chains (default %(default)s)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=sampler.seed, help="random seed (default %(default)s)"
+    )
+    p.add_argument(
+        "--target-accept",
+        type=float,
+        default=sampler.target_accept,
+        help="NUTS' target acceptance rate (default %(default)s)",
+    )
+    p.add_argument(
+        "--map-starts",
+        type=int,
+        default=sampler.map_starts,
+        help="local optimizations that place the chains in the dominant mode "
+        "(default %(default)s; 0: PyMC's jittered default start)",
+    )
+    p.add_argument(
+        "--dense-mass",
+        action="store_true",
+        help="adapt a full mass matrix in warm-up (default: diagonal; dense is "
+        "the backtest's default, for the ridges of short histories)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=sampler.backend,
+        help="NUTS backend (default %(default)s; numpyro: JAX, fast; pymc: PyMC's own sampler)",
+    )
+    p.add_argument(
+        "--qe-definition",
+        choices=("strict", "broad"),
+        default=config.qe_definition,
+        help="which policy events count as a QE restart (default %(default)s; "
+        "README, 'Events and definitions')",
+    )
+    p.add_argument(
+        "--events",
+        choices=("catalogue", "objective"),
+        default=config.events,
+        help="what the event emission is trained on (default %(default)s: the "
+        "catalogue's counted events; objective: the data-dated episodes, "
+        "docs/backtest.md)",
+    )
+    p.add_argument(
+        "--event-coef-sd",
+        type=float,
+        default=config.event_coef_prior_sd,
+        help="prior sd of each driver's effect on an event onset's log-odds "
+        "(default %(default)s: onsets depend on the regime alone; > 0 adds the "
+        "onset hazard in the lagged drivers, docs/backtest.md)",
+    )
+    p.add_argument(
+        "--move-observable",
+        choices=MOVE_OBSERVABLES,
+        default=config.move_observable,
+        help="what the MOVE emission reads (default %(default)s: log MOVE, a "
+        "volatility-level stress state; jump: log MOVE over its trailing-year "
+        "median, a volatility-jump state, docs/backtest.md)",
+    )
+    p.add_argument("--fits-dir", default="fits", help="where fits are stored (default %(default)s)")
+    p.add_argument(
+        "--max-rhat",
+        type=float,
+        default=gate.max_rhat,
+        help="gate: largest R-hat of any parameter (default %(default)s)",
+    )
+    p.add_argument(
+        "--min-ess",
+        type=float,
+        default=gate.min_ess_bulk,
+        help="gate: smallest bulk and tail ESS of any parameter (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-divergences",
+        type=int,
+        default=gate.max_divergences,
+        help="gate: divergent transitions allowed after warm-up (default %(default)s)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p.parse_args(argv)
 
 
-def fit_options(args: argparse.Namespace
-                ) -> tuple[ModelConfig, SamplerSettings, GateThresholds]:
+def fit_options(args: argparse.Namespace) -> tuple[ModelConfig, SamplerSettings, GateThresholds]:
     """The model config, sampler settings and gate thresholds the flags ask for."""
-    config = ModelConfig(qe_definition=args.qe_definition, start=args.start,
-                         events=args.events, event_coef_prior_sd=args.event_coef_sd,
-                         move_observable=args.move_observable)
-    settings = SamplerSettings(draws=args.draws, tune=args.tune, chains=args.chains,
-                               seed=args.seed, target_accept=args.target_accept,
-                               backend=args.backend, map_starts=args.map_starts,
-                               dense_mass=args.dense_mass)
-    thresholds = GateThresholds(args.max_rhat, args.min_ess, args.min_ess,
-                                args.max_divergences)
+    config = ModelConfig(
+        qe_definition=args.qe_definition,
+        start=args.start,
+        events=args.events,
+        event_coef_prior_sd=args.event_coef_sd,
+        move_observable=args.move_observable,
+    )
+    settings = SamplerSettings(
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        seed=args.seed,
+        target_accept=args.target_accept,
+        backend=args.backend,
+        map_starts=args.map_starts,
+        dense_mass=args.dense_mass,
+    )
+    thresholds = GateThresholds(args.max_rhat, args.min_ess, args.min_ess, args.max_divergences)
     return config, settings, thresholds
 
 
@@ -104,17 +160,27 @@ def main(argv: list[str] | None = None) -> int:
     config, settings, thresholds = fit_options(args)
     try:
         source = resolve_source(args.data, use_fred=args.fred)
-        result = run_fit(source, end=args.end, config=config, settings=settings,
-                         thresholds=thresholds, fits_dir=Path(args.fits_dir),
-                         progressbar=not args.no_progress)
+        result = run_fit(
+            source,
+            end=args.end,
+            config=config,
+            settings=settings,
+            thresholds=thresholds,
+            fits_dir=Path(args.fits_dir),
+            progressbar=not args.no_progress,
+        )
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(fit_summary(result.manifest, result.idata, result.path))
     if not result.passed:
-        print("FIT REFUSED by the convergence gate: " + "; ".join(
-            result.manifest["convergence"]["failures"]) + f". {args.fits_dir}/latest was not "
-            "moved.", file=sys.stderr)
+        print(
+            "FIT REFUSED by the convergence gate: "
+            + "; ".join(result.manifest["convergence"]["failures"])
+            + f". {args.fits_dir}/latest was not "
+            "moved.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

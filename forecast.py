@@ -23,24 +23,33 @@ DEFAULT_SCENARIOS = REPO_ROOT / "scenarios" / "seed.toml"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--fit", default="fits/latest", help="fit directory (default fits/latest)")
     p.add_argument("--horizon", type=int, default=13, help="weeks ahead (default 13)")
-    p.add_argument("--scenarios", default=str(DEFAULT_SCENARIOS),
-                   help="TOML scenario file (default scenarios/seed.toml); 'none' for none")
+    p.add_argument(
+        "--scenarios",
+        default=str(DEFAULT_SCENARIOS),
+        help="TOML scenario file (default scenarios/seed.toml); 'none' for none",
+    )
     p.add_argument("--draws", type=int, default=4000, help="posterior draws used (max: all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="output directory (default reports/<data cut-off>/)")
-    p.add_argument("--allow-unconverged", action="store_true",
-                   help="forecast from a fit that failed the gate (page marked NOT for use)")
+    p.add_argument(
+        "--allow-unconverged",
+        action="store_true",
+        help="forecast from a fit that failed the gate (page marked NOT for use)",
+    )
     return p.parse_args(argv)
 
 
 def headline_lines(forecast: dict) -> list[str]:
     h = forecast["horizon_weeks"]
-    lines = [f"liqshock outlook: data to {forecast['data_cutoff']}, fit {forecast['fit_id']}",
-             f"{'scenario':<18}{f'P(event in {h}w)':>28}{f'P(QE restart in {h}w)':>28}"]
+    lines = [
+        f"liqshock outlook: data to {forecast['data_cutoff']}, fit {forecast['fit_id']}",
+        f"{'scenario':<18}{f'P(event in {h}w)':>28}{f'P(QE restart in {h}w)':>28}",
+    ]
     results = {"baseline": forecast["baseline"], **forecast["scenarios"]}
     for name, res in results.items():
         cells = []
@@ -48,8 +57,10 @@ def headline_lines(forecast: dict) -> list[str]:
             d = res[key]
             cells.append(f"{d['mean']:6.1%} ({d['q05']:5.1%}-{d['q95']:5.1%})")
         lines.append(f"{name:<18}{cells[0]:>28}{cells[1]:>28}")
-    lines.append(f"posterior mean (90% interval: 5th-95th percentile over {forecast['draws']} "
-                 f"posterior draws); QE restart: {forecast['qe_definition']} definition")
+    lines.append(
+        f"posterior mean (90% interval: 5th-95th percentile over {forecast['draws']} "
+        f"posterior draws); QE restart: {forecast['qe_definition']} definition"
+    )
     return lines
 
 
@@ -76,12 +87,17 @@ def main(argv: list[str] | None = None) -> int:
             raise ScenarioError(f"--horizon must be at least 1 week, got {args.horizon}")
         fit = load_fit(Path(args.fit))
         if not fit.manifest["convergence"]["passed"] and not args.allow_unconverged:
-            raise FitError(f"{args.fit}: fit {fit.fit_id} failed the convergence gate ("
-                           + "; ".join(fit.manifest["convergence"]["failures"])
-                           + "); refit, or pass --allow-unconverged for a marked review copy")
+            raise FitError(
+                f"{args.fit}: fit {fit.fit_id} failed the convergence gate ("
+                + "; ".join(fit.manifest["convergence"]["failures"])
+                + "); refit, or pass --allow-unconverged for a marked review copy"
+            )
         drivers = fit.config.drivers
-        scenarios = ([] if args.scenarios == "none"
-                     else load_scenarios(Path(args.scenarios), drivers, args.horizon))
+        scenarios = (
+            []
+            if args.scenarios == "none"
+            else load_scenarios(Path(args.scenarios), drivers, args.horizon)
+        )
         forecast = make_forecast(fit, args.horizon, args.draws, args.seed, scenarios)
         forecast.update(compare_with_previous(fit, args))
     except (FitError, ScenarioError) as exc:

@@ -26,8 +26,9 @@ from diagnostics.origin import BACKTEST_SAMPLER, BacktestSpec  # noqa: E402
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--origins", type=int, default=4)
     p.add_argument("--draws", type=int, default=150, help="draws = tune, per chain")
     p.add_argument("--fit-start", default="2014-01-01")
@@ -36,22 +37,29 @@ def main() -> None:
     args = p.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        spec = BacktestSpec(data_dir=args.data, start=args.fit_start,
-                            sampler={**BACKTEST_SAMPLER, "draws": args.draws,
-                                     "tune": args.draws},
-                            forecast_draws=200, fits_dir=str(Path(tmp) / "fits"))
-        origins = default_origins(spec, "2019-01-01", "quarter")[:args.origins]
+        spec = BacktestSpec(
+            data_dir=args.data,
+            start=args.fit_start,
+            sampler={**BACKTEST_SAMPLER, "draws": args.draws, "tune": args.draws},
+            forecast_draws=200,
+            fits_dir=str(Path(tmp) / "fits"),
+        )
+        origins = default_origins(spec, "2019-01-01", "quarter")[: args.origins]
         rows = []
-        for label, kwargs in (("serial", {"serial": True}),
-                              (f"dask x{args.workers}", {"n_workers": args.workers})):
+        for label, kwargs in (
+            ("serial", {"serial": True}),
+            (f"dask x{args.workers}", {"n_workers": args.workers}),
+        ):
             out = Path(tmp) / label.replace(" ", "_")
             started = time.perf_counter()
             run = run_backtest(spec, origins, out, log=lambda *_: None, **kwargs)
             seconds = time.perf_counter() - started
             assert len(run.computed) == len(origins), run.failed
             rows.append((label, seconds, 60 * len(origins) / seconds))
-    print(f"{len(origins)} origins ({origins[0]} .. {origins[-1]}), fits from "
-          f"{args.fit_start}, 2 chains x {args.draws}+{args.draws}")
+    print(
+        f"{len(origins)} origins ({origins[0]} .. {origins[-1]}), fits from "
+        f"{args.fit_start}, 2 chains x {args.draws}+{args.draws}"
+    )
     print(f"{'run':<12}{'wall s':>10}{'origins/min':>14}")
     for label, seconds, rate in rows:
         print(f"{label:<12}{seconds:>10.1f}{rate:>14.2f}")

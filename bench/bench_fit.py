@@ -40,18 +40,28 @@ def bench_backend(backend: str, inputs, config, args) -> dict:
     started = time.perf_counter()
     pymc_model = build_model(inputs, config)
     potential = jax_potential(pymc_model, inputs, config) if backend == "numpyro" else None
-    idata = sample(pymc_model, SamplerSettings(draws=args.draws, tune=args.tune, chains=args.chains,
-                                          seed=args.seed, backend=backend),
-                   progressbar=False, potential=potential)
+    idata = sample(
+        pymc_model,
+        SamplerSettings(
+            draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed, backend=backend
+        ),
+        progressbar=False,
+        potential=potential,
+    )
     wall = time.perf_counter() - started
     report = convergence_report(idata, list(PARAMETERS))
     steps = idata.sample_stats.get("n_steps", None)
-    return {"backend": backend, "wall_s": wall, "min_ess_bulk": report["min_ess_bulk"],
-            "sampling_s": idata.sample_stats.attrs.get("sampling_time"),
-            "min_ess_per_s": report["min_ess_bulk"] / wall, "max_rhat": report["max_rhat"],
-            "divergences": report["divergences"],
-            "timing": json.loads(idata.sample_stats.attrs.get("timing", "{}")),
-            "steps_per_draw": float(steps.mean()) if steps is not None else float("nan")}
+    return {
+        "backend": backend,
+        "wall_s": wall,
+        "min_ess_bulk": report["min_ess_bulk"],
+        "sampling_s": idata.sample_stats.attrs.get("sampling_time"),
+        "min_ess_per_s": report["min_ess_bulk"] / wall,
+        "max_rhat": report["max_rhat"],
+        "divergences": report["divergences"],
+        "timing": json.loads(idata.sample_stats.attrs.get("timing", "{}")),
+        "steps_per_draw": float(steps.mean()) if steps is not None else float("nan"),
+    }
 
 
 def gradient_timer(inputs, config, repeats: int = 400) -> Callable[[], float]:
@@ -79,6 +89,7 @@ def gradient_timer(inputs, config, repeats: int = 400) -> Callable[[], float]:
             # a nudge that depends on the previous result, so no call can be skipped
             value, grads = value_and_grad([v + carry * 1e-12 for v in values])
             return carry + 1e-15 * (value + sum(jnp.sum(g) for g in grads))
+
         return jax.lax.fori_loop(0, repeats, body, 0.0)
 
     loop(values).block_until_ready()
@@ -102,31 +113,41 @@ def pymc_setup_line(pymc_row: dict, numpyro_row: dict) -> str:
     """
     sampling = float(pymc_row["sampling_s"])
     ratio = numpyro_row["min_ess_per_s"] / (pymc_row["min_ess_bulk"] / sampling)
-    return (f"  pymc's own sampling clock: {sampling:.1f} s of its {pymc_row['wall_s']:.1f} s "
-            f"wall (the rest: start search, PyTensor compiling C code, setup); "
-            f"NumPyro's ESS/s against PyMC's sampling time alone: {ratio:.1f}x")
+    return (
+        f"  pymc's own sampling clock: {sampling:.1f} s of its {pymc_row['wall_s']:.1f} s "
+        f"wall (the rest: start search, PyTensor compiling C code, setup); "
+        f"NumPyro's ESS/s against PyMC's sampling time alone: {ratio:.1f}x"
+    )
 
 
 def bench_statsmodels(panel, inputs) -> dict:
     import numpy as np
     import statsmodels.api as sm
 
-    frame = panel.frame.loc[inputs.weeks[0]:]
+    frame = panel.frame.loc[inputs.weeks[0] :]
     y = np.log(frame["move"].to_numpy())
     lagged = frame["log_move"].shift(1).bfill().to_numpy()
     z = (lagged - lagged.mean()) / lagged.std()
     exog_tvtp = np.column_stack([np.ones(len(y)), z])
     started = time.perf_counter()
-    result = sm.tsa.MarkovRegression(y, k_regimes=2, trend="c", switching_variance=True,
-                                     exog_tvtp=exog_tvtp).fit(disp=False, search_reps=20)
-    return {"backend": "statsmodels MLE (log MOVE only)", "wall_s": time.perf_counter() - started,
-            "min_ess_bulk": float("nan"), "min_ess_per_s": float("nan"),
-            "max_rhat": float("nan"), "divergences": 0, "llf": float(result.llf)}
+    result = sm.tsa.MarkovRegression(
+        y, k_regimes=2, trend="c", switching_variance=True, exog_tvtp=exog_tvtp
+    ).fit(disp=False, search_reps=20)
+    return {
+        "backend": "statsmodels MLE (log MOVE only)",
+        "wall_s": time.perf_counter() - started,
+        "min_ess_bulk": float("nan"),
+        "min_ess_per_s": float("nan"),
+        "max_rhat": float("nan"),
+        "divergences": 0,
+        "llf": float(result.llf),
+    }
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--draws", type=int, default=1000)
     p.add_argument("--tune", type=int, default=1000)
     p.add_argument("--chains", type=int, default=4)
@@ -140,8 +161,11 @@ def main() -> None:
     panel = build_panel(resolve_source(args.data), start=config.start, end=args.end)
     inputs = model_inputs(panel, config)
     history = "full history" if args.end is None else f"history to {args.end}"
-    print(f"{history}: {inputs.n_weeks} weeks, {args.chains} chains x {args.draws} draws "
-          f"(+{args.tune} tune)", flush=True)
+    print(
+        f"{history}: {inputs.n_weeks} weeks, {args.chains} chains x {args.draws} draws "
+        f"(+{args.tune} tune)",
+        flush=True,
+    )
     # PyMC first: it forks its chain processes, and runs as `fit.py --backend pymc` does,
     # in a process where JAX has not started (its start search runs on PyTensor)
     baseline = None if args.skip_pymc else bench_backend("pymc", inputs, config, args)
@@ -151,32 +175,45 @@ def main() -> None:
     rows += [baseline] if baseline else []
     rows.append(bench_statsmodels(panel, inputs))
     speed_after = machine_speed()
-    print(f"\n{'route':<34}{'wall s':>9}{'min ESS':>9}{'ESS/s':>8}{'R-hat':>7}{'div':>5}"
-          f"{'wall vs pymc':>14}{'ESS/s vs pymc':>15}")
+    print(
+        f"\n{'route':<34}{'wall s':>9}{'min ESS':>9}{'ESS/s':>8}{'R-hat':>7}{'div':>5}"
+        f"{'wall vs pymc':>14}{'ESS/s vs pymc':>15}"
+    )
     for r in rows:
         wall_ratio = f"{r['wall_s'] / baseline['wall_s']:.2f}x" if baseline else "-"
-        ess_ratio = (f"{r['min_ess_per_s'] / baseline['min_ess_per_s']:.1f}x"
-                     if baseline and r["min_ess_per_s"] == r["min_ess_per_s"] else "-")
-        print(f"{r['backend']:<34}{r['wall_s']:>9.1f}{r['min_ess_bulk']:>9.0f}"
-              f"{r['min_ess_per_s']:>8.2f}{r['max_rhat']:>7.3f}{r['divergences']:>5}"
-              f"{wall_ratio:>14}{ess_ratio:>15}")
+        ess_ratio = (
+            f"{r['min_ess_per_s'] / baseline['min_ess_per_s']:.1f}x"
+            if baseline and r["min_ess_per_s"] == r["min_ess_per_s"]
+            else "-"
+        )
+        print(
+            f"{r['backend']:<34}{r['wall_s']:>9.1f}{r['min_ess_bulk']:>9.0f}"
+            f"{r['min_ess_per_s']:>8.2f}{r['max_rhat']:>7.3f}{r['divergences']:>5}"
+            f"{wall_ratio:>14}{ess_ratio:>15}"
+        )
     print("\nwhere the seconds went (compiling = JAX tracing, lowering and XLA compilation):")
     for r in rows:
         if r.get("timing"):
-            print(f"  {r['backend']:<10}{phase_times(r['timing'])[1:]}"
-                  f"; {r['steps_per_draw']:.1f} leapfrog steps per draw")
+            print(
+                f"  {r['backend']:<10}{phase_times(r['timing'])[1:]}"
+                f"; {r['steps_per_draw']:.1f} leapfrog steps per draw"
+            )
     if baseline and baseline.get("sampling_s"):
         print(pymc_setup_line(baseline, rows[0]))
-    print(f"\nmachine speed: value and gradient of the JAX potential {speed_before:.2f} ms "
-          f"before NumPyro's fit (after PyMC's), {speed_after:.2f} ms after all fits "
-          "(inside a compiled loop, one thread)")
+    print(
+        f"\nmachine speed: value and gradient of the JAX potential {speed_before:.2f} ms "
+        f"before NumPyro's fit (after PyMC's), {speed_after:.2f} ms after all fits "
+        "(inside a compiled loop, one thread)"
+    )
     numpyro = rows[0]
     gradients = args.chains * args.draws * numpyro["steps_per_draw"]
     cores = min(args.chains, os.cpu_count() or 1)
     low, high = sorted(gradients * ms / 1e3 / cores for ms in (speed_before, speed_after))
-    print(f"  NumPyro's kept draws: {gradients:,.0f} gradients, ~{low:.1f}-{high:.1f} s on "
-          f"{cores} cores at that speed "
-          "(warm-up not counted: its steps are not recorded)")
+    print(
+        f"  NumPyro's kept draws: {gradients:,.0f} gradients, ~{low:.1f}-{high:.1f} s on "
+        f"{cores} cores at that speed "
+        "(warm-up not counted: its steps are not recorded)"
+    )
     print("\ntargets: <= 30 s wall (full history, 4 x 1000), min ESS/s >= 15x PyMC's default")
 
 

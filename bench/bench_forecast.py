@@ -38,7 +38,8 @@ def synthetic_start(n_draws: int) -> StartState:
         "qe_intercept": rng.normal(-7, 0.5, n_draws),
         "qe_stress_effect": rng.normal(1.5, 0.5, n_draws),
         "qe_coef": rng.normal(0, 0.3, (n_draws, k)),
-        "ar_mu": np.zeros((n_draws, k)), "ar_phi": rng.uniform(0.9, 0.99, (n_draws, k)),
+        "ar_mu": np.zeros((n_draws, k)),
+        "ar_phi": rng.uniform(0.9, 0.99, (n_draws, k)),
         "ar_sigma": rng.uniform(0.1, 0.3, (n_draws, k)),
     }
     return StartState(params, rng.normal(size=(n_draws, k)), rng.uniform(0, 1, n_draws), True)
@@ -56,15 +57,20 @@ def vectorized(start: StartState) -> None:
 
 def draw_by_draw(start: StartState, n_draws: int) -> None:
     for d in range(n_draws):
-        one = StartState({key: v[d:d + 1] for key, v in start.params.items()},
-                         start.x_last[d:d + 1], start.p_stress_last[d:d + 1], start.at_risk,
-                         start.event_ongoing)
+        one = StartState(
+            {key: v[d : d + 1] for key, v in start.params.items()},
+            start.x_last[d : d + 1],
+            start.p_stress_last[d : d + 1],
+            start.at_risk,
+            start.event_ongoing,
+        )
         vectorized(one)
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--fit", default=None)
     p.add_argument("--draws", type=int, default=4000)
     args = p.parse_args()
@@ -76,8 +82,9 @@ def main() -> None:
 
         fit = load_fit(Path(args.fit))
         start, _ = start_state(fit, args.draws, 0)
-        scenarios = load_scenarios(Path(__file__).parents[1] / "scenarios" / "seed.toml",
-                                   fit.config.drivers, HORIZON)
+        scenarios = load_scenarios(
+            Path(__file__).parents[1] / "scenarios" / "seed.toml", fit.config.drivers, HORIZON
+        )
         t = time.perf_counter()
         make_forecast(fit, HORIZON, args.draws, 0, scenarios)
         full_forecast = time.perf_counter() - t
@@ -96,8 +103,10 @@ def main() -> None:
     print(f"{'draw-by-draw loop (baseline, scaled)':<44}{slow:>9.2f}{1.0:>8.1f}x")
     print(f"{'vectorized projection + recursion':<44}{fast:>9.3f}{slow / fast:>8.1f}x")
     if full_forecast is not None:
-        print(f"{'make_forecast (fit, seed.toml, summaries)':<44}{full_forecast:>9.3f}"
-              f"{slow / full_forecast:>8.1f}x")
+        print(
+            f"{'make_forecast (fit, seed.toml, summaries)':<44}{full_forecast:>9.3f}"
+            f"{slow / full_forecast:>8.1f}x"
+        )
     print("target: <= 2 s")
 
 

@@ -13,13 +13,21 @@ from data.sources import FredSource, resolve_source
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, helptext in (("summary", "print coverage and last values per driver"),
-                           ("plot", "draw the five drivers with events shaded")):
+    for name, helptext in (
+        ("summary", "print coverage and last values per driver"),
+        ("plot", "draw the five drivers with events shaded"),
+    ):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--data", help="snapshot directory (default: ../shared/data/raw, "
-                       "else $LIQSHOCK_DATA, else the FRED cache)")
-        p.add_argument("--fred", action="store_true",
-                       help="read FRED series through fredapi (cache, FRED_API_KEY)")
+        p.add_argument(
+            "--data",
+            help="snapshot directory (default: ../shared/data/raw, "
+            "else $LIQSHOCK_DATA, else the FRED cache)",
+        )
+        p.add_argument(
+            "--fred",
+            action="store_true",
+            help="read FRED series through fredapi (cache, FRED_API_KEY)",
+        )
         p.add_argument("--start", default=DEFAULT_START, help="first week (YYYY-MM-DD)")
         p.add_argument("--end", help="data cut-off as known on that date (YYYY-MM-DD)")
         if name == "plot":

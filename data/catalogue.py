@@ -51,28 +51,39 @@ def _read(path: Path, dates: list[str], required: list[str]) -> pd.DataFrame:
         bad = parsed.isna() & (text != "")
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(str(path), f"unparsable date {text.iloc[row]!r} in {column}",
-                            where=f"row {frame['id'].iloc[row]}", expected="YYYY-MM-DD")
+            raise DataError(
+                str(path),
+                f"unparsable date {text.iloc[row]!r} in {column}",
+                where=f"row {frame['id'].iloc[row]}",
+                expected="YYYY-MM-DD",
+            )
         frame[column] = parsed
     no_source = frame["source"].str.strip() == ""
     if no_source.any():
-        raise DataError(str(path), "row without a source",
-                        where=f"row {frame.loc[no_source, 'id'].iloc[0]}")
+        raise DataError(
+            str(path), "row without a source", where=f"row {frame.loc[no_source, 'id'].iloc[0]}"
+        )
     return frame
 
 
 def liquidity_events(counted_only: bool = True) -> pd.DataFrame:
     """The liquidity-event table (counted events only by default)."""
-    frame = _read(LIQUIDITY_FILE, ["start", "end"],
-                  ["id", "name", "start", "end", "kind", "counts_as_event", "source"])
+    frame = _read(
+        LIQUIDITY_FILE,
+        ["start", "end"],
+        ["id", "name", "start", "end", "kind", "counts_as_event", "source"],
+    )
     if counted_only:
         frame = frame[frame["counts_as_event"] == "yes"]
     return frame.sort_values("start").reset_index(drop=True)
 
 
 def policy_events() -> pd.DataFrame:
-    return _read(POLICY_FILE, ["announced", "effective", "end"],
-                 ["id", "programme", "type", "announced", "end", "purchase_kind", "source"])
+    return _read(
+        POLICY_FILE,
+        ["announced", "effective", "end"],
+        ["id", "programme", "type", "announced", "end", "purchase_kind", "source"],
+    )
 
 
 def week_of(date: pd.Timestamp) -> pd.Timestamp:
@@ -98,8 +109,11 @@ def liquidity_event_weeks(weeks: pd.DatetimeIndex) -> pd.DataFrame:
 def purchase_spells(definition: str) -> list[tuple[pd.Timestamp, pd.Timestamp | None]]:
     """Merged [announced, end] spells of net purchases (end None: still buying)."""
     if definition not in QE_DEFINITIONS:
-        raise DataError("--qe-definition", f"unknown definition {definition!r}",
-                        expected=f"one of {sorted(QE_DEFINITIONS)}")
+        raise DataError(
+            "--qe-definition",
+            f"unknown definition {definition!r}",
+            expected=f"one of {sorted(QE_DEFINITIONS)}",
+        )
     rows = policy_events()
     rows = rows[rows["purchase_kind"].isin(QE_DEFINITIONS[definition])].sort_values("announced")
     spells: list[list] = []
@@ -126,6 +140,11 @@ def qe_weeks(weeks: pd.DatetimeIndex, definition: str) -> pd.DataFrame:
         stop = weeks.max() if end is None else week_of(end)
         buying |= np.asarray((weeks > first) & (weeks <= stop))
         restart |= np.asarray(weeks == first)
-    return pd.DataFrame({"buying": buying.astype(np.int8),
-                         "at_risk": (~buying).astype(np.int8),
-                         "restart": restart.astype(np.int8)}, index=weeks)
+    return pd.DataFrame(
+        {
+            "buying": buying.astype(np.int8),
+            "at_risk": (~buying).astype(np.int8),
+            "restart": restart.astype(np.int8),
+        },
+        index=weeks,
+    )

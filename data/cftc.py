@@ -72,25 +72,35 @@ def read_positions(directory: Path) -> pd.DataFrame:
         dates = parse_dates(frame, DATE_COLUMN, source)
         codes = frame[CODE_COLUMN].str.strip().str.zfill(6)
         keep = codes.isin([c.code for c in CONTRACTS]).to_numpy()
-        part = pd.DataFrame({
-            "date": dates[keep],
-            "code": codes[keep].to_numpy(),
-            "long": parse_numbers(frame.loc[keep, LONG_COLUMN], dates[keep], source),
-            "short": parse_numbers(frame.loc[keep, SHORT_COLUMN], dates[keep], source),
-            "file": name,
-        })
+        part = pd.DataFrame(
+            {
+                "date": dates[keep],
+                "code": codes[keep].to_numpy(),
+                "long": parse_numbers(frame.loc[keep, LONG_COLUMN], dates[keep], source),
+                "short": parse_numbers(frame.loc[keep, SHORT_COLUMN], dates[keep], source),
+                "file": name,
+            }
+        )
         parts.append(part)
     rows = pd.concat(parts, ignore_index=True)
     dup = rows.duplicated(["date", "code"], keep=False)
     if dup.any():
         first = rows[dup].iloc[0]
-        raise DataError(" + ".join(CFTC_FILES), f"contract {first.code} reported twice",
-                        where=str(first.date.date()), expected="one row per week and contract")
+        raise DataError(
+            " + ".join(CFTC_FILES),
+            f"contract {first.code} reported twice",
+            where=str(first.date.date()),
+            expected="one row per week and contract",
+        )
     negative = rows[(rows["long"] < 0) | (rows["short"] < 0)]
     if len(negative):
         bad = negative.iloc[0]
-        raise DataError(bad.file, f"negative position for contract {bad.code}",
-                        where=str(bad.date.date()), expected="non-negative contract counts")
+        raise DataError(
+            bad.file,
+            f"negative position for contract {bad.code}",
+            where=str(bad.date.date()),
+            expected="non-negative contract counts",
+        )
     return rows.sort_values(["date", "code"]).reset_index(drop=True)
 
 
@@ -108,9 +118,12 @@ def net_short_10y_equivalent(positions: pd.DataFrame) -> pd.Series:
         not_yet_listed = net.index < listed[code]
         net.loc[not_yet_listed, code] = 0.0
     total = pd.Series(
-        np.where(net.isna().any(axis=1), np.nan,
-                 (net * pd.Series(weights)).sum(axis=1, min_count=1)) / 1e6,
-        index=net.index, name="basis_short_10ye",
+        np.where(
+            net.isna().any(axis=1), np.nan, (net * pd.Series(weights)).sum(axis=1, min_count=1)
+        )
+        / 1e6,
+        index=net.index,
+        name="basis_short_10ye",
     )
     check_dates_unique_sorted(pd.DatetimeIndex(total.index), "CFTC TFF")
     return total.dropna()

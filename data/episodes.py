@@ -73,8 +73,9 @@ def funding_flags(panel: Panel) -> pd.Series:
     for group in groups.dropna().unique():
         # each basis's own history: the window slides over that basis's weeks only
         same = spread.where(groups == group)
-        normal = normal.where(groups != group,
-                              trailing_median(same, FUNDING_WINDOW_WEEKS, FUNDING_MIN_WEEKS))
+        normal = normal.where(
+            groups != group, trailing_median(same, FUNDING_WINDOW_WEEKS, FUNDING_MIN_WEEKS)
+        )
     return (spread >= normal + FUNDING_EXCESS_BP).fillna(False).astype(bool)
 
 
@@ -89,15 +90,18 @@ class Episode:
     kind: str
     start: pd.Timestamp
     end: pd.Timestamp
-    peak_weeks: int          # qualifying weeks inside the episode
+    peak_weeks: int  # qualifying weeks inside the episode
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "start": str(self.start.date()),
-                "end": str(self.end.date()), "qualifying_weeks": self.peak_weeks}
+        return {
+            "kind": self.kind,
+            "start": str(self.start.date()),
+            "end": str(self.end.date()),
+            "qualifying_weeks": self.peak_weeks,
+        }
 
 
-def episodes_from_flags(flags: pd.Series, kind: str, calm_weeks: int = CALM_WEEKS
-                        ) -> list[Episode]:
+def episodes_from_flags(flags: pd.Series, kind: str, calm_weeks: int = CALM_WEEKS) -> list[Episode]:
     """Group qualifying weeks into episodes separated by at least ``calm_weeks`` calm weeks.
 
     The first qualifying week of the sample opens an episode only if ``calm_weeks`` weeks of
@@ -129,8 +133,7 @@ def flags(panel: Panel) -> pd.DataFrame:
 def objective_episodes(panel: Panel) -> dict[str, list[Episode]]:
     """Episodes per kind, and ``any``: the union of both kinds' qualifying weeks."""
     qualifying = flags(panel)
-    return {kind: episodes_from_flags(qualifying[kind], kind)
-            for kind in (*EPISODE_KINDS, "any")}
+    return {kind: episodes_from_flags(qualifying[kind], kind) for kind in (*EPISODE_KINDS, "any")}
 
 
 def episode_weeks(panel: Panel) -> pd.DataFrame:

@@ -31,16 +31,25 @@ DRIVERS: dict[str, tuple[str, str]] = {
     "basis_short": (
         "leveraged-fund net short (short - long) over 2Y, 5Y, 10Y, Ultra 10Y, Bond and "
         "Ultra Bond futures, in 10-year-note equivalents by relative DV01 (data.cftc)",
-        "million 10Y-equivalent contracts"),
+        "million 10Y-equivalent contracts",
+    ),
     "log_move": ("log of the weekly mean MOVE close", "log index points"),
     "funding_spread": (
         "weekly mean of the daily overnight rate minus the administered rate: SOFR-IORB "
         "(2021-07-29+), SOFR-top of range (2018-04..2021-07), EFFR-IOER (2008-10..2017-01), "
-        "EFFR-top of range / target otherwise (see funding_basis)", "bp"),
-    "tga_change_13w": ("TGA weekly average minus its value 13 weeks earlier (WTREGEN; "
-                       "Daily Treasury Statement after WTREGEN ends)", "$bn"),
-    "foreign_demand_12m": ("12-month log change of total foreign holdings of Treasuries "
-                           "(TIC Major Foreign Holders) x 100", "percent"),
+        "EFFR-top of range / target otherwise (see funding_basis)",
+        "bp",
+    ),
+    "tga_change_13w": (
+        "TGA weekly average minus its value 13 weeks earlier (WTREGEN; "
+        "Daily Treasury Statement after WTREGEN ends)",
+        "$bn",
+    ),
+    "foreign_demand_12m": (
+        "12-month log change of total foreign holdings of Treasuries "
+        "(TIC Major Foreign Holders) x 100",
+        "percent",
+    ),
 }
 
 #: Stress observables and state variables the regime model reads.
@@ -53,13 +62,12 @@ OBSERVABLES: dict[str, tuple[str, str]] = {
     "nfci": ("Chicago Fed NFCI, latest release", "index"),
     "walcl": ("Fed total assets, latest H.4.1", "$bn"),
     "tga_level": ("TGA weekly average", "$bn"),
-    "foreign_official_12m": ("12-month log change of foreign official holdings x 100",
-                             "percent"),
+    "foreign_official_12m": ("12-month log change of foreign official holdings x 100", "percent"),
 }
 
-FUNDING_OVERNIGHT = ("SOFR", "EFFR", "DFF")        # first available wins, in this order
+FUNDING_OVERNIGHT = ("SOFR", "EFFR", "DFF")  # first available wins, in this order
 FUNDING_ADMINISTERED = ("IORB", "IOER", "DFEDTARU")
-RANGE_START = pd.Timestamp("2008-12-16")           # DFEDTARU: single target before this
+RANGE_START = pd.Timestamp("2008-12-16")  # DFEDTARU: single target before this
 
 
 @dataclass
@@ -68,7 +76,7 @@ class Panel:
 
     frame: pd.DataFrame
     funding_basis: pd.Series
-    inputs: pd.DataFrame          # per raw input: first/last observation and last known date
+    inputs: pd.DataFrame  # per raw input: first/last observation and last known date
     cutoff: pd.Timestamp
     source: str
     notes: list[str] = field(default_factory=list)
@@ -116,19 +124,23 @@ def week_ending(dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
     return dates + pd.to_timedelta((2 - dates.day_of_week) % 7, unit="D")
 
 
-def latest_known(values: pd.Series, known: pd.DatetimeIndex, weeks: pd.DatetimeIndex,
-                 max_age_days: int) -> pd.Series:
+def latest_known(
+    values: pd.Series, known: pd.DatetimeIndex, weeks: pd.DatetimeIndex, max_age_days: int
+) -> pd.Series:
     """Latest value public at each week; NaN when it is older than ``max_age_days``."""
-    table = pd.DataFrame({"known": known, "obs_date": values.index,
-                          "value": values.to_numpy()}).sort_values("known")
-    merged = pd.merge_asof(pd.DataFrame({"week": weeks}), table, left_on="week",
-                           right_on="known", direction="backward")
+    table = pd.DataFrame(
+        {"known": known, "obs_date": values.index, "value": values.to_numpy()}
+    ).sort_values("known")
+    merged = pd.merge_asof(
+        pd.DataFrame({"week": weeks}), table, left_on="week", right_on="known", direction="backward"
+    )
     stale = (merged["week"] - merged["obs_date"]).dt.days > max_age_days
     return pd.Series(merged["value"].where(~stale).to_numpy(), index=weeks)
 
 
-def weekly_aggregate(values: pd.Series, known: pd.DatetimeIndex, weeks: pd.DatetimeIndex,
-                     how: str) -> pd.Series:
+def weekly_aggregate(
+    values: pd.Series, known: pd.DatetimeIndex, weeks: pd.DatetimeIndex, how: str
+) -> pd.Series:
     """Aggregate the daily values that became public in each panel week."""
     grouped = pd.Series(values.to_numpy(), index=week_ending(known)).groupby(level=0)
     return getattr(grouped, how)().reindex(weeks)
@@ -137,15 +149,15 @@ def weekly_aggregate(values: pd.Series, known: pd.DatetimeIndex, weeks: pd.Datet
 def daily_funding_spread(source: DataSource) -> tuple[pd.Series, pd.Series]:
     """Daily overnight-minus-administered spread (bp) and a label naming its two pieces."""
     # Business days only: DFF is a 7-day series whose weekend values repeat Friday's.
-    overnight = _first_available({k: _business_days(source.series(k))
-                                  for k in FUNDING_OVERNIGHT})
+    overnight = _first_available({k: _business_days(source.series(k)) for k in FUNDING_OVERNIGHT})
     administered = _first_available({k: source.series(k) for k in FUNDING_ADMINISTERED})
     joined = overnight.join(administered.add_suffix("_adm"), how="inner").rename(
-        columns={"value": "value_on", "name": "name_on"})
+        columns={"value": "value_on", "name": "name_on"}
+    )
     spread = (joined["value_on"] - joined["value_adm"]) * 100.0
     admin_name = joined["name_adm"].where(
-        joined["name_adm"] != "DFEDTARU",
-        np.where(joined.index < RANGE_START, "TARGET", "TOP"))
+        joined["name_adm"] != "DFEDTARU", np.where(joined.index < RANGE_START, "TARGET", "TOP")
+    )
     label = joined["name_on"] + "-" + admin_name
     return spread.rename("funding_spread_daily"), label.rename("funding_basis")
 
@@ -184,8 +196,10 @@ def tga_weekly_level(source: DataSource) -> tuple[pd.Series, pd.DatetimeIndex, s
         dts_weekly = dts_week_average(daily)
         after = dts_weekly[dts_weekly.index > weekly.index.max()]
         if len(after):
-            note = (f"WTREGEN to {weekly.index.max().date()}, Daily Treasury Statement "
-                    f"week averages from {after.index.min().date()}")
+            note = (
+                f"WTREGEN to {weekly.index.max().date()}, Daily Treasury Statement "
+                f"week averages from {after.index.min().date()}"
+            )
             weekly = pd.concat([weekly, after])
     known = SERIES["WTREGEN"].known_at(pd.DatetimeIndex(weekly.index))
     return weekly.rename("tga_level"), known, note
@@ -194,7 +208,7 @@ def tga_weekly_level(source: DataSource) -> tuple[pd.Series, pd.DatetimeIndex, s
 def dts_week_average(daily_close: pd.Series) -> pd.Series:
     """Thursday..Wednesday average of DTS closing balances, dated the Wednesday."""
     calendar = pd.date_range(daily_close.index.min(), daily_close.index.max(), freq="D")
-    held = daily_close.reindex(calendar).ffill(limit=4)   # weekends and holidays only
+    held = daily_close.reindex(calendar).ffill(limit=4)  # weekends and holidays only
     business_days = daily_close.groupby(week_ending(daily_close.index)).size()
     means = held.groupby(week_ending(calendar)).mean()
     full = business_days[business_days >= 3].index
@@ -212,14 +226,17 @@ def log_change_12m(monthly: pd.Series) -> pd.Series:
 
 def latest_data_date(source: DataSource) -> pd.Timestamp:
     """The last Wednesday on which the daily market series had news."""
-    known = [SERIES[s].known_at(pd.DatetimeIndex(source.series(s).index)).max()
-             for s in ("MOVE", "VIXCLS")]
+    known = [
+        SERIES[s].known_at(pd.DatetimeIndex(source.series(s).index)).max()
+        for s in ("MOVE", "VIXCLS")
+    ]
     last = max(known)
     return last - pd.Timedelta(days=(last.day_of_week - 2) % 7)
 
 
-def resolve_cutoff(source: DataSource, end: str | pd.Timestamp | None,
-                   today: pd.Timestamp | None = None) -> pd.Timestamp:
+def resolve_cutoff(
+    source: DataSource, end: str | pd.Timestamp | None, today: pd.Timestamp | None = None
+) -> pd.Timestamp:
     """The panel's last Wednesday: ``end`` rounded back to a Wednesday, never in the future."""
     today = (today or pd.Timestamp.today()).normalize()
     if end is None:
@@ -230,15 +247,21 @@ def resolve_cutoff(source: DataSource, end: str | pd.Timestamp | None,
         except (ValueError, TypeError) as exc:
             raise DataError("--end", f"cannot parse {end!r}", expected="YYYY-MM-DD") from exc
         if cutoff > today:
-            raise DataError("--end", f"cut-off {cutoff.date()} is in the future",
-                            where=f"today is {today.date()}",
-                            expected="a date on or before today")
+            raise DataError(
+                "--end",
+                f"cut-off {cutoff.date()} is in the future",
+                where=f"today is {today.date()}",
+                expected="a date on or before today",
+            )
     return (cutoff - pd.Timedelta(days=(cutoff.day_of_week - 2) % 7)).normalize()
 
 
-def build_panel(source: DataSource, start: str = DEFAULT_START,
-                end: str | pd.Timestamp | None = None,
-                today: pd.Timestamp | None = None) -> Panel:
+def build_panel(
+    source: DataSource,
+    start: str = DEFAULT_START,
+    end: str | pd.Timestamp | None = None,
+    today: pd.Timestamp | None = None,
+) -> Panel:
     """Build the as-known weekly panel from ``start`` to the cut-off ``end``."""
     cutoff = resolve_cutoff(source, end, today)
     if cutoff < pd.Timestamp(start):
@@ -250,9 +273,11 @@ def build_panel(source: DataSource, start: str = DEFAULT_START,
 
     def record(name: str, obs: pd.Series, known: pd.DatetimeIndex) -> None:
         visible = obs[np.asarray(known <= cutoff)]
-        inputs[name] = {"first_obs": obs.index.min(),
-                        "last_obs": visible.index.max() if len(visible) else pd.NaT,
-                        "last_known": known[known <= cutoff].max() if len(visible) else pd.NaT}
+        inputs[name] = {
+            "first_obs": obs.index.min(),
+            "last_obs": visible.index.max() if len(visible) else pd.NaT,
+            "last_known": known[known <= cutoff].max() if len(visible) else pd.NaT,
+        }
 
     # 1. Basis trade (CFTC TFF).
     positions = source.cftc_positions()
@@ -291,8 +316,10 @@ def build_panel(source: DataSource, start: str = DEFAULT_START,
     tic = source.tic()
     tic_known = FILES["TIC_MFH"].known_at(pd.DatetimeIndex(tic.index))
     record("TIC_MFH", tic["foreign_total_bn"], tic_known)
-    for column, out in (("foreign_total_bn", "foreign_demand_12m"),
-                        ("foreign_official_bn", "foreign_official_12m")):
+    for column, out in (
+        ("foreign_total_bn", "foreign_demand_12m"),
+        ("foreign_official_bn", "foreign_official_12m"),
+    ):
         change = log_change_12m(tic[column])
         known = FILES["TIC_MFH"].known_at(pd.DatetimeIndex(change.index))
         columns[out] = latest_known(change, known, weeks, FILES["TIC_MFH"].max_age_days)
@@ -302,8 +329,11 @@ def build_panel(source: DataSource, start: str = DEFAULT_START,
     known = SERIES["VIXCLS"].known_at(pd.DatetimeIndex(vix.index))
     record("VIXCLS", vix, known)
     columns["vix"] = weekly_aggregate(vix, known, weeks, "mean")
-    for name, column, scale in (("STLFSI4", "stlfsi", 1.0), ("NFCI", "nfci", 1.0),
-                                ("WALCL", "walcl", 1e-3)):
+    for name, column, scale in (
+        ("STLFSI4", "stlfsi", 1.0),
+        ("NFCI", "nfci", 1.0),
+        ("WALCL", "walcl", 1e-3),
+    ):
         s = source.series(name) * scale
         known = SERIES[name].known_at(pd.DatetimeIndex(s.index))
         record(name, s, known)
@@ -312,6 +342,11 @@ def build_panel(source: DataSource, start: str = DEFAULT_START,
     frame = pd.DataFrame({c: columns[c] for c in [*DRIVERS, *OBSERVABLES]}, index=weeks)
     frame.index.name = "week"
     notes.append("Nothing is interpolated: a week with no published value is NaN.")
-    return Panel(frame=frame.astype(float), funding_basis=basis_label.rename("funding_basis"),
-                 inputs=pd.DataFrame.from_dict(inputs, orient="index"), cutoff=cutoff,
-                 source=source.description, notes=notes)
+    return Panel(
+        frame=frame.astype(float),
+        funding_basis=basis_label.rename("funding_basis"),
+        inputs=pd.DataFrame.from_dict(inputs, orient="index"),
+        cutoff=cutoff,
+        source=source.description,
+        notes=notes,
+    )

@@ -31,8 +31,11 @@ def read_csv_checked(path: Path, required: list[str]) -> pd.DataFrame:
         raise DataError(str(path), f"cannot parse CSV ({exc})") from exc
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise DataError(str(path), f"missing column(s) {missing}",
-                        expected=f"columns {required}; found {list(frame.columns)}")
+        raise DataError(
+            str(path),
+            f"missing column(s) {missing}",
+            expected=f"columns {required}; found {list(frame.columns)}",
+        )
     return frame
 
 
@@ -42,8 +45,12 @@ def parse_dates(frame: pd.DataFrame, column: str, source: str) -> pd.DatetimeInd
     bad = parsed.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(source, f"unparsable date {frame[column].iloc[row]!r} in column "
-                        f"{column!r}", where=f"line {row + 2}", expected="YYYY-MM-DD")
+        raise DataError(
+            source,
+            f"unparsable date {frame[column].iloc[row]!r} in column {column!r}",
+            where=f"line {row + 2}",
+            expected="YYYY-MM-DD",
+        )
     return pd.DatetimeIndex(parsed)
 
 
@@ -55,8 +62,12 @@ def parse_numbers(text: pd.Series, dates: pd.DatetimeIndex, source: str) -> np.n
     bad = values.isna() & ~empty
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(source, f"non-numeric value {text.iloc[row]!r}",
-                        where=f"{dates[row].date()} (line {row + 2})", expected="a number")
+        raise DataError(
+            source,
+            f"non-numeric value {text.iloc[row]!r}",
+            where=f"{dates[row].date()} (line {row + 2})",
+            expected="a number",
+        )
     return values.to_numpy(dtype=float)
 
 
@@ -64,24 +75,32 @@ def check_dates_unique_sorted(dates: pd.DatetimeIndex, source: str) -> None:
     """Duplicated or out-of-order dates mean a broken splice; refuse them."""
     dup = dates.duplicated()
     if dup.any():
-        raise DataError(source, "duplicate date", where=str(dates[dup][0].date()),
-                        expected="one row per date")
+        raise DataError(
+            source, "duplicate date", where=str(dates[dup][0].date()), expected="one row per date"
+        )
     if not dates.is_monotonic_increasing:
         i = int(np.flatnonzero(np.diff(dates.asi8) < 0)[0])
-        raise DataError(source, "dates not sorted",
-                        where=f"{dates[i + 1].date()} after {dates[i].date()}",
-                        expected="increasing dates")
+        raise DataError(
+            source,
+            "dates not sorted",
+            where=f"{dates[i + 1].date()} after {dates[i].date()}",
+            expected="increasing dates",
+        )
 
 
-def check_values(series: pd.Series, source: str, plausible: tuple[float, float],
-                 positive_level: bool, units: str) -> None:
+def check_values(
+    series: pd.Series, source: str, plausible: tuple[float, float], positive_level: bool, units: str
+) -> None:
     """Plausible range and the ~1000x unit-jump check."""
     lo, hi = plausible
     outside = series[(series < lo) | (series > hi)]
     if len(outside):
-        raise DataError(source, f"value {outside.iloc[0]:g} outside the plausible range "
-                        f"[{lo:g}, {hi:g}] {units}", where=str(outside.index[0].date()),
-                        expected=f"values in {units}")
+        raise DataError(
+            source,
+            f"value {outside.iloc[0]:g} outside the plausible range [{lo:g}, {hi:g}] {units}",
+            where=str(outside.index[0].date()),
+            expected=f"values in {units}",
+        )
     if positive_level:
         clean = series.dropna()
         ratio = (clean / clean.shift(1)).iloc[1:]
@@ -89,9 +108,13 @@ def check_values(series: pd.Series, source: str, plausible: tuple[float, float],
         if len(jumps):
             when = jumps.index[0]
             prev = clean.index[clean.index.get_loc(when) - 1]
-            raise DataError(source, f"unit jump: {clean[prev]:g} on {prev.date()} to "
-                            f"{clean[when]:g} (x{jumps.iloc[0]:.3g})", where=str(when.date()),
-                            expected=f"consistent units ({units}); millions vs billions?")
+            raise DataError(
+                source,
+                f"unit jump: {clean[prev]:g} on {prev.date()} to "
+                f"{clean[when]:g} (x{jumps.iloc[0]:.3g})",
+                where=str(when.date()),
+                expected=f"consistent units ({units}); millions vs billions?",
+            )
 
 
 def read_series_file(directory: Path, spec: SeriesSpec) -> pd.Series:

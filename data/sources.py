@@ -58,8 +58,11 @@ class SnapshotSource:
     def __post_init__(self) -> None:
         self.directory = Path(self.directory)
         if not self.directory.is_dir():
-            raise DataError(str(self.directory), "snapshot directory not found",
-                            expected="a directory of raw CSV files (see README)")
+            raise DataError(
+                str(self.directory),
+                "snapshot directory not found",
+                expected="a directory of raw CSV files (see README)",
+            )
         self.description = f"snapshot {self.directory}"
 
     def series(self, series_id: str) -> pd.Series:
@@ -106,8 +109,7 @@ class FredSource:
             client.root_url = self.root_url.rstrip("/")
         return client
 
-    def download(self, fred_id: str, start: str | None = None, end: str | None = None
-                 ) -> pd.Series:
+    def download(self, fred_id: str, start: str | None = None, end: str | None = None) -> pd.Series:
         """One FRED series, from the cache unless ``refresh`` (then the cache is rewritten)."""
         cached = self.cache_dir / f"{fred_id}.csv"
         if cached.is_file() and not self.refresh:
@@ -115,8 +117,12 @@ class FredSource:
             return frame["value"]
         client = self._client()
         if client is None:
-            raise DataError(f"FRED {fred_id}", "not in the cache and FRED_API_KEY is not set",
-                            where=str(cached), expected="FRED_API_KEY or a snapshot (--data)")
+            raise DataError(
+                f"FRED {fred_id}",
+                "not in the cache and FRED_API_KEY is not set",
+                where=str(cached),
+                expected="FRED_API_KEY or a snapshot (--data)",
+            )
         try:
             raw = client.get_series(fred_id)
         except (ValueError, OSError) as exc:
@@ -125,10 +131,18 @@ class FredSource:
         raw.index = pd.DatetimeIndex(raw.index).normalize()
         raw.index.name = "date"
         atomic_write_text(cached, raw.rename("value").to_csv(float_format="%.10g"))
-        atomic_write_text(cached.with_suffix(".json"), json.dumps({
-            "series": fred_id, "downloaded_at": datetime.now(UTC).isoformat(),
-            "root_url": self.root_url or "FRED API", "rows": int(len(raw)),
-        }, indent=1))
+        atomic_write_text(
+            cached.with_suffix(".json"),
+            json.dumps(
+                {
+                    "series": fred_id,
+                    "downloaded_at": datetime.now(UTC).isoformat(),
+                    "root_url": self.root_url or "FRED API",
+                    "rows": int(len(raw)),
+                },
+                indent=1,
+            ),
+        )
         return raw
 
     def series(self, series_id: str) -> pd.Series:
@@ -142,8 +156,11 @@ class FredSource:
 
     def _from_snapshot(self, what: str) -> SnapshotSource:
         if self.snapshot is None:
-            raise DataError(what, "is not a FRED series and no snapshot directory is set",
-                            expected="--data DIR or LIQSHOCK_DATA pointing at a snapshot")
+            raise DataError(
+                what,
+                "is not a FRED series and no snapshot directory is set",
+                expected="--data DIR or LIQSHOCK_DATA pointing at a snapshot",
+            )
         return self.snapshot
 
     def cftc_positions(self) -> pd.DataFrame:
@@ -156,8 +173,7 @@ class FredSource:
         return self._from_snapshot("Daily Treasury Statement").tga_dts()
 
 
-def resolve_source(data_dir: str | Path | None = None, *, use_fred: bool = False
-                   ) -> DataSource:
+def resolve_source(data_dir: str | Path | None = None, *, use_fred: bool = False) -> DataSource:
     """The source a CLI run uses (see the module docstring for the order)."""
     chosen = data_dir or os.environ.get("LIQSHOCK_DATA")
     snapshot = None

@@ -23,15 +23,21 @@ def format_summary(panel: Panel) -> str:
         row = cov.loc[column]
         first = "-" if pd.isna(row["first"]) else str(row["first"].date())
         last = "-" if pd.isna(row["last"]) else str(row["last"].date())
-        lines.append(f"{column:<22}{row['kind']:<11}{first:<12}{last:<12}"
-                     f"{row['coverage']:>8.1%}  {row['last_value']:>12.4g}  {row['units']}")
+        lines.append(
+            f"{column:<22}{row['kind']:<11}{first:<12}{last:<12}"
+            f"{row['coverage']:>8.1%}  {row['last_value']:>12.4g}  {row['units']}"
+        )
     lines += ["", "raw inputs (observation dates; last_known = when the last value became public):"]
     for name, row in panel.inputs.iterrows():
-        lines.append(f"  {name:<10} {row['first_obs'].date()} .. {row['last_obs'].date()}"
-                     f"  (known {last_known[name].date()})")
+        lines.append(
+            f"  {name:<10} {row['first_obs'].date()} .. {row['last_obs'].date()}"
+            f"  (known {last_known[name].date()})"
+        )
     counts = panel.funding_basis.value_counts()
-    lines += ["", "funding spread pieces (weeks): " +
-              ", ".join(f"{k} {v}" for k, v in counts.items())]
+    lines += [
+        "",
+        "funding spread pieces (weeks): " + ", ".join(f"{k} {v}" for k, v in counts.items()),
+    ]
     gaps = _gaps(panel.frame["basis_short"])
     if gaps:
         lines += ["basis-trade gaps (no CFTC data, left missing): " + "; ".join(gaps)]
@@ -43,7 +49,12 @@ def _gaps(series: pd.Series, min_weeks: int = 4) -> list[str]:
     """Runs of at least ``min_weeks`` missing weeks, as 'start..end (n weeks)'."""
     missing = series.isna().astype(int)
     run_id = (missing.diff().fillna(missing.iloc[0]) != 0).cumsum()
-    runs = [(g.index.min(), g.index.max()) for _, g in series[missing == 1].groupby(
-        run_id[missing == 1])]
-    return [f"{a.date()}..{b.date()} ({int((b - a).days / 7) + 1} wk)" for a, b in runs
-            if (b - a).days / 7 + 1 >= min_weeks]
+    runs = [
+        (g.index.min(), g.index.max())
+        for _, g in series[missing == 1].groupby(run_id[missing == 1])
+    ]
+    return [
+        f"{a.date()}..{b.date()} ({int((b - a).days / 7) + 1} wk)"
+        for a, b in runs
+        if (b - a).days / 7 + 1 >= min_weeks
+    ]

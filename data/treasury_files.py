@@ -44,8 +44,7 @@ def read_tic(directory: Path) -> pd.DataFrame:
         index=dates,
     )
     for column in out.columns:
-        check_values(out[column], f"{source} [{column}]", (50.0, 20_000.0), True,
-                     "billions USD")
+        check_values(out[column], f"{source} [{column}]", (50.0, 20_000.0), True, "billions USD")
     out.index.name = "date"
     return out
 
@@ -62,19 +61,22 @@ def read_tga_dts(directory: Path) -> pd.Series:
     source = str(path)
     dates = parse_dates(frame, "date", source)
     check_dates_unique_sorted(dates, source)
-    opening = pd.Series(parse_numbers(frame["tga_opening_balance_mn"], dates, source),
-                        index=dates)
-    closing = pd.Series(parse_numbers(frame["tga_closing_balance_mn"], dates, source),
-                        index=dates)
-    check_values(opening.dropna(), f"{source} [tga_opening_balance_mn]", (0.0, 3.0e6), True,
-                 "millions USD")
+    opening = pd.Series(parse_numbers(frame["tga_opening_balance_mn"], dates, source), index=dates)
+    closing = pd.Series(parse_numbers(frame["tga_closing_balance_mn"], dates, source), index=dates)
+    check_values(
+        opening.dropna(), f"{source} [tga_opening_balance_mn]", (0.0, 3.0e6), True, "millions USD"
+    )
     # closing(t) = opening(t+1): shift the opening balances back by one row.
     implied_close = pd.Series(opening.shift(-1).to_numpy(), index=dates).dropna()
     both = pd.concat([closing, implied_close], axis=1, keys=["reported", "implied"]).dropna()
     mismatch = both[np.abs(both["reported"] - both["implied"]) > 1.0]
     if len(mismatch) > 0.02 * max(len(both), 1):
-        raise DataError(source, "closing balance disagrees with next day's opening balance",
-                        where=str(mismatch.index[0].date()), expected="closing(t)=opening(t+1)")
+        raise DataError(
+            source,
+            "closing balance disagrees with next day's opening balance",
+            where=str(mismatch.index[0].date()),
+            expected="closing(t)=opening(t+1)",
+        )
     implied_close.name = "TGA_DTS"
     implied_close.index.name = "date"
     return implied_close

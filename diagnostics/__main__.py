@@ -19,66 +19,109 @@ from model.store import FitError
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m diagnostics", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m diagnostics",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("review", help="plots and checks of one fit, as one HTML page")
     r.add_argument("--fit", default="fits/latest", help="fit directory (default fits/latest)")
     r.add_argument("--out", help="output directory (default diagnostics/review/<fit-id>)")
     lo = sub.add_parser("loo", help="PSIS-LOO comparison of fits of the same weeks and events")
-    lo.add_argument("--fit", action="append", required=True, metavar="NAME=DIR",
-                    help="a fit to compare (repeat, at least two)")
-    e = sub.add_parser("episodes", help="the objective stress episodes and their recall of "
-                       "the catalogue, as Markdown tables")
+    lo.add_argument(
+        "--fit",
+        action="append",
+        required=True,
+        metavar="NAME=DIR",
+        help="a fit to compare (repeat, at least two)",
+    )
+    e = sub.add_parser(
+        "episodes",
+        help="the objective stress episodes and their recall of the catalogue, as Markdown tables",
+    )
     e.add_argument("--data", help="snapshot directory (default ../shared/data/raw)")
     e.add_argument("--end", help="panel as known on this date (default: latest data)")
     b = sub.add_parser("backtest", help="rolling-origin backtest against baselines, on Dask")
     b.add_argument("--start", default="2010-01-01", help="first origin (YYYY-MM-DD)")
-    b.add_argument("--end", help="last origin at most this date (default: the last whose "
-                   "horizon is inside the data)")
+    b.add_argument(
+        "--end",
+        help="last origin at most this date (default: the last whose horizon is inside the data)",
+    )
     b.add_argument("--every", default="quarter", choices=("week", "month", "quarter", "year"))
     b.add_argument("--horizon", type=int, default=13, help="weeks")
-    b.add_argument("--scheduler", help="address of an existing Dask scheduler "
-                   "(default: a LocalCluster on this machine)")
+    b.add_argument(
+        "--scheduler",
+        help="address of an existing Dask scheduler (default: a LocalCluster on this machine)",
+    )
     b.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
     b.add_argument("--serial", action="store_true", help="no Dask: origins one after another")
     b.add_argument("--out", default="backtest", help="output directory (resumable)")
     b.add_argument("--data", help="snapshot directory (default ../shared/data/raw)")
     b.add_argument("--fit-start", default="2006-01-04", help="first week of every fit")
     b.add_argument("--qe-definition", choices=("strict", "broad"), default="strict")
-    b.add_argument("--events", choices=("catalogue", "objective"), default="catalogue",
-                   help="what each origin's model is trained on (see fit.py --events)")
-    b.add_argument("--draws", type=int, default=BACKTEST_SAMPLER["draws"],
-                   help="per chain, per origin fit")
+    b.add_argument(
+        "--events",
+        choices=("catalogue", "objective"),
+        default="catalogue",
+        help="what each origin's model is trained on (see fit.py --events)",
+    )
+    b.add_argument(
+        "--draws", type=int, default=BACKTEST_SAMPLER["draws"], help="per chain, per origin fit"
+    )
     b.add_argument("--tune", type=int, default=BACKTEST_SAMPLER["tune"])
     b.add_argument("--chains", type=int, default=BACKTEST_SAMPLER["chains"])
-    b.add_argument("--target-accept", type=float,
-                   default=BACKTEST_SAMPLER["target_accept"])
-    b.add_argument("--map-starts", type=int, default=BACKTEST_SAMPLER["map_starts"],
-                   help="see fit.py --map-starts")
-    b.add_argument("--dense-mass", action=argparse.BooleanOptionalAction,
-                   default=BACKTEST_SAMPLER["dense_mass"],
-                   help="full (default) or diagonal mass matrix in warm-up")
+    b.add_argument("--target-accept", type=float, default=BACKTEST_SAMPLER["target_accept"])
+    b.add_argument(
+        "--map-starts",
+        type=int,
+        default=BACKTEST_SAMPLER["map_starts"],
+        help="see fit.py --map-starts",
+    )
+    b.add_argument(
+        "--dense-mass",
+        action=argparse.BooleanOptionalAction,
+        default=BACKTEST_SAMPLER["dense_mass"],
+        help="full (default) or diagonal mass matrix in warm-up",
+    )
     b.add_argument("--forecast-draws", type=int, default=1000)
     b.add_argument("--min-ess", type=float, default=400.0, help="gate: bulk and tail ESS")
     b.add_argument("--max-rhat", type=float, default=1.01)
     b.add_argument("--max-divergences", type=int, default=0)
     b.add_argument("--keep-fits", action="store_true", help="keep each origin's idata.nc")
-    b.add_argument("--event-coef-sd", type=float, default=0.0,
-                   help="prior sd of the onset hazard's driver coefficients (0: onsets "
-                   "depend on the regime alone; see fit.py --event-coef-sd)")
-    b.add_argument("--move-observable", choices=("level", "jump"), default="level",
-                   help="what each origin's MOVE emission reads (see fit.py "
-                   "--move-observable)")
-    b.add_argument("--refit-every", choices=("quarter", "year"),
-                   help="dense mode: refit at this cadence and forecast at every --every "
-                   "(month: each month's last Wednesday; week: every Wednesday) with the "
-                   "latest passing refit (docs/backtest.md)")
-    b.add_argument("--name", help="this model variant's name in the dense tables "
-                   "(default from --events and --event-coef-sd)")
-    b.add_argument("--compare", action="append", default=[], metavar="NAME=DIR",
-                   help="dense mode: also score another variant's refits (DIR: its "
-                   "backtest --out); repeatable")
+    b.add_argument(
+        "--event-coef-sd",
+        type=float,
+        default=0.0,
+        help="prior sd of the onset hazard's driver coefficients (0: onsets "
+        "depend on the regime alone; see fit.py --event-coef-sd)",
+    )
+    b.add_argument(
+        "--move-observable",
+        choices=("level", "jump"),
+        default="level",
+        help="what each origin's MOVE emission reads (see fit.py --move-observable)",
+    )
+    b.add_argument(
+        "--refit-every",
+        choices=("quarter", "year"),
+        help="dense mode: refit at this cadence and forecast at every --every "
+        "(month: each month's last Wednesday; week: every Wednesday) with the "
+        "latest passing refit (docs/backtest.md)",
+    )
+    b.add_argument(
+        "--name",
+        help="this model variant's name in the dense tables "
+        "(default from --events and --event-coef-sd)",
+    )
+    b.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="dense mode: also score another variant's refits (DIR: its "
+        "backtest --out); repeatable",
+    )
     return p.parse_args(argv)
 
 
@@ -89,37 +132,61 @@ def backtest(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     spec = BacktestSpec(
-        data_dir=args.data, horizon=args.horizon, qe_definition=args.qe_definition,
+        data_dir=args.data,
+        horizon=args.horizon,
+        qe_definition=args.qe_definition,
         start=args.fit_start,
-        sampler={"draws": args.draws, "tune": args.tune, "chains": args.chains,
-                 "target_accept": args.target_accept, "backend": "numpyro",
-                 "map_starts": args.map_starts, "dense_mass": args.dense_mass},
-        gate=asdict(GateThresholds(args.max_rhat, args.min_ess, args.min_ess,
-                                   args.max_divergences)),
-        forecast_draws=args.forecast_draws, fits_dir=str(out / "fits"), events=args.events,
-        event_coef_prior_sd=args.event_coef_sd, move_observable=args.move_observable,
-        keep_idata=args.keep_fits or bool(args.refit_every))
+        sampler={
+            "draws": args.draws,
+            "tune": args.tune,
+            "chains": args.chains,
+            "target_accept": args.target_accept,
+            "backend": "numpyro",
+            "map_starts": args.map_starts,
+            "dense_mass": args.dense_mass,
+        },
+        gate=asdict(
+            GateThresholds(args.max_rhat, args.min_ess, args.min_ess, args.max_divergences)
+        ),
+        forecast_draws=args.forecast_draws,
+        fits_dir=str(out / "fits"),
+        events=args.events,
+        event_coef_prior_sd=args.event_coef_sd,
+        move_observable=args.move_observable,
+        keep_idata=args.keep_fits or bool(args.refit_every),
+    )
     if args.refit_every:
         return dense_backtest(args, spec, out)
     try:
         origins = default_origins(spec, args.start, args.every, args.end)
-        run = run_backtest(spec, origins, out, scheduler=args.scheduler,
-                           n_workers=args.workers, serial=args.serial)
+        run = run_backtest(
+            spec, origins, out, scheduler=args.scheduler, n_workers=args.workers, serial=args.serial
+        )
     except (BacktestError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    meta = {"first": origins[0], "last": origins[-1], "every": args.every,
-            "horizon": args.horizon, "seconds": run.seconds, "computed": len(run.computed),
-            "reused": len(run.reused)}
+    meta = {
+        "first": origins[0],
+        "last": origins[-1],
+        "every": args.every,
+        "horizon": args.horizon,
+        "seconds": run.seconds,
+        "computed": len(run.computed),
+        "reused": len(run.reused),
+    }
     if run.records:
         paths = write_report(run.records, out, meta)
-        print(f"backtest: {len(run.records)} origins scored in {run.seconds:.0f} s "
-              f"({len(run.computed)} computed, {len(run.reused)} reused); "
-              f"{sum(not r['gate_passed'] for r in run.records)} failed the gate; "
-              f"summary: {paths['summary']}")
+        print(
+            f"backtest: {len(run.records)} origins scored in {run.seconds:.0f} s "
+            f"({len(run.computed)} computed, {len(run.reused)} reused); "
+            f"{sum(not r['gate_passed'] for r in run.records)} failed the gate; "
+            f"summary: {paths['summary']}"
+        )
     if run.failed:
-        print(f"{len(run.failed)} origin(s) raised; see {out / 'failed'}; rerun to retry them",
-              file=sys.stderr)
+        print(
+            f"{len(run.failed)} origin(s) raised; see {out / 'failed'}; rerun to retry them",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -141,30 +208,49 @@ def dense_backtest(args: argparse.Namespace, spec, out: Path) -> int:
     for item in args.compare:
         name, _, folder = item.partition("=")
         if not name or not folder or not (Path(folder) / "fits").is_dir():
-            print(f"error: --compare {item!r}: expected NAME=DIR with DIR/fits from an "
-                  "earlier dense backtest", file=sys.stderr)
+            print(
+                f"error: --compare {item!r}: expected NAME=DIR with DIR/fits from an "
+                "earlier dense backtest",
+                file=sys.stderr,
+            )
             return 2
         compare[name] = str(Path(folder) / "fits")
     try:
         refits = default_origins(spec, args.start, args.refit_every, args.end)
-        run = run_backtest(spec, refits, out, scheduler=args.scheduler,
-                           n_workers=args.workers, serial=args.serial)
-        dense = DenseSpec(fits={variant_name(args): spec.fits_dir, **compare},
-                          data_dir=args.data, horizon=args.horizon, start=args.fit_start)
+        run = run_backtest(
+            spec, refits, out, scheduler=args.scheduler, n_workers=args.workers, serial=args.serial
+        )
+        dense = DenseSpec(
+            fits={variant_name(args): spec.fits_dir, **compare},
+            data_dir=args.data,
+            horizon=args.horizon,
+            start=args.fit_start,
+        )
         origins = dense_origins(dense, args.start, args.every, args.end)
-        records = run_dense(dense, origins, out / "dense", scheduler=args.scheduler,
-                            n_workers=args.workers, serial=args.serial)
+        records = run_dense(
+            dense,
+            origins,
+            out / "dense",
+            scheduler=args.scheduler,
+            n_workers=args.workers,
+            serial=args.serial,
+        )
     except (BacktestError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     refused = sum(not r["gate_passed"] for r in run.records)
-    meta = {"description": f"{len(records)} origins every {args.every} from {origins[0]} to "
-            f"{origins[-1]}; {len(run.records)} refits every {args.refit_every}, {refused} "
-            f"refused by the gate (the previous passing refit serves instead); "
-            f"horizon {args.horizon} weeks.", "refit_seconds": run.seconds}
+    meta = {
+        "description": f"{len(records)} origins every {args.every} from {origins[0]} to "
+        f"{origins[-1]}; {len(run.records)} refits every {args.refit_every}, {refused} "
+        f"refused by the gate (the previous passing refit serves instead); "
+        f"horizon {args.horizon} weeks.",
+        "refit_seconds": run.seconds,
+    }
     paths = write_dense_report(records, out / "dense", meta, data_dir=args.data)
-    print(f"dense backtest: {len(records)} origins, {len(run.records)} refits ({refused} "
-          f"refused); summary: {paths['summary']}")
+    print(
+        f"dense backtest: {len(records)} origins, {len(run.records)} refits ({refused} "
+        f"refused); summary: {paths['summary']}"
+    )
     return 1 if run.failed else 0
 
 

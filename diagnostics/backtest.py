@@ -36,8 +36,9 @@ class BacktestError(RuntimeError):
     """The output directory belongs to a different backtest, or the origins are empty."""
 
 
-def origin_dates(start: str, every: str, horizon: int, data_end: pd.Timestamp,
-                 end: str | None = None) -> list[str]:
+def origin_dates(
+    start: str, every: str, horizon: int, data_end: pd.Timestamp, end: str | None = None
+) -> list[str]:
     """Wednesdays (panel weeks) from ``start``, one per period, whose window has been seen.
 
     The last origin is at least ``horizon`` weeks before the data's last date, so every
@@ -72,11 +73,11 @@ def check_spec(out: Path, spec: BacktestSpec) -> None:
         if stored.get("digest") != spec.digest():
             raise BacktestError(
                 f"{out} holds a backtest with a different spec (digest {stored.get('digest')}, "
-                f"this run {spec.digest()}); use another --out or remove it")
+                f"this run {spec.digest()}); use another --out or remove it"
+            )
         return
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, json.dumps({"digest": spec.digest(), "spec": spec.to_dict()},
-                                       indent=2))
+    atomic_write_text(path, json.dumps({"digest": spec.digest(), "spec": spec.to_dict()}, indent=2))
 
 
 def origin_file(out: Path, origin: str) -> Path:
@@ -97,18 +98,28 @@ def make_client(scheduler: str | None, n_workers: int):
 
     if scheduler:
         return Client(scheduler)
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+    )
     return Client(cluster)
 
 
-def run_backtest(spec: BacktestSpec, origins: list[str], out: Path, *,
-                 scheduler: str | None = None, n_workers: int = 2, serial: bool = False,
-                 log=print) -> BacktestRun:
+def run_backtest(
+    spec: BacktestSpec,
+    origins: list[str],
+    out: Path,
+    *,
+    scheduler: str | None = None,
+    n_workers: int = 2,
+    serial: bool = False,
+    log=print,
+) -> BacktestRun:
     """Run every unfinished origin (on Dask unless ``serial``) and store each record."""
     if not origins:
-        raise BacktestError("no origins: the start is after the last origin whose outcome "
-                            "is known; move --start earlier")
+        raise BacktestError(
+            "no origins: the start is after the last origin whose outcome "
+            "is known; move --start earlier"
+        )
     out = Path(out)
     check_spec(out, spec)
     (out / "origins").mkdir(parents=True, exist_ok=True)
@@ -125,8 +136,10 @@ def run_backtest(spec: BacktestSpec, origins: list[str], out: Path, *,
             (out / "failed" / f"{origin}.txt").unlink(missing_ok=True)
             computed.append(origin)
             gate = "passed" if record["gate_passed"] else "FAILED gate"
-            log(f"  {origin}: done in {record['seconds']:.0f} s ({gate}); "
-                f"P(event) {record['model']['liquidity_event']['mean']:.1%}")
+            log(
+                f"  {origin}: done in {record['seconds']:.0f} s ({gate}); "
+                f"P(event) {record['model']['liquidity_event']['mean']:.1%}"
+            )
         else:
             (out / "failed").mkdir(exist_ok=True)
             atomic_write_text(out / "failed" / f"{origin}.txt", error or "")
@@ -143,8 +156,10 @@ def run_backtest(spec: BacktestSpec, origins: list[str], out: Path, *,
         from dask.distributed import as_completed
 
         with make_client(scheduler, n_workers) as client:
-            futures = {client.submit(run_origin, spec, o, key=f"origin-{o}-{spec.digest()}",
-                                     pure=False): o for o in todo}
+            futures = {
+                client.submit(run_origin, spec, o, key=f"origin-{o}-{spec.digest()}", pure=False): o
+                for o in todo
+            }
             for future in as_completed(futures):
                 origin = futures[future]
                 try:
@@ -152,11 +167,11 @@ def run_backtest(spec: BacktestSpec, origins: list[str], out: Path, *,
                 except Exception:  # noqa: BLE001
                     store(origin, None, traceback.format_exc())
     records = [json.loads(origin_file(out, o).read_text()) for o in finished(out, origins)]
-    return BacktestRun(out, spec, records, computed, reused, failed,
-                       time.perf_counter() - started)
+    return BacktestRun(out, spec, records, computed, reused, failed, time.perf_counter() - started)
 
 
-def default_origins(spec: BacktestSpec, start: str, every: str, end: str | None = None
-                    ) -> list[str]:
+def default_origins(
+    spec: BacktestSpec, start: str, every: str, end: str | None = None
+) -> list[str]:
     source = resolve_source(spec.data_dir)
     return origin_dates(start, every, spec.horizon, latest_data_date(source), end)

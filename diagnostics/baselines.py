@@ -74,16 +74,20 @@ def complete_tvtp_drivers(inputs: ModelInputs, min_weeks: int = 104) -> tuple[li
     ``min_weeks`` long.
     """
     observed = ~np.isnan(inputs.x)
-    candidates = [k for k in range(observed.shape[1])
-                  if observed[-1, k] and observed[:, k].mean() >= MIN_DRIVER_COVERAGE]
+    candidates = [
+        k
+        for k in range(observed.shape[1])
+        if observed[-1, k] and observed[:, k].mean() >= MIN_DRIVER_COVERAGE
+    ]
     while candidates:
         complete = observed[:, candidates].all(axis=1)
         gaps = np.flatnonzero(~complete)
         first = int(gaps[-1] + 1) if len(gaps) else 0
         if len(complete) - first >= min_weeks:
             return candidates, first
-        worst = max(candidates, key=lambda k: (~observed[first:, k]).sum()
-                    + (~observed[:, k]).sum() / 1e6)
+        worst = max(
+            candidates, key=lambda k: (~observed[first:, k]).sum() + (~observed[:, k]).sum() / 1e6
+        )
         candidates.remove(worst)
     return [], 0
 
@@ -108,8 +112,9 @@ def markov_forecast(inputs: ModelInputs, horizon: int) -> dict:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = model.fit(search_reps=10, disp=False,
-                               rng=np.random.default_rng(MARKOV_SEARCH_SEED))
+            result = model.fit(
+                search_reps=10, disp=False, rng=np.random.default_rng(MARKOV_SEARCH_SEED)
+            )
     except (np.linalg.LinAlgError, ValueError) as exc:
         return {"status": f"MLE failed: {exc}", "liquidity_event": None}
     if not np.isfinite(result.llf):
@@ -125,12 +130,14 @@ def markov_forecast(inputs: ModelInputs, horizon: int) -> dict:
     # statsmodels: trans[i, j] = P(s_t = i | s_{t-1} = j); reorder to calm = 0, stress = 1
     order = [calm, stress]
     to_stress_from = trans[stress, order]
-    return {"status": "ok", "drivers_used": [inputs.drivers[k] for k in drivers],
-            "window_start": str(pd.Timestamp(inputs.weeks[first]).date()),
-            "p_stress_now": float(filtered[stress]),
-            "liquidity_event": p_stress_within(float(filtered[stress]), to_stress_from,
-                                               horizon),
-            "qe_restart": None}
+    return {
+        "status": "ok",
+        "drivers_used": [inputs.drivers[k] for k in drivers],
+        "window_start": str(pd.Timestamp(inputs.weeks[first]).date()),
+        "p_stress_now": float(filtered[stress]),
+        "liquidity_event": p_stress_within(float(filtered[stress]), to_stress_from, horizon),
+        "qe_restart": None,
+    }
 
 
 def p_stress_within(p_stress_now: float, to_stress_from: np.ndarray, horizon: int) -> float:
@@ -152,8 +159,10 @@ def baseline_forecasts(inputs: ModelInputs, horizon: int, qe_definition: str) ->
     markov = markov_forecast(inputs, horizon)
     return {
         "climatology": clim,
-        "logistic": {"liquidity_event": logistic.get("liquidity_event"),
-                     "qe_restart": logistic.get("qe_restart"),
-                     "drivers_used": logistic["drivers_used"]},
+        "logistic": {
+            "liquidity_event": logistic.get("liquidity_event"),
+            "qe_restart": logistic.get("qe_restart"),
+            "drivers_used": logistic["drivers_used"],
+        },
         "markov_tvtp": markov,
     }

@@ -18,8 +18,16 @@ from model.posterior import OPTIONAL_PARAMETERS, PARAMETERS  # noqa: E402
 from model.store import Fit  # noqa: E402
 
 #: Plotted in the rank and trace plots: the parameters the committee's numbers rest on.
-PLOTTED = ("trans_intercept", "trans_coef", "qe_intercept", "qe_stress_effect",
-           "move_shift", "funding_shift", "stress_type_weights", "event_hit_rate")
+PLOTTED = (
+    "trans_intercept",
+    "trans_coef",
+    "qe_intercept",
+    "qe_stress_effect",
+    "move_shift",
+    "funding_shift",
+    "stress_type_weights",
+    "event_hit_rate",
+)
 
 
 def parameter_table(fit: Fit) -> pd.DataFrame:
@@ -33,16 +41,30 @@ def gate_rows(fit: Fit) -> list[tuple[str, str, str, bool]]:
     conv = fit.manifest["convergence"]
     thr = conv.get("thresholds", {})
     return [
-        ("max R-hat", f"{conv['max_rhat']:.3f} ({conv['max_rhat_at']})",
-         f"<= {thr.get('max_rhat', 1.01)}", conv["max_rhat"] <= thr.get("max_rhat", 1.01)),
-        ("min bulk ESS", f"{conv['min_ess_bulk']:.0f} ({conv['min_ess_bulk_at']})",
-         f">= {thr.get('min_ess_bulk', 400):.0f}",
-         conv["min_ess_bulk"] >= thr.get("min_ess_bulk", 400)),
-        ("min tail ESS", f"{conv['min_ess_tail']:.0f} ({conv['min_ess_tail_at']})",
-         f">= {thr.get('min_ess_tail', 400):.0f}",
-         conv["min_ess_tail"] >= thr.get("min_ess_tail", 400)),
-        ("divergences", str(conv["divergences"]), f"<= {thr.get('max_divergences', 0)}",
-         conv["divergences"] <= thr.get("max_divergences", 0)),
+        (
+            "max R-hat",
+            f"{conv['max_rhat']:.3f} ({conv['max_rhat_at']})",
+            f"<= {thr.get('max_rhat', 1.01)}",
+            conv["max_rhat"] <= thr.get("max_rhat", 1.01),
+        ),
+        (
+            "min bulk ESS",
+            f"{conv['min_ess_bulk']:.0f} ({conv['min_ess_bulk_at']})",
+            f">= {thr.get('min_ess_bulk', 400):.0f}",
+            conv["min_ess_bulk"] >= thr.get("min_ess_bulk", 400),
+        ),
+        (
+            "min tail ESS",
+            f"{conv['min_ess_tail']:.0f} ({conv['min_ess_tail_at']})",
+            f">= {thr.get('min_ess_tail', 400):.0f}",
+            conv["min_ess_tail"] >= thr.get("min_ess_tail", 400),
+        ),
+        (
+            "divergences",
+            str(conv["divergences"]),
+            f"<= {thr.get('max_divergences', 0)}",
+            conv["divergences"] <= thr.get("max_divergences", 0),
+        ),
     ]
 
 
@@ -53,28 +75,45 @@ def _title(fig: plt.Figure, text: str) -> plt.Figure:
 
 
 def rank_figure(fit: Fit) -> plt.Figure:
-    axes = az.plot_rank(fit.idata, var_names=["trans_intercept", "qe_intercept",
-                                              "qe_stress_effect", "move_shift",
-                                              "funding_shift", "stress_type_weights"],
-                        kind="vlines", figsize=(12, 9))
-    return _title(axes.ravel()[0].figure,
-                  "Rank plots: each chain's draws per rank bin (colours: chains)\n"
-                  "x: rank among all chains' draws; dashed: the count if chains mix "
-                  "(uniform = chains mix)")
+    axes = az.plot_rank(
+        fit.idata,
+        var_names=[
+            "trans_intercept",
+            "qe_intercept",
+            "qe_stress_effect",
+            "move_shift",
+            "funding_shift",
+            "stress_type_weights",
+        ],
+        kind="vlines",
+        figsize=(12, 9),
+    )
+    return _title(
+        axes.ravel()[0].figure,
+        "Rank plots: each chain's draws per rank bin (colours: chains)\n"
+        "x: rank among all chains' draws; dashed: the count if chains mix "
+        "(uniform = chains mix)",
+    )
 
 
 def trace_figure(fit: Fit) -> plt.Figure:
-    axes = az.plot_trace(fit.idata, var_names=list(PLOTTED), compact=True,
-                         figsize=(12, 2.0 * len(PLOTTED)))
-    return _title(axes.ravel()[0].figure,
-                  "Trace and marginal posterior of the key parameters (lines: chains)")
+    axes = az.plot_trace(
+        fit.idata, var_names=list(PLOTTED), compact=True, figsize=(12, 2.0 * len(PLOTTED))
+    )
+    return _title(
+        axes.ravel()[0].figure, "Trace and marginal posterior of the key parameters (lines: chains)"
+    )
 
 
 def energy_figure(fit: Fit) -> plt.Figure:
     ax = az.plot_energy(fit.idata, figsize=(7, 4))
     bfmi = az.bfmi(fit.idata)
-    ax.set(title="Energy: marginal vs transition (BFMI per chain "
-                 + ", ".join(f"{b:.2f}" for b in bfmi) + "; < 0.3 is a warning)",
-           xlabel="energy minus its mean (nats)", ylabel="density")
+    ax.set(
+        title="Energy: marginal vs transition (BFMI per chain "
+        + ", ".join(f"{b:.2f}" for b in bfmi)
+        + "; < 0.3 is a warning)",
+        xlabel="energy minus its mean (nats)",
+        ylabel="density",
+    )
     ax.figure.tight_layout()
     return ax.figure

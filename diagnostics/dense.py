@@ -56,8 +56,7 @@ def month_end_wednesdays(first: str, last: pd.Timestamp) -> list[pd.Timestamp]:
     return list(frame.groupby([weds.year, weds.month]).max())
 
 
-def dense_origins(spec: DenseSpec, start: str, every: str, end: str | None = None
-                  ) -> list[str]:
+def dense_origins(spec: DenseSpec, start: str, every: str, end: str | None = None) -> list[str]:
     """Forecast origins: month-end (or every) Wednesdays whose whole window is in the data."""
     last = latest_data_date(resolve_source(spec.data_dir)) - pd.Timedelta(weeks=spec.horizon)
     if end is not None:
@@ -73,7 +72,7 @@ def dense_origins(spec: DenseSpec, start: str, every: str, end: str | None = Non
 
 @dataclass(frozen=True)
 class DenseSpec:
-    fits: dict            # variant name -> fits directory of its refits
+    fits: dict  # variant name -> fits directory of its refits
     data_dir: str | None = None
     horizon: int = 13
     start: str = "2006-01-04"
@@ -89,22 +88,27 @@ def fit_schedule(fits_dir: Path) -> list[tuple[pd.Timestamp, Path, bool]]:
     out = []
     for manifest in sorted(Path(fits_dir).glob("*/manifest.json")):
         if manifest.parent.name.startswith(".") or manifest.parent.is_symlink():
-            continue              # staging directories and the "latest" link
+            continue  # staging directories and the "latest" link
         m = json.loads(manifest.read_text())
         has_draws = (manifest.parent / "idata.nc").is_file()
-        out.append((pd.Timestamp(m["data"]["cutoff"]), manifest.parent,
-                    bool(m["convergence"]["passed"]) and has_draws))
+        out.append(
+            (
+                pd.Timestamp(m["data"]["cutoff"]),
+                manifest.parent,
+                bool(m["convergence"]["passed"]) and has_draws,
+            )
+        )
     return sorted(out, key=lambda r: r[0])
 
 
 def fit_for(origin: pd.Timestamp, schedule: list) -> tuple[pd.Timestamp, Path] | None:
     """The latest passing refit whose data cut-off is on or before ``origin``."""
-    usable = [(cutoff, path) for cutoff, path, passed in schedule
-              if passed and cutoff <= origin]
+    usable = [(cutoff, path) for cutoff, path, passed in schedule if passed and cutoff <= origin]
     return usable[-1] if usable else None
 
 
 # --- the model at an origin -------------------------------------------------------------
+
 
 def model_forecast(fit_path: Path, panel: Panel, horizon: int, seed: int) -> dict:
     """P(event within h) from a stored fit's parameters on the data as known at the origin."""
@@ -119,30 +123,44 @@ def model_forecast(fit_path: Path, panel: Panel, horizon: int, seed: int) -> dic
     step = max(1, posterior.sizes["chain"] * posterior.sizes["draw"] // FORECAST_DRAWS)
     thinned = posterior.isel(draw=slice(None, None, step))
     const = fit.idata.constant_data
-    inputs = model_inputs(panel, fit.config, scale=(const["driver_mean"].to_numpy(),
-                                                    const["driver_sd"].to_numpy()))
+    inputs = model_inputs(
+        panel, fit.config, scale=(const["driver_mean"].to_numpy(), const["driver_sd"].to_numpy())
+    )
     regimes = regime_probabilities(thinned, inputs, fit.config)
     params = parameters(thinned)
     x, x_var = driver_moments(thinned, inputs)
     rng = np.random.default_rng(seed)
     x_last = sample_drivers(x[:, -1, :], x_var[:, -1, :], rng)
     p_last = regimes["p_stress_filtered"].isel(week=-1).to_numpy().reshape(-1)
-    start = StartState(params, x_last, p_last, bool(inputs.obs["at_risk"][-1] > 0),
-                       (bool(inputs.obs["event_funding"][-1] > 0),
-                        bool(inputs.obs["event_market"][-1] > 0)))
-    shocks = driver_shocks(np.random.default_rng(seed + 1), len(x_last), horizon,
-                           len(inputs.drivers))
+    start = StartState(
+        params,
+        x_last,
+        p_last,
+        bool(inputs.obs["at_risk"][-1] > 0),
+        (bool(inputs.obs["event_funding"][-1] > 0), bool(inputs.obs["event_market"][-1] > 0)),
+    )
+    shocks = driver_shocks(
+        np.random.default_rng(seed + 1), len(x_last), horizon, len(inputs.drivers)
+    )
     result = outlook(start, project_drivers(params, x_last, shocks))
-    return {"fit_id": fit.fit_id, "fit_cutoff": fit.manifest["data"]["cutoff"],
-            "events": fit.config.events, "drivers": list(fit.config.drivers),
-            "p_event": interval(result.p_event), "p_stress_now": float(p_last.mean()),
-            "qe_at_risk": start.at_risk, "p_restart": interval(result.p_restart)}
+    return {
+        "fit_id": fit.fit_id,
+        "fit_cutoff": fit.manifest["data"]["cutoff"],
+        "events": fit.config.events,
+        "drivers": list(fit.config.drivers),
+        "p_event": interval(result.p_event),
+        "p_stress_now": float(p_last.mean()),
+        "qe_at_risk": start.at_risk,
+        "p_restart": interval(result.p_restart),
+    }
 
 
 # --- baselines --------------------------------------------------------------------------
 
-def standardized_drivers(panel: Panel, drivers: tuple[str, ...], upto: pd.Timestamp,
-                         min_coverage: float = 0.5) -> tuple[pd.DataFrame, list[str]]:
+
+def standardized_drivers(
+    panel: Panel, drivers: tuple[str, ...], upto: pd.Timestamp, min_coverage: float = 0.5
+) -> tuple[pd.DataFrame, list[str]]:
     """Drivers standardized on weeks up to ``upto``; missing -> 0 (the mean); sparse ones out."""
     frame = panel.frame[list(drivers)]
     known = frame.loc[:upto]
@@ -151,8 +169,14 @@ def standardized_drivers(panel: Panel, drivers: tuple[str, ...], upto: pd.Timest
     return z.fillna(0.0), keep
 
 
-def bayes_logit_fit(panel: Panel, under_way: pd.Series, refit: pd.Timestamp, horizon: int,
-                    post_weeks: int, seed: int) -> dict:
+def bayes_logit_fit(
+    panel: Panel,
+    under_way: pd.Series,
+    refit: pd.Timestamp,
+    horizon: int,
+    post_weeks: int,
+    seed: int,
+) -> dict:
     """Posterior draws of a logistic onset-within-h regression, trained on data known then."""
     import pymc as pm
 
@@ -169,31 +193,44 @@ def bayes_logit_fit(panel: Panel, under_way: pd.Series, refit: pd.Timestamp, hor
         pm.Bernoulli("onset", logit_p=intercept + pm.math.dot(x, coef), observed=y)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            idata = pm.sample(500, tune=500, chains=2, cores=1, random_seed=seed,
-                              progressbar=False, compute_convergence_checks=False)
+            idata = pm.sample(
+                500,
+                tune=500,
+                chains=2,
+                cores=1,
+                random_seed=seed,
+                progressbar=False,
+                compute_convergence_checks=False,
+            )
     post = idata.posterior
-    return {"refit": refit, "drivers": keep,
-            "intercept": post["intercept"].to_numpy().reshape(-1),
-            "coef": post["coef"].to_numpy().reshape(-1, len(keep)),
-            "scale_upto": refit}
+    return {
+        "refit": refit,
+        "drivers": keep,
+        "intercept": post["intercept"].to_numpy().reshape(-1),
+        "coef": post["coef"].to_numpy().reshape(-1, len(keep)),
+        "scale_upto": refit,
+    }
 
 
 def bayes_logit_forecast(fitted: dict, panel: Panel) -> float:
-    z, _ = standardized_drivers(panel, tuple(fitted["drivers"]), fitted["scale_upto"],
-                                min_coverage=0.0)
+    z, _ = standardized_drivers(
+        panel, tuple(fitted["drivers"]), fitted["scale_upto"], min_coverage=0.0
+    )
     x = z.iloc[-1].to_numpy()
     logits = fitted["intercept"] + fitted["coef"] @ x
     return float(np.mean(1 / (1 + np.exp(-logits))))
 
 
-def climatology_forecast(under_way: pd.Series, origin: pd.Timestamp, horizon: int,
-                         post_weeks: int) -> float:
+def climatology_forecast(
+    under_way: pd.Series, origin: pd.Timestamp, horizon: int, post_weeks: int
+) -> float:
     history = known_onset_history(under_way, horizon, origin, post_weeks)
     return float((history["onset"].sum() + 1) / (len(history) + 2))
 
 
-def signal_forecast(panel: Panel, under_way: pd.Series, origin: pd.Timestamp, horizon: int,
-                    post_weeks: int) -> dict:
+def signal_forecast(
+    panel: Panel, under_way: pd.Series, origin: pd.Timestamp, horizon: int, post_weeks: int
+) -> dict:
     """Signal rule on MOVE and the funding spread's weekly max, chosen on data known then."""
     history = known_onset_history(under_way, horizon, origin, post_weeks)
     frame = panel.frame.loc[:origin, ["move", "funding_spread_max"]]
@@ -207,7 +244,7 @@ def signal_forecast(panel: Panel, under_way: pd.Series, origin: pd.Timestamp, ho
         signal = (frame >= thresholds).any(axis=1).astype(float)
         s = signal.loc[history.index].to_numpy()
         value = relative_usefulness(s, y, 0.5)
-        if value <= 0:          # no better than never signalling at this percentile
+        if value <= 0:  # no better than never signalling at this percentile
             continue
         if best is None or value > best[0]:
             best = (value, q, signal)
@@ -235,6 +272,7 @@ def ms_tvtp_forecast(panel: Panel, origin: pd.Timestamp, horizon: int, start: st
 
 # --- one origin -------------------------------------------------------------------------
 
+
 def run_dense_origin(spec: DenseSpec, origin: str, logit_fits: dict) -> dict:
     """Every forecaster's probability and the outcomes at one origin (JSON-ready)."""
     started = time.perf_counter()
@@ -244,21 +282,22 @@ def run_dense_origin(spec: DenseSpec, origin: str, logit_fits: dict) -> dict:
     record: dict = {"origin": origin, "models": {}, "targets": {}}
     for name, fits_dir in spec.fits.items():
         chosen = fit_for(origin_ts, fit_schedule(Path(fits_dir)))
-        record["models"][name] = (None if chosen is None else
-                                  model_forecast(chosen[1], panel, spec.horizon, spec.seed))
+        record["models"][name] = (
+            None if chosen is None else model_forecast(chosen[1], panel, spec.horizon, spec.seed)
+        )
     record["ms_tvtp"] = ms_tvtp_forecast(panel, origin_ts, spec.horizon, spec.start)
     for source_name in EVENT_SOURCES:
         under_way = event_weeks(panel, source_name)
         logit = logit_fits.get(source_name)
         record["targets"][source_name] = {
-            "climatology": climatology_forecast(under_way, origin_ts, spec.horizon,
-                                                spec.post_weeks),
+            "climatology": climatology_forecast(
+                under_way, origin_ts, spec.horizon, spec.post_weeks
+            ),
             "bayes_logit": None if logit is None else bayes_logit_forecast(logit, panel),
             "bayes_logit_refit": None if logit is None else str(logit["refit"].date()),
-            "signal": signal_forecast(panel, under_way, origin_ts, spec.horizon,
-                                      spec.post_weeks),
+            "signal": signal_forecast(panel, under_way, origin_ts, spec.horizon, spec.post_weeks),
         }
-    weeks = pd.DatetimeIndex(panel.frame.loc[spec.start:].index)
+    weeks = pd.DatetimeIndex(panel.frame.loc[spec.start :].index)
     record["qe"] = {"climatology": climatology(weeks, spec.horizon, QE_DEFINITION)["qe_restart"]}
     record["seconds"] = round(time.perf_counter() - started, 1)
     return record
@@ -285,14 +324,18 @@ def refit_dates(spec: DenseSpec) -> list[pd.Timestamp]:
 def logit_fits(spec: DenseSpec, origins: list[str]) -> dict:
     """The Bayesian logit fitted at every refit date an origin needs, per event source."""
     refits = refit_dates(spec)
-    dates = sorted({max(earlier) for o in origins
-                    if (earlier := [d for d in refits if d <= pd.Timestamp(o)])})
+    dates = sorted(
+        {max(earlier) for o in origins if (earlier := [d for d in refits if d <= pd.Timestamp(o)])}
+    )
     out = {}
     for refit in dates:
         panel = build_panel(resolve_source(spec.data_dir), start=spec.start, end=refit)
-        out[refit] = {s: bayes_logit_fit(panel, event_weeks(panel, s), refit, spec.horizon,
-                                         spec.post_weeks, spec.seed)
-                      for s in EVENT_SOURCES}
+        out[refit] = {
+            s: bayes_logit_fit(
+                panel, event_weeks(panel, s), refit, spec.horizon, spec.post_weeks, spec.seed
+            )
+            for s in EVENT_SOURCES
+        }
     return out
 
 
@@ -301,8 +344,16 @@ def logit_for(origin: pd.Timestamp, fitted: dict) -> dict:
     return fitted[max(dates)] if dates else {}
 
 
-def run_dense(spec: DenseSpec, origins: list[str], out: Path, *, scheduler: str | None = None,
-              n_workers: int = 2, serial: bool = False, log=print) -> list[dict]:
+def run_dense(
+    spec: DenseSpec,
+    origins: list[str],
+    out: Path,
+    *,
+    scheduler: str | None = None,
+    n_workers: int = 2,
+    serial: bool = False,
+    log=print,
+) -> list[dict]:
     """Run every origin without a record, as Dask tasks unless ``serial`` (resumable)."""
     from diagnostics.backtest import make_client
 
@@ -312,8 +363,10 @@ def run_dense(spec: DenseSpec, origins: list[str], out: Path, *, scheduler: str 
     if stored.is_file() and json.loads(stored.read_text()) != spec.to_dict():
         from diagnostics.backtest import BacktestError
 
-        raise BacktestError(f"{out} holds a dense backtest with other settings "
-                            f"({stored}); use another --out or remove it")
+        raise BacktestError(
+            f"{out} holds a dense backtest with other settings "
+            f"({stored}); use another --out or remove it"
+        )
     atomic_write_text(stored, json.dumps(spec.to_dict(), indent=2))
     todo = [o for o in origins if not (out / "origins" / f"{o}.json").is_file()]
     log(f"dense backtest: {len(origins)} origins, {len(origins) - len(todo)} already done")
@@ -330,28 +383,43 @@ def run_dense(spec: DenseSpec, origins: list[str], out: Path, *, scheduler: str 
             record["realized"] = truth[origin]
             atomic_write_text(out / "origins" / f"{origin}.json", json.dumps(record, indent=2))
             (out / "failed" / f"{origin}.txt").unlink(missing_ok=True)
-            models = ", ".join(f"{k} {v['p_event']['mean']:.1%}" for k, v in
-                               record["models"].items() if v)
+            models = ", ".join(
+                f"{k} {v['p_event']['mean']:.1%}" for k, v in record["models"].items() if v
+            )
             log(f"  {origin}: {record['seconds']:.0f} s; {models}")
 
         if serial:
             for origin in todo:
                 try:
-                    store(origin, run_dense_origin(spec, origin, logit_for(
-                        pd.Timestamp(origin), fitted)), None)
+                    store(
+                        origin,
+                        run_dense_origin(spec, origin, logit_for(pd.Timestamp(origin), fitted)),
+                        None,
+                    )
                 except Exception:  # noqa: BLE001 - recorded per origin, the run goes on
                     store(origin, None, traceback.format_exc())
         else:
             from dask.distributed import as_completed
 
             with make_client(scheduler, n_workers) as client:
-                futures = {client.submit(run_dense_origin, spec, o,
-                                         logit_for(pd.Timestamp(o), fitted),
-                                         key=f"dense-{o}", pure=False): o for o in todo}
+                futures = {
+                    client.submit(
+                        run_dense_origin,
+                        spec,
+                        o,
+                        logit_for(pd.Timestamp(o), fitted),
+                        key=f"dense-{o}",
+                        pure=False,
+                    ): o
+                    for o in todo
+                }
                 for future in as_completed(futures):
                     try:
                         store(futures[future], future.result(), None)
                     except Exception:  # noqa: BLE001
                         store(futures[future], None, traceback.format_exc())
-    return [json.loads((out / "origins" / f"{o}.json").read_text()) for o in origins
-            if (out / "origins" / f"{o}.json").is_file()]
+    return [
+        json.loads((out / "origins" / f"{o}.json").read_text())
+        for o in origins
+        if (out / "origins" / f"{o}.json").is_file()
+    ]

@@ -41,8 +41,12 @@ def entry_curves(fit: Fit, n_points: int = 60) -> dict[str, dict[str, np.ndarray
         own = grid * inputs.driver_sd[k] + inputs.driver_mean[k]
         if driver == "log_move":
             own = np.exp(own)
-        out[driver] = {"x": own, "mean": p.mean(0), "q05": np.quantile(p, 0.05, 0),
-                       "q95": np.quantile(p, 0.95, 0)}
+        out[driver] = {
+            "x": own,
+            "mean": p.mean(0),
+            "q05": np.quantile(p, 0.05, 0),
+            "q95": np.quantile(p, 0.95, 0),
+        }
     return out
 
 
@@ -51,15 +55,18 @@ def entry_figure(fit: Fit) -> plt.Figure:
     fig, axes = plt.subplots(1, len(curves), figsize=(3.3 * len(curves), 3.6), sharey=True)
     for ax, (driver, c) in zip(np.atleast_1d(axes), curves.items(), strict=True):
         title, unit = DRIVER_LABELS.get(driver, (driver, ""))
-        ax.fill_between(c["x"], 100 * c["q05"], 100 * c["q95"], alpha=0.3, lw=0,
-                        label="90% interval")
+        ax.fill_between(
+            c["x"], 100 * c["q05"], 100 * c["q95"], alpha=0.3, lw=0, label="90% interval"
+        )
         ax.plot(c["x"], 100 * c["mean"], lw=2, label="posterior mean")
         ax.set(xlabel=unit, title=title, ylim=(0, None))
         ax.title.set_fontsize(8)
     np.atleast_1d(axes)[0].set_ylabel("P(calm -> stress next week), %")
     np.atleast_1d(axes)[0].legend(fontsize=8)
-    fig.suptitle("Stress-entry probability as each driver moves over its observed range "
-                 "(others at their historical mean)")
+    fig.suptitle(
+        "Stress-entry probability as each driver moves over its observed range "
+        "(others at their historical mean)"
+    )
     fig.tight_layout()
     return fig
 
@@ -78,8 +85,14 @@ def qe_hazard(fit: Fit) -> pd.DataFrame:
     stress = flattened(eta + params["qe_stress_effect"][:, None], var_lagged, coef)
     hazard = (1 - p_stress) * sigmoid(calm) + p_stress * sigmoid(stress)
     at_risk = inputs.obs["at_risk"] > 0
-    frame = pd.DataFrame({"mean": hazard.mean(0), "q05": np.quantile(hazard, 0.05, 0),
-                          "q95": np.quantile(hazard, 0.95, 0)}, index=inputs.weeks)
+    frame = pd.DataFrame(
+        {
+            "mean": hazard.mean(0),
+            "q05": np.quantile(hazard, 0.05, 0),
+            "q95": np.quantile(hazard, 0.95, 0),
+        },
+        index=inputs.weeks,
+    )
     frame[~at_risk] = np.nan
     return frame
 
@@ -89,16 +102,37 @@ def qe_hazard_figure(fit: Fit) -> plt.Figure:
     weeks = hazard.index
     fig, ax = plt.subplots(figsize=(11, 3.4))
     shade_events(ax)
-    ax.fill_between(weeks, 100 * hazard["q05"], 100 * hazard["q95"], alpha=0.3, lw=0,
-                    color="tab:green", label="90% interval")
-    ax.plot(weeks, 100 * hazard["mean"], color="tab:green", lw=1.2,
-            label="weekly restart probability (posterior mean)")
+    ax.fill_between(
+        weeks,
+        100 * hazard["q05"],
+        100 * hazard["q95"],
+        alpha=0.3,
+        lw=0,
+        color="tab:green",
+        label="90% interval",
+    )
+    ax.plot(
+        weeks,
+        100 * hazard["mean"],
+        color="tab:green",
+        lw=1.2,
+        label="weekly restart probability (posterior mean)",
+    )
     restarts = qe_weeks(weeks, fit.config.qe_definition)["restart"] > 0
     for i, week in enumerate(weeks[restarts.to_numpy()]):
-        ax.axvline(week, color="black", ls="--", lw=1.2,
-                   label=f"QE restart ({fit.config.qe_definition})" if i == 0 else None)
-    ax.set(title="QE-restart hazard over time (blank: the Fed was already buying)",
-           ylabel="P(restart this week), %", xlabel="week", ylim=(0, None))
+        ax.axvline(
+            week,
+            color="black",
+            ls="--",
+            lw=1.2,
+            label=f"QE restart ({fit.config.qe_definition})" if i == 0 else None,
+        )
+    ax.set(
+        title="QE-restart hazard over time (blank: the Fed was already buying)",
+        ylabel="P(restart this week), %",
+        xlabel="week",
+        ylim=(0, None),
+    )
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=4)
     fig.tight_layout()
     return fig

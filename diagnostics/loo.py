@@ -44,24 +44,30 @@ def pointwise_loglik(fit: Fit) -> az.InferenceData:
     log_init, log_trans, log_emis = regime_terms(params, x, inputs, fit.config, x_var)
     increments, _ = forward_filter(log_init, log_trans, log_emis)
     shape = (thinned.sizes["chain"], thinned.sizes["draw"], inputs.n_weeks)
-    loglik = xr.Dataset({"weekly": (("chain", "draw", "week"), increments.reshape(shape))},
-                        coords={"chain": thinned["chain"], "draw": thinned["draw"],
-                                "week": inputs.weeks})
+    loglik = xr.Dataset(
+        {"weekly": (("chain", "draw", "week"), increments.reshape(shape))},
+        coords={"chain": thinned["chain"], "draw": thinned["draw"], "week": inputs.weeks},
+    )
     return az.InferenceData(posterior=thinned, log_likelihood=loglik)
 
 
 def compare_fits(fits: dict[str, Fit]) -> pd.DataFrame:
     """``arviz.compare`` (PSIS-LOO, log scale) of fits of the same weeks and events."""
-    weeks = {name: (str(f.idata.constant_data["week"].values[0])[:10],
-                    str(f.idata.constant_data["week"].values[-1])[:10]) for name, f in
-             fits.items()}
+    weeks = {
+        name: (
+            str(f.idata.constant_data["week"].values[0])[:10],
+            str(f.idata.constant_data["week"].values[-1])[:10],
+        )
+        for name, f in fits.items()
+    }
     events = {name: f.config.events for name, f in fits.items()}
     if len(set(weeks.values())) > 1 or len(set(events.values())) > 1:
         raise LooError(f"fits explain different data (weeks {weeks}, events {events})")
     data = {name: pointwise_loglik(fit) for name, fit in fits.items()}
     table = az.compare(data, ic="loo", scale="log")
-    pareto = {name: int((az.loo(d, pointwise=True).pareto_k.values > 0.7).sum())
-              for name, d in data.items()}
+    pareto = {
+        name: int((az.loo(d, pointwise=True).pareto_k.values > 0.7).sum())
+        for name, d in data.items()
+    }
     table["pareto_k_above_0.7"] = pd.Series(pareto)
     return table
-

@@ -39,8 +39,15 @@ from model.inputs import MIN_OBSERVED_WEEKS
 #: min bulk ESS 764-2036 (diagonal: see ``diagnostics/README.md``).
 #: 600 warm-up iterations: with dense adaptation 400 took no less time (two origins, 2026-12-02,
 #: ``model/README.md``), and no better ESS (lower at one origin, mixed at the other).
-BACKTEST_SAMPLER = {"draws": 1000, "tune": 600, "chains": 2, "target_accept": 0.8,
-                    "backend": "numpyro", "map_starts": 32, "dense_mass": True}
+BACKTEST_SAMPLER = {
+    "draws": 1000,
+    "tune": 600,
+    "chains": 2,
+    "target_accept": 0.8,
+    "backend": "numpyro",
+    "map_starts": 32,
+    "dense_mass": True,
+}
 
 
 @dataclass(frozen=True)
@@ -101,17 +108,29 @@ def run_origin(spec: BacktestSpec, origin: str) -> dict:
     origin_ts = pd.Timestamp(origin)
     source = resolve_source(spec.data_dir)
     panel = build_panel(source, start=spec.start, end=origin_ts)
-    config = ModelConfig(qe_definition=spec.qe_definition, start=spec.start,
-                         events=spec.events, event_coef_prior_sd=spec.event_coef_prior_sd,
-                         move_observable=spec.move_observable,
-                         drivers=drivers_known_at(panel.frame.loc[spec.start:]))
+    config = ModelConfig(
+        qe_definition=spec.qe_definition,
+        start=spec.start,
+        events=spec.events,
+        event_coef_prior_sd=spec.event_coef_prior_sd,
+        move_observable=spec.move_observable,
+        drivers=drivers_known_at(panel.frame.loc[spec.start :]),
+    )
     settings = SamplerSettings(seed=origin_seed(spec, origin_ts), **spec.sampler)
-    result = run_fit(source, end=origin_ts, config=config, settings=settings,
-                     thresholds=GateThresholds(**spec.gate), fits_dir=Path(spec.fits_dir),
-                     progressbar=False, prior_draws=100)
+    result = run_fit(
+        source,
+        end=origin_ts,
+        config=config,
+        settings=settings,
+        thresholds=GateThresholds(**spec.gate),
+        fits_dir=Path(spec.fits_dir),
+        progressbar=False,
+        prior_draws=100,
+    )
     fit = Fit(result.path, result.manifest, config, result.idata)
-    forecast = make_forecast(fit, horizon=spec.horizon, draws=spec.forecast_draws,
-                             seed=settings.seed)
+    forecast = make_forecast(
+        fit, horizon=spec.horizon, draws=spec.forecast_draws, seed=settings.seed
+    )
     last_week = result.inputs.weeks[-1]
     record = {
         "origin": origin,
@@ -120,9 +139,11 @@ def run_origin(spec: BacktestSpec, origin: str) -> dict:
         "fit_id": result.manifest["fit_id"],
         "gate_passed": bool(result.passed),
         "convergence": result.manifest["convergence"],
-        "model": {"liquidity_event": forecast["baseline"]["p_liquidity_event"],
-                  "qe_restart": forecast["baseline"]["p_qe_restart"],
-                  "p_stress_now": forecast["p_stress_now"]},
+        "model": {
+            "liquidity_event": forecast["baseline"]["p_liquidity_event"],
+            "qe_restart": forecast["baseline"]["p_qe_restart"],
+            "p_stress_now": forecast["p_stress_now"],
+        },
         "baselines": baseline_forecasts(result.inputs, spec.horizon, spec.qe_definition),
         "realized": realized(last_week, spec.horizon, spec.qe_definition),
         "fit_seconds": result.manifest["wall_time_s"],
@@ -133,5 +154,6 @@ def run_origin(spec: BacktestSpec, origin: str) -> dict:
         # the manifest (gate record, data vintage) stays; the draws are the bulky part
         (result.path / "idata.nc").unlink(missing_ok=True)
         (result.path / "REMOVED_idata.txt").write_text(
-            "idata.nc removed after the backtest scored this origin (keep with --keep-fits)\n")
+            "idata.nc removed after the backtest scored this origin (keep with --keep-fits)\n"
+        )
     return record

@@ -33,9 +33,11 @@ def realized(origin: pd.Timestamp, horizon: int, qe_definition: str) -> dict:
     qe_at_origin = qe_weeks(pd.DatetimeIndex([origin]), qe_definition)
     at_risk = bool(qe_at_origin["at_risk"].iloc[0]) and not qe_at_origin["restart"].iloc[0]
     restarts = qe_weeks(weeks, qe_definition)["restart"]
-    return {"liquidity_event": int(events["any"].max()),
-            "qe_at_risk": at_risk,
-            "qe_restart": int(restarts.max()) if at_risk else None}
+    return {
+        "liquidity_event": int(events["any"].max()),
+        "qe_at_risk": at_risk,
+        "qe_restart": int(restarts.max()) if at_risk else None,
+    }
 
 
 def window_indicator(indicator: np.ndarray, horizon: int) -> np.ndarray:
@@ -43,12 +45,11 @@ def window_indicator(indicator: np.ndarray, horizon: int) -> np.ndarray:
     n = len(indicator)
     out = np.full(n, np.nan)
     for t in range(n - horizon):
-        out[t] = float(indicator[t + 1:t + 1 + horizon].max())
+        out[t] = float(indicator[t + 1 : t + 1 + horizon].max())
     return out
 
 
-def history_targets(weeks: pd.DatetimeIndex, horizon: int, qe_definition: str
-                    ) -> pd.DataFrame:
+def history_targets(weeks: pd.DatetimeIndex, horizon: int, qe_definition: str) -> pd.DataFrame:
     """Per week up to the origin: whether each target happened in the next ``horizon`` weeks.
 
     NaN where the window runs past the last week (not yet known at the origin), and for
@@ -59,8 +60,10 @@ def history_targets(weeks: pd.DatetimeIndex, horizon: int, qe_definition: str
     restart_next = window_indicator(qe["restart"].to_numpy(), horizon)
     at_risk = (qe["at_risk"].to_numpy() > 0) & (qe["restart"].to_numpy() == 0)
     restart_next[~at_risk] = np.nan
-    return pd.DataFrame({"liquidity_event": window_indicator(events, horizon),
-                         "qe_restart": restart_next}, index=weeks)
+    return pd.DataFrame(
+        {"liquidity_event": window_indicator(events, horizon), "qe_restart": restart_next},
+        index=weeks,
+    )
 
 
 def climatology(weeks: pd.DatetimeIndex, horizon: int, qe_definition: str) -> dict[str, float]:

@@ -22,16 +22,18 @@ from model.inputs import FUNDING_UNIT_BP, ModelInputs  # noqa: E402
 from model.posterior import driver_moments, parameters  # noqa: E402
 from model.simulate import simulate  # noqa: E402
 
-OBSERVABLES = {"funding_spread_bp": "weekly max funding spread (bp)",
-               "move": "MOVE index (points)"}
+OBSERVABLES = {"funding_spread_bp": "weekly max funding spread (bp)", "move": "MOVE index (points)"}
 
 #: The MOVE panel's label per MOVE observable (``exp`` of the model's ``move``).
-MOVE_LABELS = {"level": "MOVE index (points)",
-               "jump": "MOVE over its median of the previous 52 weeks (ratio)"}
+MOVE_LABELS = {
+    "level": "MOVE index (points)",
+    "jump": "MOVE over its median of the previous 52 weeks (ratio)",
+}
 
 
-def replicate_observables(group: xr.Dataset, inputs: ModelInputs, n_draws: int, seed: int
-                          ) -> dict[str, np.ndarray]:
+def replicate_observables(
+    group: xr.Dataset, inputs: ModelInputs, n_draws: int, seed: int
+) -> dict[str, np.ndarray]:
     """(draws, weeks) replicated funding spread (bp) and MOVE (points) from a draw group."""
     params = parameters(group)
     x, x_var = driver_moments(group, inputs)
@@ -46,13 +48,18 @@ def replicate_observables(group: xr.Dataset, inputs: ModelInputs, n_draws: int, 
     return {"funding_spread_bp": np.array(funding), "move": np.array(move)}
 
 
-def predictive_idata(group: xr.Dataset, inputs: ModelInputs, n_draws: int, seed: int
-                     ) -> az.InferenceData:
+def predictive_idata(
+    group: xr.Dataset, inputs: ModelInputs, n_draws: int, seed: int
+) -> az.InferenceData:
     """InferenceData with replicated and observed observables (missing weeks dropped)."""
     reps = replicate_observables(group, inputs, n_draws, seed)
-    observed = {"funding_spread_bp": (inputs.obs["funding"] * FUNDING_UNIT_BP,
-                                      inputs.obs["funding_mask"] > 0),
-                "move": (np.exp(inputs.obs["move"]), inputs.obs["move_mask"] > 0)}
+    observed = {
+        "funding_spread_bp": (
+            inputs.obs["funding"] * FUNDING_UNIT_BP,
+            inputs.obs["funding_mask"] > 0,
+        ),
+        "move": (np.exp(inputs.obs["move"]), inputs.obs["move_mask"] > 0),
+    }
     pp, obs = {}, {}
     for name, (values, mask) in observed.items():
         dim = f"{name}_week"
@@ -61,34 +68,45 @@ def predictive_idata(group: xr.Dataset, inputs: ModelInputs, n_draws: int, seed:
     return az.InferenceData(posterior_predictive=xr.Dataset(pp), observed_data=xr.Dataset(obs))
 
 
-def observables_figure(group: xr.Dataset, inputs: ModelInputs, which: str, n_draws: int = 100,
-                       seed: int = 0) -> plt.Figure:
+def observables_figure(
+    group: xr.Dataset, inputs: ModelInputs, which: str, n_draws: int = 100, seed: int = 0
+) -> plt.Figure:
     """Observed vs replicated distributions of the two stress observables."""
     idata = predictive_idata(group, inputs, n_draws, seed)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     labels = {**OBSERVABLES, "move": MOVE_LABELS[inputs.move_observable]}
     for ax, (name, label) in zip(axes, labels.items(), strict=True):
-        az.plot_ppc(idata, var_names=[name], ax=ax, num_pp_samples=n_draws,
-                    kind="cumulative" if name == "funding_spread_bp" else "kde", legend=True)
+        az.plot_ppc(
+            idata,
+            var_names=[name],
+            ax=ax,
+            num_pp_samples=n_draws,
+            kind="cumulative" if name == "funding_spread_bp" else "kde",
+            legend=True,
+        )
         ax.set(xlabel=label, title=f"{which} predictive: {label}")
         if name == "funding_spread_bp":
             ax.set(xscale="symlog", ylabel="cumulative share of weeks")
         else:
             ax.set(ylabel="density")
-    fig.suptitle(f"{which} predictive check of the stress observables "
-                 f"({n_draws} replicated histories vs the data)")
+    fig.suptitle(
+        f"{which} predictive check of the stress observables "
+        f"({n_draws} replicated histories vs the data)"
+    )
     fig.tight_layout()
     return fig
 
 
-def counts_figure(fit_idata: az.InferenceData, inputs: ModelInputs, seed: int = 0
-                  ) -> plt.Figure:
+def counts_figure(fit_idata: az.InferenceData, inputs: ModelInputs, seed: int = 0) -> plt.Figure:
     """Prior and posterior predictive counts of stress weeks, events and QE restarts."""
     observed = observed_counts(inputs)
     groups = [("prior", fit_idata.prior), ("posterior", fit_idata.posterior)]
     counts = {name: predictive_counts(g, inputs, seed) for name, g in groups}
-    keys = [("event_episodes", "liquidity-event episodes"), ("qe_restarts", "QE restarts"),
-            ("stress_weeks", "weeks in the stress regime")]
+    keys = [
+        ("event_episodes", "liquidity-event episodes"),
+        ("qe_restarts", "QE restarts"),
+        ("stress_weeks", "weeks in the stress regime"),
+    ]
     years = inputs.n_weeks / 52.18
     fig, axes = plt.subplots(1, len(keys), figsize=(14, 3.8))
     for ax, (key, label) in zip(axes, keys, strict=True):
@@ -97,14 +115,16 @@ def counts_figure(fit_idata: az.InferenceData, inputs: ModelInputs, seed: int = 
             if values is None:
                 continue
             bins = np.arange(values.max() + 2) - 0.5 if key != "stress_weeks" else 30
-            ax.hist(values, bins=bins, color=colour, alpha=0.5, density=True,
-                    label=f"{name} predictive")
+            ax.hist(
+                values, bins=bins, color=colour, alpha=0.5, density=True, label=f"{name} predictive"
+            )
         if key in observed:
             ax.axvline(observed[key], color="black", lw=2, label=f"observed: {observed[key]}")
-        ax.set(xlabel=f"{label} in {years:.1f} years", ylabel="share of replications",
-               title=label)
+        ax.set(xlabel=f"{label} in {years:.1f} years", ylabel="share of replications", title=label)
         ax.legend(fontsize=8)
-    fig.suptitle("Predictive frequency of events and restarts over the sample "
-                 "(prior: before seeing data; posterior: after)")
+    fig.suptitle(
+        "Predictive frequency of events and restarts over the sample "
+        "(prior: before seeing data; posterior: after)"
+    )
     fig.tight_layout()
     return fig

@@ -31,8 +31,10 @@ from outlook.report import STYLE, embed  # noqa: E402
 def stress_history_figure(fit: Fit) -> plt.Figure:
     fig, ax = smoothed_stress_axes(fit)
     weeks = fit.idata.posterior["week"].to_numpy()
-    ax.set_title(f"Smoothed probability of the stress regime, {pd.Timestamp(weeks[0]).date()} "
-                 f"to the cut-off {pd.Timestamp(weeks[-1]).date()}")
+    ax.set_title(
+        f"Smoothed probability of the stress regime, {pd.Timestamp(weeks[0]).date()} "
+        f"to the cut-off {pd.Timestamp(weeks[-1]).date()}"
+    )
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=4)
     fig.tight_layout()
     return fig
@@ -45,20 +47,36 @@ def coverage_figure(fit: Fit) -> plt.Figure:
     inputs = inputs_from_fit(fit)
     sds = fill_sd(*driver_moments(fit.idata.posterior, inputs))
     weeks = inputs.weeks
-    fig, axes = plt.subplots(len(inputs.drivers), 1, figsize=(11, 1.25 * len(inputs.drivers)
-                                                              + 1), sharex=True)
+    fig, axes = plt.subplots(
+        len(inputs.drivers), 1, figsize=(11, 1.25 * len(inputs.drivers) + 1), sharex=True
+    )
     for ax, (k, driver) in zip(np.atleast_1d(axes), enumerate(inputs.drivers), strict=True):
         observed = ~np.isnan(inputs.x[:, k])
-        ax.fill_between(weeks, 0, 1, where=observed, step="mid", color="0.35", lw=0,
-                        label="observed")
-        ax.fill_between(weeks, 0, 1, where=~observed, step="mid", color="tab:red", alpha=0.35,
-                        lw=0, label="missing: integrated out (AR(1))")
+        ax.fill_between(
+            weeks, 0, 1, where=observed, step="mid", color="0.35", lw=0, label="observed"
+        )
+        ax.fill_between(
+            weeks,
+            0,
+            1,
+            where=~observed,
+            step="mid",
+            color="tab:red",
+            alpha=0.35,
+            lw=0,
+            label="missing: integrated out (AR(1))",
+        )
         sd = sds[~observed, k]
         if len(sd):
             line = np.full(len(weeks), np.nan)
             line[~observed] = np.minimum(sd / max(sd.max(), 1e-9), 1.0)
-            ax.plot(weeks, line, color="black", lw=0.8,
-                    label=f"posterior sd of the fill (max {sd.max():.2f} sd units)")
+            ax.plot(
+                weeks,
+                line,
+                color="black",
+                lw=0.8,
+                label=f"posterior sd of the fill (max {sd.max():.2f} sd units)",
+            )
         share = observed.mean()
         title = DRIVER_LABELS.get(driver, (driver, ""))[0]
         ax.set_title(f"{title}: observed {share:.0%} of weeks", fontsize=9, loc="left")
@@ -74,18 +92,25 @@ def gate_table(fit: Fit) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(c)}</td><td class=num>{html.escape(v)}</td>"
         f"<td class=num>{html.escape(t)}</td><td>{'ok' if ok else '<b>FAIL</b>'}</td></tr>"
-        for c, v, t, ok in convergence.gate_rows(fit))
-    return ("<table><tr><th>check</th><th>worst value (where)</th><th>threshold</th>"
-            f"<th></th></tr>{rows}</table>")
+        for c, v, t, ok in convergence.gate_rows(fit)
+    )
+    return (
+        "<table><tr><th>check</th><th>worst value (where)</th><th>threshold</th>"
+        f"<th></th></tr>{rows}</table>"
+    )
 
 
 def parameter_html(table: pd.DataFrame) -> str:
     cols = ["mean", "sd", "hdi_5%", "hdi_95%", "r_hat", "ess_bulk", "ess_tail", "mcse_mean"]
     head = "".join(f"<th>{c}</th>" for c in ["parameter", *cols])
     body = "".join(
-        "<tr><td>" + html.escape(str(name)) + "</td>"
-        + "".join(f"<td class=num>{row[c]:.3g}</td>" for c in cols) + "</tr>"
-        for name, row in table.iterrows())
+        "<tr><td>"
+        + html.escape(str(name))
+        + "</td>"
+        + "".join(f"<td class=num>{row[c]:.3g}</td>" for c in cols)
+        + "</tr>"
+        for name, row in table.iterrows()
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -98,12 +123,21 @@ def write_review(fit: Fit, out: Path) -> Path:
         ("rank", "Rank plots", convergence.rank_figure(fit)),
         ("trace", "Trace plots", convergence.trace_figure(fit)),
         ("energy", "Energy", convergence.energy_figure(fit)),
-        ("prior_predictive", "Prior predictive: stress observables",
-         predictive.observables_figure(fit.idata.prior, inputs, "Prior")),
-        ("posterior_predictive", "Posterior predictive: stress observables",
-         predictive.observables_figure(fit.idata.posterior, inputs, "Posterior")),
-        ("event_frequency", "Event and restart frequency",
-         predictive.counts_figure(fit.idata, inputs)),
+        (
+            "prior_predictive",
+            "Prior predictive: stress observables",
+            predictive.observables_figure(fit.idata.prior, inputs, "Prior"),
+        ),
+        (
+            "posterior_predictive",
+            "Posterior predictive: stress observables",
+            predictive.observables_figure(fit.idata.posterior, inputs, "Posterior"),
+        ),
+        (
+            "event_frequency",
+            "Event and restart frequency",
+            predictive.counts_figure(fit.idata, inputs),
+        ),
         ("p_stress", "Smoothed P(stress)", stress_history_figure(fit)),
         ("entry_curves", "Stress entry by driver", effects.entry_figure(fit)),
         ("qe_hazard", "QE hazard over time", effects.qe_hazard_figure(fit)),
@@ -115,16 +149,22 @@ def write_review(fit: Fit, out: Path) -> Path:
         sections.append(f"<h2>{html.escape(title)}</h2>" + embed(fig, title))
     manifest = fit.manifest
     conv = manifest["convergence"]
-    banner = ("<p class=meta><b>Gate PASSED.</b></p>" if conv["passed"] else
-              "<p class=warn><b>Gate FAILED:</b> " + html.escape("; ".join(conv["failures"]))
-              + ". This fit never became <code>latest</code>.</p>")
+    banner = (
+        "<p class=meta><b>Gate PASSED.</b></p>"
+        if conv["passed"]
+        else "<p class=warn><b>Gate FAILED:</b> "
+        + html.escape("; ".join(conv["failures"]))
+        + ". This fit never became <code>latest</code>.</p>"
+    )
     checks = manifest["checks"]
     check_rows = "".join(
         f"<tr><td>{html.escape(g)}</td><td>{html.escape(k)}</td>"
         f"<td class=num>{r['q05_per_20y']:.1f} – {r['q95_per_20y']:.1f}</td>"
         f"<td class=num>{r.get('observed_per_20y', float('nan')):.1f}</td>"
         f"<td class=num>{r.get('p_value_ge_observed', float('nan')):.2f}</td></tr>"
-        for g, rows in checks.items() for k, r in rows.items())
+        for g, rows in checks.items()
+        for k, r in rows.items()
+    )
     page = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
         f"<title>liqshock fit review {html.escape(fit.fit_id)}</title><style>{STYLE}</style>"
@@ -136,12 +176,16 @@ def write_review(fit: Fit, out: Path) -> Path:
         f"({manifest['model']['config_digest'][:12]}); sampler "
         f"{html.escape(str(manifest['sampler']))}; wall {manifest['wall_time_s']} s; "
         f"git {html.escape(manifest['git_commit'])}.</p>",
-        banner, "<h2>Convergence gate</h2>", gate_table(fit),
-        "<h2>Structural parameters</h2>", parameter_html(convergence.parameter_table(fit)),
+        banner,
+        "<h2>Convergence gate</h2>",
+        gate_table(fit),
+        "<h2>Structural parameters</h2>",
+        parameter_html(convergence.parameter_table(fit)),
         "<h2>Event and restart frequency per 20 years (90% predictive interval)</h2>",
         "<table><tr><th>check</th><th>quantity</th><th>predictive 90%</th><th>observed</th>"
         f"<th>P(rep >= observed)</th></tr>{check_rows}</table>",
-        *sections, "</body></html>",
+        *sections,
+        "</body></html>",
     ]
     path = out / "review.html"
     atomic_write_text(path, "\n".join(page))

@@ -76,9 +76,15 @@ def reliability_bins(p, y, n_bins: int = 5) -> list[dict]:
     for b in range(n_bins):
         inside = index == b
         if inside.any():
-            rows.append({"lower": float(edges[b]), "upper": float(edges[b + 1]),
-                         "count": int(inside.sum()), "mean_forecast": float(p[inside].mean()),
-                         "observed_frequency": float(y[inside].mean())})
+            rows.append(
+                {
+                    "lower": float(edges[b]),
+                    "upper": float(edges[b + 1]),
+                    "count": int(inside.sum()),
+                    "mean_forecast": float(p[inside].mean()),
+                    "observed_frequency": float(y[inside].mean()),
+                }
+            )
     return rows
 
 
@@ -100,15 +106,15 @@ def calibration_slope(p, y) -> float:
             # separation leaves the slope unidentified: NaN, not a warning per resample
             warnings.simplefilter("error", PerfectSeparationWarning)
             result = sm.GLM(y, sm.add_constant(logit), family=sm.families.Binomial()).fit()
-    except (ValueError, np.linalg.LinAlgError, PerfectSeparationError,
-            PerfectSeparationWarning):
+    except (ValueError, np.linalg.LinAlgError, PerfectSeparationError, PerfectSeparationWarning):
         return float("nan")
     slope = float(result.params[1])
     return slope if np.isfinite(slope) and abs(slope) < 1e3 else float("nan")
 
 
-def bootstrap_interval(score, p, y, *args, n_boot: int = 1000, seed: int = 0,
-                       level: float = 0.9) -> tuple[float, float]:
+def bootstrap_interval(
+    score, p, y, *args, n_boot: int = 1000, seed: int = 0, level: float = 0.9
+) -> tuple[float, float]:
     """Percentile interval of ``score(p[idx], y[idx], *args[idx])`` over resampled origins.
 
     Origins are resampled with replacement (quarterly origins with a 13-week horizon do not
@@ -134,10 +140,13 @@ def score_table_row(p, y, climatology) -> dict:
     """Every score with its 90% bootstrap interval, for one forecaster and one target."""
     p, y = _check(p, y)
     row: dict = {"n_origins": int(len(p)), "n_events": int(y.sum())}
-    for name, fn, extra in (("auroc", auroc, ()), ("brier", brier, ()),
-                            ("brier_skill", brier_skill, (climatology,)),
-                            ("log_score", log_score, ()),
-                            ("calibration_slope", calibration_slope, ())):
+    for name, fn, extra in (
+        ("auroc", auroc, ()),
+        ("brier", brier, ()),
+        ("brier_skill", brier_skill, (climatology,)),
+        ("log_score", log_score, ()),
+        ("calibration_slope", calibration_slope, ()),
+    ):
         row[name] = fn(p, y, *extra)
         row[f"{name}_q05"], row[f"{name}_q95"] = bootstrap_interval(fn, p, y, *extra)
     return row

@@ -85,8 +85,9 @@ def best_threshold(p, y, mu: float) -> float:
     return float(candidates[best[-1]])
 
 
-def realtime_signals(origins: np.ndarray, p, y, horizon_days: int, mu: float,
-                     min_events: int = 2) -> np.ndarray:
+def realtime_signals(
+    origins: np.ndarray, p, y, horizon_days: int, mu: float, min_events: int = 2
+) -> np.ndarray:
     """Signal at each origin with the threshold the forecaster would have chosen then.
 
     The threshold at origin t is the best one on the earlier origins whose outcome window
@@ -136,7 +137,10 @@ def brier_skill_vs(p, y, reference) -> float:
 
 
 SCORES: dict[str, Score] = {
-    "brier": brier, "log_score": log_score, "auroc": auroc, "auprc": auprc,
+    "brier": brier,
+    "log_score": log_score,
+    "auroc": auroc,
+    "auprc": auprc,
     "calibration_slope": calibration_slope,
 }
 
@@ -154,7 +158,8 @@ def scores_with_intervals(p, y, reference, idx: np.ndarray) -> dict:
         out[f"{name}_q05"], out[f"{name}_q95"] = interval([fn(p[r], y[r]) for r in rows])
     out["brier_skill"] = brier_skill_vs(p, y, reference)
     out["brier_skill_q05"], out["brier_skill_q95"] = interval(
-        [brier_skill_vs(p[r], y[r], reference[r]) for r in idx])
+        [brier_skill_vs(p[r], y[r], reference[r]) for r in idx]
+    )
     return out
 
 

@@ -54,7 +54,7 @@ def onsets(under_way: np.ndarray) -> np.ndarray:
 def weeks_since_event(under_way: np.ndarray) -> np.ndarray:
     """Weeks since the last event week (0 inside an event, a large number before any)."""
     out = np.empty(len(under_way))
-    last = -10**6
+    last = -(10**6)
     for t, flag in enumerate(under_way):
         if flag:
             last = t
@@ -66,20 +66,23 @@ def weeks_since_event(under_way: np.ndarray) -> np.ndarray:
 class Targets:
     """Per week: onset-within-h outcome, whether the week is scored for onset, any-week."""
 
-    frame: pd.DataFrame      # columns onset, scored, any_event_week, under_way
+    frame: pd.DataFrame  # columns onset, scored, any_event_week, under_way
 
     def at(self, origin: pd.Timestamp) -> dict:
         row = self.frame.loc[origin]
-        return {"onset": None if not row["scored"] or np.isnan(row["onset"])
-                else int(row["onset"]),
-                "scored_for_onset": bool(row["scored"]),
-                "any_event_week": None if np.isnan(row["any_event_week"])
-                else int(row["any_event_week"]),
-                "under_way": bool(row["under_way"])}
+        return {
+            "onset": None if not row["scored"] or np.isnan(row["onset"]) else int(row["onset"]),
+            "scored_for_onset": bool(row["scored"]),
+            "any_event_week": None
+            if np.isnan(row["any_event_week"])
+            else int(row["any_event_week"]),
+            "under_way": bool(row["under_way"]),
+        }
 
 
-def onset_targets(under_way: pd.Series, horizon: int,
-                  post_weeks: int = POST_EVENT_WEEKS) -> Targets:
+def onset_targets(
+    under_way: pd.Series, horizon: int, post_weeks: int = POST_EVENT_WEEKS
+) -> Targets:
     """The onset and any-week targets for every week of ``under_way``.
 
     NaN where the window runs past the data (not yet known).
@@ -88,13 +91,21 @@ def onset_targets(under_way: pd.Series, horizon: int,
     onset_next = window_indicator(onsets(flags), horizon)
     any_next = window_indicator(flags, horizon)
     scored = weeks_since_event(flags) > post_weeks
-    frame = pd.DataFrame({"onset": onset_next, "scored": scored, "any_event_week": any_next,
-                          "under_way": flags.astype(bool)}, index=under_way.index)
+    frame = pd.DataFrame(
+        {
+            "onset": onset_next,
+            "scored": scored,
+            "any_event_week": any_next,
+            "under_way": flags.astype(bool),
+        },
+        index=under_way.index,
+    )
     return Targets(frame)
 
 
-def known_onset_history(under_way: pd.Series, horizon: int, origin: pd.Timestamp,
-                        post_weeks: int = POST_EVENT_WEEKS) -> pd.DataFrame:
+def known_onset_history(
+    under_way: pd.Series, horizon: int, origin: pd.Timestamp, post_weeks: int = POST_EVENT_WEEKS
+) -> pd.DataFrame:
     """Past scored weeks whose onset window had closed by ``origin`` (for training/climatology).
 
     Computed from the event weeks up to ``origin`` only, so nothing after it is read.

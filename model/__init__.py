@@ -25,10 +25,16 @@ OpenBLAS linked in changed the value and gradient by ~5%, within the hour's nois
 import os
 import warnings
 
-warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS installation",
-                        category=UserWarning)
+warnings.filterwarnings(
+    "ignore", message="PyTensor could not link to a BLAS installation", category=UserWarning
+)
 
-os.environ.setdefault("XLA_FLAGS", " ".join([
-    f"--xla_force_host_platform_device_count={max(os.cpu_count() or 1, 4)}",
-    "--xla_cpu_experimental_ynn_fusion_type=",
-]))
+os.environ.setdefault(
+    "XLA_FLAGS",
+    " ".join(
+        [
+            f"--xla_force_host_platform_device_count={max(os.cpu_count() or 1, 4)}",
+            "--xla_cpu_experimental_ynn_fusion_type=",
+        ]
+    ),
+)

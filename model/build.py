@@ -57,29 +57,39 @@ def stress_kind_weights(config: ModelConfig):
     """
     dist, params = config.priors["stress_type_weights"]
     if dist != "Dirichlet" or len(params) != 3:
-        raise ValueError("stress_type_weights needs a Dirichlet prior over the three kinds, "
-                         f"got {dist}{tuple(params)}")
+        raise ValueError(
+            "stress_type_weights needs a Dirichlet prior over the three kinds, "
+            f"got {dist}{tuple(params)}"
+        )
     a_funding, a_market, a_both = params
     market = pm.Beta("stress_market_share", a_market, a_funding + a_both)
     both_of_rest = pm.Beta("stress_both_share_of_rest", a_both, a_funding)
     rest = 1.0 - market
-    return pm.Deterministic("stress_type_weights",
-                            pt.stack([rest * (1.0 - both_of_rest), market, rest * both_of_rest]),
-                            dims="stress_kind")
+    return pm.Deterministic(
+        "stress_type_weights",
+        pt.stack([rest * (1.0 - both_of_rest), market, rest * both_of_rest]),
+        dims="stress_kind",
+    )
 
 
 def coords(inputs: ModelInputs) -> dict:
-    return {"regime": list(REGIMES), "from_regime": list(REGIMES), "driver": list(inputs.drivers),
-            "stress_kind": list(STRESS_KINDS), "event_kind": list(EVENT_KINDS),
-            "week": inputs.weeks}
+    return {
+        "regime": list(REGIMES),
+        "from_regime": list(REGIMES),
+        "driver": list(inputs.drivers),
+        "stress_kind": list(STRESS_KINDS),
+        "event_kind": list(EVENT_KINDS),
+        "week": inputs.weeks,
+    }
 
 
 def build_model(inputs: ModelInputs, config: ModelConfig) -> pm.Model:
     with pm.Model(coords=coords(inputs)) as model:
         a_calm = _prior(config, "trans_intercept_calm")
         a_stress = _prior(config, "trans_intercept_stress")
-        trans_intercept = pm.Deterministic("trans_intercept", pt.stack([a_calm, a_stress]),
-                                           dims="from_regime")
+        trans_intercept = pm.Deterministic(
+            "trans_intercept", pt.stack([a_calm, a_stress]), dims="from_regime"
+        )
         trans_coef = _prior(config, "trans_coef", dims=("from_regime", "driver"))
         params = {
             "trans_intercept": trans_intercept,
@@ -103,14 +113,20 @@ def build_model(inputs: ModelInputs, config: ModelConfig) -> pm.Model:
             "ar_sigma": _prior(config, "ar_sigma", dims="driver"),
         }
         if config.event_coef_prior_sd > 0:
-            params["event_coef"] = pm.Normal("event_coef", 0.0, config.event_coef_prior_sd,
-                                             dims=("event_kind", "driver"))
+            params["event_coef"] = pm.Normal(
+                "event_coef", 0.0, config.event_coef_prior_sd, dims=("event_kind", "driver")
+            )
         obs = {k: pt.as_tensor_variable(v) for k, v in inputs.obs.items()}
         p0 = config.initial_stress_probability
         log_init = pt.as_tensor_variable(np.log([1 - p0, p0]))
         ar_logp, loglik = likelihood_terms(
-            PT, lambda li, lt, le: forward_loglik(li, lt, le, inputs.n_weeks),
-            GapLayout.from_matrix(inputs.x), obs, params, log_init)
+            PT,
+            lambda li, lt, le: forward_loglik(li, lt, le, inputs.n_weeks),
+            GapLayout.from_matrix(inputs.x),
+            obs,
+            params,
+            log_init,
+        )
         pm.Potential("driver_ar1", ar_logp)
         pm.Potential("regime_loglik", loglik)
     return model

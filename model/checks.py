@@ -20,20 +20,21 @@ from model.simulate import episodes, simulate_event_counts
 
 def observed_counts(inputs: ModelInputs) -> dict[str, int]:
     any_event = np.maximum(inputs.obs["event_funding"], inputs.obs["event_market"])
-    return {"event_episodes": episodes(any_event),
-            "qe_restarts": int(inputs.obs["restart"].sum())}
+    return {"event_episodes": episodes(any_event), "qe_restarts": int(inputs.obs["restart"].sum())}
 
 
-def predictive_counts(group: xr.Dataset, inputs: ModelInputs, seed: int,
-                      max_draws: int = 500) -> dict[str, np.ndarray]:
+def predictive_counts(
+    group: xr.Dataset, inputs: ModelInputs, seed: int, max_draws: int = 500
+) -> dict[str, np.ndarray]:
     """Simulated counts over the sample period for (up to ``max_draws``) draws of a group."""
     params = parameters(group)
     x, x_var = driver_moments(group, inputs)
     n = len(x)
     take = np.random.default_rng(seed).choice(n, size=min(n, max_draws), replace=False)
     params = {k: v[take] for k, v in params.items()}
-    return simulate_event_counts(np.random.default_rng(seed + 1), params, x[take],
-                                 inputs.obs["at_risk"], x_var=x_var[take])
+    return simulate_event_counts(
+        np.random.default_rng(seed + 1), params, x[take], inputs.obs["at_risk"], x_var=x_var[take]
+    )
 
 
 def prior_group(model: pm.Model, draws: int, seed: int) -> xr.Dataset:
@@ -54,25 +55,26 @@ def prior_group(model: pm.Model, draws: int, seed: int) -> xr.Dataset:
     forward_log.setLevel(logging.WARNING)
     try:
         with model, warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="The effect of Potentials",
-                                    category=UserWarning)
-            prior = pm.sample_prior_predictive(draws=draws, var_names=names,
-                                               random_seed=seed)
+            warnings.filterwarnings(
+                "ignore", message="The effect of Potentials", category=UserWarning
+            )
+            prior = pm.sample_prior_predictive(draws=draws, var_names=names, random_seed=seed)
     finally:
         forward_log.setLevel(level)
     return prior.prior
 
 
-def summarize_counts(counts: dict[str, np.ndarray], observed: dict[str, int],
-                     n_weeks: int) -> dict:
+def summarize_counts(counts: dict[str, np.ndarray], observed: dict[str, int], n_weeks: int) -> dict:
     """Quantiles per 20 years, and where the observed count falls (predictive p-value)."""
     scale = 20 * 52.18 / n_weeks
     out = {}
     for key, values in counts.items():
         per20 = values * scale
-        row = {"mean_per_20y": float(per20.mean()),
-               "q05_per_20y": float(np.quantile(per20, 0.05)),
-               "q95_per_20y": float(np.quantile(per20, 0.95))}
+        row = {
+            "mean_per_20y": float(per20.mean()),
+            "q05_per_20y": float(np.quantile(per20, 0.05)),
+            "q95_per_20y": float(np.quantile(per20, 0.95)),
+        }
         if key in observed:
             row["observed"] = observed[key]
             row["observed_per_20y"] = observed[key] * scale

@@ -21,32 +21,31 @@ MODEL_VERSION = "4.1"
 #: the full refit sat (version 2.1: all 5 at phi in the top 9% of its posterior).
 LATENT_START_SD = 1.0
 
-DRIVER_ORDER = ("basis_short", "log_move", "funding_spread", "tga_change_13w",
-                "foreign_demand_12m")
+DRIVER_ORDER = ("basis_short", "log_move", "funding_spread", "tga_change_13w", "foreign_demand_12m")
 
 #: Priors: name -> (distribution, parameters). Reasons are in model/README.md.
 DEFAULT_PRIORS: dict[str, tuple[str, tuple[float, ...]]] = {
-    "trans_intercept_calm": ("Normal", (-5.0, 0.75)),    # enter stress ~0.7%/week at mean x
-    "trans_intercept_stress": ("Normal", (3.0, 1.0)),    # stay in stress ~95%/week
-    "trans_coef": ("Normal", (0.0, 0.35)),               # per sd of a driver, on log-odds
-    "funding_mu_calm": ("Normal", (0.0, 1.0)),           # units of 10bp
+    "trans_intercept_calm": ("Normal", (-5.0, 0.75)),  # enter stress ~0.7%/week at mean x
+    "trans_intercept_stress": ("Normal", (3.0, 1.0)),  # stay in stress ~95%/week
+    "trans_coef": ("Normal", (0.0, 0.35)),  # per sd of a driver, on log-odds
+    "funding_mu_calm": ("Normal", (0.0, 1.0)),  # units of 10bp
     "funding_shift": ("HalfNormal", (3.0,)),
     "funding_sigma_calm": ("HalfNormal", (2.0,)),
-    "funding_sigma_extra": ("HalfNormal", (2.0,)),       # stress sd = calm sd + extra
+    "funding_sigma_extra": ("HalfNormal", (2.0,)),  # stress sd = calm sd + extra
     "funding_nu": ("Gamma", (2.0, 0.1)),
-    "move_mu_calm": ("Normal", (4.4, 0.5)),              # log MOVE; exp(4.4) ~ 80
+    "move_mu_calm": ("Normal", (4.4, 0.5)),  # log MOVE; exp(4.4) ~ 80
     "move_shift": ("HalfNormal", (0.5,)),
     "move_sigma_calm": ("HalfNormal", (0.3,)),
     "move_sigma_extra": ("HalfNormal", (0.3,)),
     "stress_type_weights": ("Dirichlet", (2.0, 2.0, 2.0)),
-    "event_false_rate": ("Beta", (1.0, 500.0)),          # an event starts in a calm week
-    "event_hit_rate": ("Beta", (1.0, 9.0)),              # an event starts in a stressed week
-    "event_continue": ("Beta", (3.0, 1.0)),              # an event under way lasts another week
-    "qe_intercept": ("Normal", (-7.0, 0.75)),            # ~0.1%/week at mean x, calm
-    "qe_stress_effect": ("Normal", (1.5, 1.0)),          # stress raises the hazard
+    "event_false_rate": ("Beta", (1.0, 500.0)),  # an event starts in a calm week
+    "event_hit_rate": ("Beta", (1.0, 9.0)),  # an event starts in a stressed week
+    "event_continue": ("Beta", (3.0, 1.0)),  # an event under way lasts another week
+    "qe_intercept": ("Normal", (-7.0, 0.75)),  # ~0.1%/week at mean x, calm
+    "qe_stress_effect": ("Normal", (1.5, 1.0)),  # stress raises the hazard
     "qe_coef": ("Normal", (0.0, 0.35)),
     "ar_mu": ("Normal", (0.0, 0.5)),
-    "ar_phi": ("Beta", (20.0, 1.5)),                     # weekly drivers are persistent
+    "ar_phi": ("Beta", (20.0, 1.5)),  # weekly drivers are persistent
     "ar_sigma": ("HalfNormal", (0.5,)),
 }
 
@@ -70,8 +69,9 @@ JUMP_MOVE_PRIORS: dict[str, tuple[str, tuple[float, ...]]] = {
 def default_priors(move_observable: str = "level") -> dict[str, tuple[str, tuple[float, ...]]]:
     """The priors of a model whose MOVE emission reads ``move_observable``."""
     if move_observable not in MOVE_OBSERVABLES:
-        raise ValueError(f"unknown MOVE observable {move_observable!r}; "
-                         f"expected one of {MOVE_OBSERVABLES}")
+        raise ValueError(
+            f"unknown MOVE observable {move_observable!r}; expected one of {MOVE_OBSERVABLES}"
+        )
     priors = dict(DEFAULT_PRIORS)
     if move_observable == "jump":
         priors.update(JUMP_MOVE_PRIORS)
@@ -120,10 +120,14 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
-        return cls(qe_definition=d["qe_definition"], start=d["start"],
-                   drivers=tuple(d["drivers"]),
-                   initial_stress_probability=d["initial_stress_probability"],
-                   priors={k: (v[0], tuple(v[1])) for k, v in d["priors"].items()},
-                   version=d["version"], events=d.get("events", "catalogue"),
-                   event_coef_prior_sd=d.get("event_coef_prior_sd", 0.0),
-                   move_observable=d.get("move_observable", "level"))
+        return cls(
+            qe_definition=d["qe_definition"],
+            start=d["start"],
+            drivers=tuple(d["drivers"]),
+            initial_stress_probability=d["initial_stress_probability"],
+            priors={k: (v[0], tuple(v[1])) for k, v in d["priors"].items()},
+            version=d["version"],
+            events=d.get("events", "catalogue"),
+            event_coef_prior_sd=d.get("event_coef_prior_sd", 0.0),
+            move_observable=d.get("move_observable", "level"),
+        )

@@ -30,8 +30,18 @@ from model.posterior import PARAMETERS, regime_probabilities
 from model.sampling import SamplerSettings, sample
 from model.store import write_fit
 
-PACKAGES = ("pymc", "pytensor", "arviz", "numpy", "pandas", "xarray", "statsmodels", "jax",
-            "numpyro", "fredapi")
+PACKAGES = (
+    "pymc",
+    "pytensor",
+    "arviz",
+    "numpy",
+    "pandas",
+    "xarray",
+    "statsmodels",
+    "jax",
+    "numpyro",
+    "fredapi",
+)
 
 
 @dataclass
@@ -49,10 +59,21 @@ class FitResult:
 
 def git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                             text=True, timeout=10, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return out.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -73,10 +94,17 @@ def make_fit_id(panel: Panel, config: ModelConfig) -> str:
     return f"{panel.cutoff.date()}_{config.qe_definition}_{stamp}_{config.digest()[:8]}"
 
 
-def run_fit(source: DataSource, *, end=None, config: ModelConfig = ModelConfig(),
-            settings: SamplerSettings = SamplerSettings(),
-            thresholds: GateThresholds = GateThresholds(), fits_dir: Path = Path("fits"),
-            progressbar: bool = True, prior_draws: int = 300) -> FitResult:
+def run_fit(
+    source: DataSource,
+    *,
+    end=None,
+    config: ModelConfig = ModelConfig(),
+    settings: SamplerSettings = SamplerSettings(),
+    thresholds: GateThresholds = GateThresholds(),
+    fits_dir: Path = Path("fits"),
+    progressbar: bool = True,
+    prior_draws: int = 300,
+) -> FitResult:
     started = time.perf_counter()
     panel = build_panel(source, start=config.start, end=end)
     inputs = model_inputs(panel, config)
@@ -86,26 +114,30 @@ def run_fit(source: DataSource, *, end=None, config: ModelConfig = ModelConfig()
     sampling_seconds = time.perf_counter() - started
 
     regimes = regime_probabilities(idata.posterior, inputs, config)
-    idata.posterior = xr.merge([idata.posterior, regimes[["p_stress_filtered",
-                                                          "p_stress_smoothed"]]])
-    idata.add_groups(observed_data=observed_dataset(panel, inputs),
-                     constant_data=constant_dataset(inputs))
+    idata.posterior = xr.merge(
+        [idata.posterior, regimes[["p_stress_filtered", "p_stress_smoothed"]]]
+    )
+    idata.add_groups(
+        observed_data=observed_dataset(panel, inputs), constant_data=constant_dataset(inputs)
+    )
     prior = prior_group(model, prior_draws, settings.seed)
     idata.add_groups(prior=prior)
     observed = observed_counts(inputs)
     checks = {
         "prior_predictive": summarize_counts(
-            predictive_counts(prior, inputs, settings.seed), observed, inputs.n_weeks),
+            predictive_counts(prior, inputs, settings.seed), observed, inputs.n_weeks
+        ),
         "posterior_predictive": summarize_counts(
-            predictive_counts(idata.posterior, inputs, settings.seed), observed,
-            inputs.n_weeks),
+            predictive_counts(idata.posterior, inputs, settings.seed), observed, inputs.n_weeks
+        ),
     }
     # every sampled quantity: since model 3.0 the parameters alone (missing driver weeks
     # are integrated out, not sampled: model/missing.py)
     convergence = convergence_report(idata, list(PARAMETERS), thresholds)
     fit_id = make_fit_id(panel, config)
-    idata.posterior.attrs.update({"fit_id": fit_id, "config_digest": config.digest(),
-                                  "model_version": config.version})
+    idata.posterior.attrs.update(
+        {"fit_id": fit_id, "config_digest": config.digest(), "model_version": config.version}
+    )
     manifest = {
         "fit_id": fit_id,
         "created_at": datetime.now(UTC).isoformat(),
@@ -115,17 +147,27 @@ def run_fit(source: DataSource, *, end=None, config: ModelConfig = ModelConfig()
             "start": str(inputs.weeks[0].date()),
             "n_weeks": inputs.n_weeks,
             "panel_digest": panel.digest(),
-            "last_observation": {k: {c: (None if v is None or str(v) == "NaT" else str(v.date()))
-                                     for c, v in row.items()}
-                                 for k, row in panel.inputs.to_dict(orient="index").items()},
+            "last_observation": {
+                k: {
+                    c: (None if v is None or str(v) == "NaT" else str(v.date()))
+                    for c, v in row.items()
+                }
+                for k, row in panel.inputs.to_dict(orient="index").items()
+            },
             "coverage": {k: float(v) for k, v in panel.coverage()["coverage"].items()},
-            "driver_scaling": {d: {"mean": float(m), "sd": float(s)} for d, m, s in
-                               zip(inputs.drivers, inputs.driver_mean, inputs.driver_sd,
-                                   strict=True)},
+            "driver_scaling": {
+                d: {"mean": float(m), "sd": float(s)}
+                for d, m, s in zip(
+                    inputs.drivers, inputs.driver_mean, inputs.driver_sd, strict=True
+                )
+            },
             "notes": panel.notes,
         },
-        "model": {"version": config.version, "config": config.to_dict(),
-                  "config_digest": config.digest()},
+        "model": {
+            "version": config.version,
+            "config": config.to_dict(),
+            "config_digest": config.digest(),
+        },
         "sampler": settings.to_dict(),
         "initialization": json.loads(idata.sample_stats.attrs.get("initialization", "{}")),
         "timing": json.loads(idata.sample_stats.attrs.get("timing", "{}")),
@@ -142,22 +184,30 @@ def run_fit(source: DataSource, *, end=None, config: ModelConfig = ModelConfig()
 
 
 def observed_dataset(panel: Panel, inputs: ModelInputs) -> xr.Dataset:
-    frame = panel.frame.loc[inputs.weeks[0]:]
+    frame = panel.frame.loc[inputs.weeks[0] :]
     data = {f"driver_{d}": ("week", frame[d].to_numpy()) for d in inputs.drivers}
     data.update({k: ("week", v) for k, v in inputs.obs.items()})
     return xr.Dataset(data, coords={"week": inputs.weeks})
 
 
 def constant_dataset(inputs: ModelInputs) -> xr.Dataset:
-    return xr.Dataset({"driver_mean": ("driver", inputs.driver_mean),
-                       "driver_sd": ("driver", inputs.driver_sd),
-                       "x_standardized": (("week", "driver"), inputs.x)},
-                      coords={"driver": list(inputs.drivers), "week": inputs.weeks})
+    return xr.Dataset(
+        {
+            "driver_mean": ("driver", inputs.driver_mean),
+            "driver_sd": ("driver", inputs.driver_sd),
+            "x_standardized": (("week", "driver"), inputs.x),
+        },
+        coords={"driver": list(inputs.drivers), "week": inputs.weeks},
+    )
 
 
 def current_state(idata: az.InferenceData, inputs: ModelInputs) -> dict:
     last = idata.posterior["p_stress_filtered"].isel(week=-1).to_numpy().ravel()
-    return {"week": str(inputs.weeks[-1].date()),
-            "p_stress_filtered": {"mean": float(last.mean()),
-                                  "q05": float(np.quantile(last, 0.05)),
-                                  "q95": float(np.quantile(last, 0.95))}}
+    return {
+        "week": str(inputs.weeks[-1].date()),
+        "p_stress_filtered": {
+            "mean": float(last.mean()),
+            "q05": float(np.quantile(last, 0.05)),
+            "q95": float(np.quantile(last, 0.95)),
+        },
+    }

@@ -16,8 +16,9 @@ class GateThresholds:
     max_divergences: int = 0
 
 
-def convergence_report(idata: az.InferenceData, var_names: list[str],
-                       thresholds: GateThresholds = GateThresholds()) -> dict:
+def convergence_report(
+    idata: az.InferenceData, var_names: list[str], thresholds: GateThresholds = GateThresholds()
+) -> dict:
     """Max R-hat, min bulk/tail ESS over every scalar of ``var_names``, divergences, verdict.
 
     Unrounded: ``az.summary`` rounds R-hat to two decimals by default, and compared with
@@ -36,15 +37,25 @@ def convergence_report(idata: az.InferenceData, var_names: list[str],
     }
     failures = []
     if not np.isfinite(worst["max_rhat"]) or worst["max_rhat"] > thresholds.max_rhat:
-        failures.append(f"R-hat {worst['max_rhat']:.3f} > {thresholds.max_rhat} "
-                        f"({worst['max_rhat_at']})")
+        failures.append(
+            f"R-hat {worst['max_rhat']:.3f} > {thresholds.max_rhat} ({worst['max_rhat_at']})"
+        )
     if worst["min_ess_bulk"] < thresholds.min_ess_bulk:
-        failures.append(f"bulk ESS {worst['min_ess_bulk']:.0f} < {thresholds.min_ess_bulk:.0f} "
-                        f"({worst['min_ess_bulk_at']})")
+        failures.append(
+            f"bulk ESS {worst['min_ess_bulk']:.0f} < {thresholds.min_ess_bulk:.0f} "
+            f"({worst['min_ess_bulk_at']})"
+        )
     if worst["min_ess_tail"] < thresholds.min_ess_tail:
-        failures.append(f"tail ESS {worst['min_ess_tail']:.0f} < {thresholds.min_ess_tail:.0f} "
-                        f"({worst['min_ess_tail_at']})")
+        failures.append(
+            f"tail ESS {worst['min_ess_tail']:.0f} < {thresholds.min_ess_tail:.0f} "
+            f"({worst['min_ess_tail_at']})"
+        )
     if divergences > thresholds.max_divergences:
         failures.append(f"{divergences} divergent transitions > {thresholds.max_divergences}")
-    return {**worst, "n_scalars": int(len(summary)), "thresholds": asdict(thresholds),
-            "passed": not failures, "failures": failures}
+    return {
+        **worst,
+        "n_scalars": int(len(summary)),
+        "thresholds": asdict(thresholds),
+        "passed": not failures,
+        "failures": failures,
+    }

@@ -57,8 +57,9 @@ def stable_logsumexp(x, axis=-1):
 
 def _semiring_matmul_pt(a, b):
     """(logsumexp, +) product of stacks of 2x2 log-matrices: C[j,k] = lse_l a[j,l] + b[l,k]."""
-    return stable_logaddexp(a[..., :, 0, None] + b[..., None, 0, :],
-                            a[..., :, 1, None] + b[..., None, 1, :])
+    return stable_logaddexp(
+        a[..., :, 0, None] + b[..., None, 0, :], a[..., :, 1, None] + b[..., None, 1, :]
+    )
 
 
 def loglik_tree(log_init, log_trans, log_emis, n_steps: int):
@@ -66,10 +67,10 @@ def loglik_tree(log_init, log_trans, log_emis, n_steps: int):
 
     ``n_steps`` is T, static: the tree is laid out when the graph is built.
     """
-    alpha0 = log_init + log_emis[0]                                  # (2,)
+    alpha0 = log_init + log_emis[0]  # (2,)
     if n_steps == 1:
         return stable_logsumexp(alpha0)
-    mats = log_trans + log_emis[1:, None, :]                         # (T-1, 2, 2)
+    mats = log_trans + log_emis[1:, None, :]  # (T-1, 2, 2)
     n = n_steps - 1
     while n > 1:
         even = n - n % 2
@@ -87,6 +88,7 @@ def loglik_scan(log_init, log_trans, log_emis):
     The messages are logs combined by ``logsumexp`` (max-shifted, with a stable gradient),
     so they may drift to -10^4 over a thousand weeks without overflow or NaN.
     """
+
     def step(log_alpha, week):
         week_trans, week_emis = week
         return jax.nn.logsumexp(log_alpha[:, None] + week_trans, axis=0) + week_emis, None
@@ -109,9 +111,13 @@ class ForwardLogLikelihood(OpFromGraph):
         # (``clone_replace`` would copy the inputs' own graphs too and disconnect them.)
         (output_grad,) = output_grads
         seed = output_grad.type()
-        inner = pytensor.grad(None, wrt=self.inner_inputs,
-                              known_grads={self.inner_outputs[0]: seed},
-                              disconnected_inputs="ignore", return_disconnected="zero")
+        inner = pytensor.grad(
+            None,
+            wrt=self.inner_inputs,
+            known_grads={self.inner_outputs[0]: seed},
+            disconnected_inputs="ignore",
+            return_disconnected="zero",
+        )
         wiring = dict(zip(self.inner_inputs, inputs, strict=True)) | {seed: output_grad}
         return graph_replace(inner, wiring, strict=False)
 
@@ -134,16 +140,23 @@ def inline_forward_tree(fgraph, node):
     return inline_ofg_node(node)
 
 
-optdb.register("inline_forward_tree", dfs_rewriter(inline_forward_tree),
-               "fast_run", "fast_compile", "cxx_only", position=-0.02)
+optdb.register(
+    "inline_forward_tree",
+    dfs_rewriter(inline_forward_tree),
+    "fast_run",
+    "fast_compile",
+    "cxx_only",
+    position=-0.02,
+)
 
 
 def _lse2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.logaddexp(a, b)
 
 
-def forward_filter(log_init: np.ndarray, log_trans: np.ndarray, log_emis: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def forward_filter(
+    log_init: np.ndarray, log_trans: np.ndarray, log_emis: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-week log predictive densities log p(y_t | y_<t) (..., T) and log filtered
     P(s_t = k) (..., T, 2): the normalized forward recursion, vectorized over leading axes.
     Their sum over weeks is the log-likelihood."""
@@ -161,8 +174,9 @@ def forward_filter(log_init: np.ndarray, log_trans: np.ndarray, log_emis: np.nda
     return increments, log_filt
 
 
-def forward_backward(log_init: np.ndarray, log_trans: np.ndarray, log_emis: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def forward_backward(
+    log_init: np.ndarray, log_trans: np.ndarray, log_emis: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Log-likelihood, filtered and smoothed P(s_t = k), vectorized over leading axes.
 
     Shapes: ``log_init`` (..., 2), ``log_trans`` (..., T-1, 2, 2), ``log_emis`` (..., T, 2).
@@ -175,17 +189,18 @@ def forward_backward(log_init: np.ndarray, log_trans: np.ndarray, log_emis: np.n
     log_smooth = np.empty_like(log_filt)
     log_smooth[..., -1, :] = log_filt[..., -1, :]
     for t in range(n_steps - 2, -1, -1):
-        joint_pred = log_filt[..., t, :, None] + log_trans[..., t, :, :]      # (...,2,2)
-        pred = _lse2(joint_pred[..., 0, :], joint_pred[..., 1, :])            # (...,2)
-        ratio = log_smooth[..., t + 1, :] - pred                              # (...,2)
+        joint_pred = log_filt[..., t, :, None] + log_trans[..., t, :, :]  # (...,2,2)
+        pred = _lse2(joint_pred[..., 0, :], joint_pred[..., 1, :])  # (...,2)
+        ratio = log_smooth[..., t + 1, :] - pred  # (...,2)
         back = joint_pred + ratio[..., None, :]
         log_smooth[..., t, :] = _lse2(back[..., :, 0], back[..., :, 1])
     # exp of a normalized log can exceed 1 by an ulp; probabilities are read as such
     return loglik, np.minimum(np.exp(log_filt), 1.0), np.minimum(np.exp(log_smooth), 1.0)
 
 
-def brute_force(log_init: np.ndarray, log_trans: np.ndarray, log_emis: np.ndarray
-                ) -> tuple[float, np.ndarray]:
+def brute_force(
+    log_init: np.ndarray, log_trans: np.ndarray, log_emis: np.ndarray
+) -> tuple[float, np.ndarray]:
     """Enumerate all 2^T regime paths (tests only): log-likelihood and smoothed P(s_t)."""
     import itertools
 

@@ -94,12 +94,12 @@ SAME_OPTIMUM_DISTANCE2 = 0.01
 @dataclass
 class Start:
     log_density: float
-    point: dict[str, np.ndarray]      # unconstrained (value-variable) space
+    point: dict[str, np.ndarray]  # unconstrained (value-variable) space
     converged: bool
-    covariance: np.ndarray | None = None   # inverse Hessian of -log p, if positive definite
-    kind: str = "jitter"              # where the search started: "jitter" or "prior"
-    gradient: np.ndarray | None = None     # of -log p at ``point``, flat, value-variable order
-    shares_hessian: bool = False      # covariance taken from the same optimum found earlier
+    covariance: np.ndarray | None = None  # inverse Hessian of -log p, if positive definite
+    kind: str = "jitter"  # where the search started: "jitter" or "prior"
+    gradient: np.ndarray | None = None  # of -log p at ``point``, flat, value-variable order
+    shares_hessian: bool = False  # covariance taken from the same optimum found earlier
 
     @property
     def log_mass(self) -> float:
@@ -117,7 +117,7 @@ def _unflatten(flat, names: list[str], shapes: list[tuple]) -> list:
     out, i = [], 0
     for shape in shapes:
         size = int(np.prod(shape))
-        out.append(flat[i:i + size].reshape(shape))
+        out.append(flat[i : i + size].reshape(shape))
         i += size
     return out
 
@@ -126,13 +126,16 @@ def start_points(model: pm.Model, n_starts: int, seed: int) -> list[tuple[str, d
     """``n_starts`` points in the unconstrained space, each with its kind: the first half
     (rounded up) jittered around the priors' central values, the rest drawn from the prior.
     Seeded: the same model, count and seed give the same points."""
-    jittered = make_initial_point_fn(model=model, jitter_rvs=set(model.free_RVs),
-                                     return_transformed=True)
-    prior = make_initial_point_fn(model=model, jitter_rvs=set(), default_strategy="prior",
-                                  return_transformed=True)
+    jittered = make_initial_point_fn(
+        model=model, jitter_rvs=set(model.free_RVs), return_transformed=True
+    )
+    prior = make_initial_point_fn(
+        model=model, jitter_rvs=set(), default_strategy="prior", return_transformed=True
+    )
     n_jitter = (n_starts + 1) // 2
-    return ([("jitter", jittered(seed + i)) for i in range(n_jitter)]
-            + [("prior", prior(seed + i)) for i in range(n_starts - n_jitter)])
+    return [("jitter", jittered(seed + i)) for i in range(n_jitter)] + [
+        ("prior", prior(seed + i)) for i in range(n_starts - n_jitter)
+    ]
 
 
 @dataclass(frozen=True)
@@ -156,15 +159,16 @@ class Layout:
     @classmethod
     def of(cls, model: pm.Model) -> Layout:
         names = [v.name for v in model.value_vars]
-        point = model.initial_point()      # compiles a function: ~0.2-0.8 s on the full model
+        point = model.initial_point()  # compiles a function: ~0.2-0.8 s on the full model
         return cls(names, [np.shape(point[n]) for n in names], _flatten(point, names))
 
 
 def jax_objective(potential: Callable, layout: Layout) -> Objective:
     """``potential`` (-log p in JAX over the value variables, as NumPyro samples it) with its
     gradient, compiled once here, before the searches share it across threads."""
-    value_and_grad = jax.jit(jax.value_and_grad(
-        lambda flat: potential(_unflatten(flat, layout.names, layout.shapes))))
+    value_and_grad = jax.jit(
+        jax.value_and_grad(lambda flat: potential(_unflatten(flat, layout.names, layout.shapes)))
+    )
 
     def value_grad(flat: np.ndarray) -> tuple[float, np.ndarray]:
         value, grad = value_and_grad(flat)
@@ -188,8 +192,7 @@ def pytensor_objective(model: pm.Model) -> Objective:
     modules already built. One thread: a compiled PyTensor function keeps its own storage
     and is not safe to share.
     """
-    log_p_and_gradient = model.logp_dlogp_function(grad_vars=model.value_vars,
-                                                   ravel_inputs=True)
+    log_p_and_gradient = model.logp_dlogp_function(grad_vars=model.value_vars, ravel_inputs=True)
     log_p_and_gradient.set_extra_values({})
 
     def value_grad(flat: np.ndarray) -> tuple[float, np.ndarray]:
@@ -199,8 +202,13 @@ def pytensor_objective(model: pm.Model) -> Objective:
     return Objective(value_grad, 1)
 
 
-def local_optima(model: pm.Model, n_starts: int, seed: int, max_iter: int = 3000,
-                 potential: Callable | None = None) -> list[Start]:
+def local_optima(
+    model: pm.Model,
+    n_starts: int,
+    seed: int,
+    max_iter: int = 3000,
+    potential: Callable | None = None,
+) -> list[Start]:
     """L-BFGS from each of :func:`start_points`; sorted best first.
 
     ``potential`` is -log p in JAX over the value variables, if the caller samples with
@@ -219,8 +227,7 @@ def local_optima(model: pm.Model, n_starts: int, seed: int, max_iter: int = 3000
     """
     layout = Layout.of(model)
     names, shapes = layout.names, layout.shapes
-    objective = (pytensor_objective(model) if potential is None
-                 else jax_objective(potential, layout))
+    objective = pytensor_objective(model) if potential is None else jax_objective(potential, layout)
 
     def search(job: tuple[str, dict]) -> Start:
         kind, start = job
@@ -231,28 +238,38 @@ def local_optima(model: pm.Model, n_starts: int, seed: int, max_iter: int = 3000
                 return FAILED, np.zeros_like(flat)
             return value, grad
 
-        result = minimize(bounded, _flatten(start, names), jac=True, method="L-BFGS-B",
-                          options={"maxiter": max_iter, "maxcor": LBFGS_MEMORY})
+        result = minimize(
+            bounded,
+            _flatten(start, names),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": max_iter, "maxcor": LBFGS_MEMORY},
+        )
         point = dict(zip(names, _unflatten(result.x, names, shapes), strict=True))
         # the gradient where the search ended, unless it ended where -log p is not finite
         # (the objective's stand-in value 1e300): NumPyro then computes its own
         gradient = np.asarray(result.jac, dtype=float) if result.fun < FAILED else None
-        return Start(-float(result.fun), point, bool(result.success), kind=kind,
-                     gradient=gradient)
+        return Start(-float(result.fun), point, bool(result.success), kind=kind, gradient=gradient)
 
     def covariance_at(start: Start) -> np.ndarray | None:
-        return laplace_covariance(lambda flat: objective.value_grad(flat)[1],
-                                  _flatten(start.point, names))
+        return laplace_covariance(
+            lambda flat: objective.value_grad(flat)[1], _flatten(start.point, names)
+        )
 
     with ThreadPoolExecutor(max_workers=objective.threads) as pool:
-        starts = sorted(pool.map(search, start_points(model, n_starts, seed)),
-                        key=lambda s: -s.log_density)
+        starts = sorted(
+            pool.map(search, start_points(model, n_starts, seed)), key=lambda s: -s.log_density
+        )
         attach_covariances(starts, covariance_at, names, pool.map)
     return starts
 
 
-def attach_covariances(optima: list[Start], covariance_at: Callable[[Start], np.ndarray | None],
-                       names: list[str], parallel_map: Callable = map) -> None:
+def attach_covariances(
+    optima: list[Start],
+    covariance_at: Callable[[Start], np.ndarray | None],
+    names: list[str],
+    parallel_map: Callable = map,
+) -> None:
     """Give every optimum its Laplace covariance, computing one Hessian per distinct optimum.
 
     Why: several starts usually end at the same optimum (on the full history 16 starts
@@ -267,8 +284,7 @@ def attach_covariances(optima: list[Start], covariance_at: Callable[[Start], np.
     """
     leaders: list[Start] = []
     for start in optima:
-        if not any(abs(start.log_density - lead.log_density) <= SAME_DENSITY
-                   for lead in leaders):
+        if not any(abs(start.log_density - lead.log_density) <= SAME_DENSITY for lead in leaders):
             leaders.append(start)
     for lead, cov in zip(leaders, parallel_map(covariance_at, leaders), strict=True):
         lead.covariance = cov
@@ -276,9 +292,16 @@ def attach_covariances(optima: list[Start], covariance_at: Callable[[Start], np.
     for start in optima:
         if any(start is lead for lead in leaders):
             continue
-        twin = next((lead for lead in leaders if lead.covariance is not None
-                     and abs(start.log_density - lead.log_density) <= SAME_DENSITY
-                     and _distance2(start, lead, names) <= SAME_OPTIMUM_DISTANCE2), None)
+        twin = next(
+            (
+                lead
+                for lead in leaders
+                if lead.covariance is not None
+                and abs(start.log_density - lead.log_density) <= SAME_DENSITY
+                and _distance2(start, lead, names) <= SAME_OPTIMUM_DISTANCE2
+            ),
+            None,
+        )
         if twin is None:
             own.append(start)
         else:
@@ -306,8 +329,9 @@ def laplace_covariance(gradient, flat: np.ndarray) -> np.ndarray | None:
     return np.linalg.inv(hessian)
 
 
-def constrained(model: pm.Model, points: list[dict[str, np.ndarray]]
-                ) -> list[dict[str, np.ndarray]]:
+def constrained(
+    model: pm.Model, points: list[dict[str, np.ndarray]]
+) -> list[dict[str, np.ndarray]]:
     """Value-variable points -> values of the free random variables (what ``initvals`` takes).
 
     One function maps every value variable through its backward transform, compiled once
@@ -315,8 +339,12 @@ def constrained(model: pm.Model, points: list[dict[str, np.ndarray]]
     own compiled a C module per variable and chain (~13 x 4 compilations, 5-15 s per refit).
     """
     names = [rv.name for rv in model.free_RVs]
-    to_values = pytensor.function(model.value_vars, model.replace_rvs_by_values(model.free_RVs),
-                                  mode="FAST_COMPILE", on_unused_input="ignore")
+    to_values = pytensor.function(
+        model.value_vars,
+        model.replace_rvs_by_values(model.free_RVs),
+        mode="FAST_COMPILE",
+        on_unused_input="ignore",
+    )
     out = []
     for point in points:
         values = to_values(*[point[v.name] for v in model.value_vars])
@@ -344,31 +372,39 @@ class ChainStarts:
     gradient: list[np.ndarray] | None = None
 
 
-def chain_starts(model: pm.Model, chains: int, n_starts: int, seed: int,
-                 potential: Callable | None = None) -> ChainStarts:
+def chain_starts(
+    model: pm.Model, chains: int, n_starts: int, seed: int, potential: Callable | None = None
+) -> ChainStarts:
     """One starting point per chain, all in the kept modes (:class:`ChainStarts`)."""
     optima = local_optima(model, n_starts, seed, potential=potential)
     best = max(optima, key=lambda s: s.log_mass)
-    if best.covariance is None:             # no optimum with a usable Hessian: density only
+    if best.covariance is None:  # no optimum with a usable Hessian: density only
         best = optima[0]
         kept = [best]
     else:
         kept = [s for s in optima if s.log_mass >= best.log_mass + np.log(MIN_MASS_RATIO)]
     per_chain = [kept[i % len(kept)] for i in range(chains)]
     inits = constrained(model, [s.point for s in per_chain])
-    record = {"n_starts": n_starts,
-              "log_density_of_optima": [round(s.log_density, 1) for s in optima],
-              "log_mass_of_optima": [round(s.log_mass, 1) if np.isfinite(s.log_mass) else None
-                                     for s in optima],
-              "start_kind_of_optima": [s.kind for s in optima],
-              "min_mass_ratio": MIN_MASS_RATIO, "n_kept": len(kept),
-              "hessians_computed": sum(not s.shares_hessian for s in optima),
-              "all_converged": all(s.converged for s in optima),
-              "laplace_mass_matrix": best.covariance is not None}
+    record = {
+        "n_starts": n_starts,
+        "log_density_of_optima": [round(s.log_density, 1) for s in optima],
+        "log_mass_of_optima": [
+            round(s.log_mass, 1) if np.isfinite(s.log_mass) else None for s in optima
+        ],
+        "start_kind_of_optima": [s.kind for s in optima],
+        "min_mass_ratio": MIN_MASS_RATIO,
+        "n_kept": len(kept),
+        "hessians_computed": sum(not s.shares_hessian for s in optima),
+        "all_converged": all(s.converged for s in optima),
+        "laplace_mass_matrix": best.covariance is not None,
+    }
     inverse_mass = None if best.covariance is None else np.diag(best.covariance).copy()
     energy = np.array([-s.log_density for s in per_chain])
-    if (not np.isfinite(energy).all() or any(s.gradient is None for s in per_chain)
-            or not all(np.isfinite(s.gradient).all() for s in per_chain)):
+    if (
+        not np.isfinite(energy).all()
+        or any(s.gradient is None for s in per_chain)
+        or not all(np.isfinite(s.gradient).all() for s in per_chain)
+    ):
         return ChainStarts(inits, record, inverse_mass)
     names = [v.name for v in model.value_vars]
     shapes = [np.shape(best.point[n]) for n in names]

@@ -49,9 +49,9 @@ FUNDING_ROUNDING_VAR = (FUNDING_RESOLUTION_BP / FUNDING_UNIT_BP) ** 2 / 12.0
 class ModelInputs:
     weeks: pd.DatetimeIndex
     drivers: tuple[str, ...]
-    x: np.ndarray              # (T, K) standardized, NaN where missing
-    driver_mean: np.ndarray    # (K,) original units
-    driver_sd: np.ndarray      # (K,)
+    x: np.ndarray  # (T, K) standardized, NaN where missing
+    driver_mean: np.ndarray  # (K,) original units
+    driver_sd: np.ndarray  # (K,)
     obs: dict[str, np.ndarray]
     #: What ``obs["move"]`` holds (:data:`model.config.MOVE_OBSERVABLES`).
     move_observable: str = "level"
@@ -64,29 +64,36 @@ class ModelInputs:
         return {d: np.flatnonzero(np.isnan(self.x[:, k])) for k, d in enumerate(self.drivers)}
 
 
-def event_kinds(panel: Panel, weeks: pd.DatetimeIndex, source: str
-                ) -> tuple[np.ndarray, np.ndarray]:
+def event_kinds(
+    panel: Panel, weeks: pd.DatetimeIndex, source: str
+) -> tuple[np.ndarray, np.ndarray]:
     """(funding kind, market kind) 0/1 per week from the chosen event definition."""
     if source == "catalogue":
         events = liquidity_event_weeks(weeks)
-        return (events["funding"].to_numpy(dtype=float),
-                events["market_functioning"].to_numpy(dtype=float))
+        return (
+            events["funding"].to_numpy(dtype=float),
+            events["market_functioning"].to_numpy(dtype=float),
+        )
     if source == "objective":
         episodes = episode_weeks(panel).loc[weeks]
-        return (episodes["funding"].to_numpy(dtype=float),
-                episodes["volatility"].to_numpy(dtype=float))
-    raise DataError("--events", f"unknown event definition {source!r}",
-                    expected="catalogue or objective")
+        return (
+            episodes["funding"].to_numpy(dtype=float),
+            episodes["volatility"].to_numpy(dtype=float),
+        )
+    raise DataError(
+        "--events", f"unknown event definition {source!r}", expected="catalogue or objective"
+    )
 
 
-def model_inputs(panel: Panel, config: ModelConfig,
-                 scale: tuple[np.ndarray, np.ndarray] | None = None) -> ModelInputs:
+def model_inputs(
+    panel: Panel, config: ModelConfig, scale: tuple[np.ndarray, np.ndarray] | None = None
+) -> ModelInputs:
     """The model's arrays; ``scale`` (mean, sd) reuses a fit's standardization.
 
     A forecast made with a stored fit's parameters on newer data must standardize the new
     weeks exactly as the fit did, or every coefficient would mean something else.
     """
-    frame = panel.frame.loc[config.start:]
+    frame = panel.frame.loc[config.start :]
     weeks = pd.DatetimeIndex(frame.index)
     raw = frame[list(config.drivers)].to_numpy(dtype=float)
     check_drivers_observed(frame, config.drivers)
@@ -102,10 +109,14 @@ def model_inputs(panel: Panel, config: ModelConfig,
     at_risk = qe["at_risk"].to_numpy(dtype=float)
     at_risk[0] = 0.0
     obs = {
-        "funding": np.nan_to_num(funding), "funding_mask": (~np.isnan(funding)).astype(float),
-        "move": np.nan_to_num(move), "move_mask": (~np.isnan(move)).astype(float),
-        "event_funding": event_funding, "event_market": event_market,
-        "at_risk": at_risk, "restart": qe["restart"].to_numpy(dtype=float),
+        "funding": np.nan_to_num(funding),
+        "funding_mask": (~np.isnan(funding)).astype(float),
+        "move": np.nan_to_num(move),
+        "move_mask": (~np.isnan(move)).astype(float),
+        "event_funding": event_funding,
+        "event_market": event_market,
+        "at_risk": at_risk,
+        "restart": qe["restart"].to_numpy(dtype=float),
     }
     return ModelInputs(weeks, tuple(config.drivers), x, mean, sd, obs, config.move_observable)
 
@@ -121,8 +132,9 @@ def move_observable(move: pd.Series, kind: str) -> pd.Series:
     if kind == "jump":
         reference = trailing_median(move, MOVE_JUMP_WINDOW_WEEKS, MOVE_JUMP_MIN_WEEKS)
         return np.log(move / reference)
-    raise DataError("--move-observable", f"unknown MOVE observable {kind!r}",
-                    expected="level or jump")
+    raise DataError(
+        "--move-observable", f"unknown MOVE observable {kind!r}", expected="level or jump"
+    )
 
 
 #: A driver needs at least this many observed weeks to be standardized and modelled.
@@ -139,10 +151,13 @@ def check_drivers_observed(frame: pd.DataFrame, drivers: tuple[str, ...]) -> Non
     for driver in drivers:
         n = int(frame[driver].notna().sum())
         if n < MIN_OBSERVED_WEEKS:
-            raise DataError(f"series {driver}", f"only {n} observed weeks",
-                            where=f"{frame.index[0].date()}..{frame.index[-1].date()}",
-                            expected=f"at least {MIN_OBSERVED_WEEKS} to use it as a driver; "
-                            "leave it out of ModelConfig.drivers for this cut-off")
+            raise DataError(
+                f"series {driver}",
+                f"only {n} observed weeks",
+                where=f"{frame.index[0].date()}..{frame.index[-1].date()}",
+                expected=f"at least {MIN_OBSERVED_WEEKS} to use it as a driver; "
+                "leave it out of ModelConfig.drivers for this cut-off",
+            )
 
 
 def lag_once(x: np.ndarray) -> np.ndarray:

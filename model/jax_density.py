@@ -33,13 +33,21 @@ from model.likelihood import Ops, likelihood_terms
 from model.missing import GapLayout
 from model.posterior import OPTIONAL_PARAMETERS, PARAMETERS
 
-JX = Ops(jnp.log, jnp.log1p, jax.nn.softplus, jnp.logaddexp, gammaln,
-         lambda xs, axis: jnp.stack(xs, axis=axis), jnp.sqrt, jnp.exp, jnp.expm1,
-         lambda xs, axis: jnp.concatenate(xs, axis=axis))
+JX = Ops(
+    jnp.log,
+    jnp.log1p,
+    jax.nn.softplus,
+    jnp.logaddexp,
+    gammaln,
+    lambda xs, axis: jnp.stack(xs, axis=axis),
+    jnp.sqrt,
+    jnp.exp,
+    jnp.expm1,
+    lambda xs, axis: jnp.concatenate(xs, axis=axis),
+)
 
 
-def log_likelihood_fn(inputs: ModelInputs, config: ModelConfig
-                      ) -> Callable[[dict], jax.Array]:
+def log_likelihood_fn(inputs: ModelInputs, config: ModelConfig) -> Callable[[dict], jax.Array]:
     """params -> log p(data | params): the two terms of :func:`model.build.build_model`
     (``driver_ar1`` and ``regime_loglik``), with the forward algorithm as one scan."""
     layout = GapLayout.from_matrix(inputs.x)
@@ -54,8 +62,9 @@ def log_likelihood_fn(inputs: ModelInputs, config: ModelConfig
     return log_likelihood
 
 
-def jax_potential(model: pm.Model, inputs: ModelInputs, config: ModelConfig
-                  ) -> Callable[[Sequence], jax.Array]:
+def jax_potential(
+    model: pm.Model, inputs: ModelInputs, config: ModelConfig
+) -> Callable[[Sequence], jax.Array]:
     """-log p of the values of ``model.value_vars`` (a list, in that order), as PyMC's
     ``get_jaxified_logp(model, negative_logp=False)`` returns it, for the model
     :func:`model.build.build_model` built from the same inputs and config."""
@@ -64,8 +73,11 @@ def jax_potential(model: pm.Model, inputs: ModelInputs, config: ModelConfig
     names = [*PARAMETERS, *(n for n in OPTIONAL_PARAMETERS if n in model.named_vars)]
     prior_and_parameters = get_jaxified_graph(
         inputs=model.value_vars,
-        outputs=[model.logp(vars=model.free_RVs),
-                 *model.replace_rvs_by_values([model[name] for name in names])])
+        outputs=[
+            model.logp(vars=model.free_RVs),
+            *model.replace_rvs_by_values([model[name] for name in names]),
+        ],
+    )
     log_likelihood = log_likelihood_fn(inputs, config)
 
     def potential(values: Sequence) -> jax.Array:
@@ -73,4 +85,3 @@ def jax_potential(model: pm.Model, inputs: ModelInputs, config: ModelConfig
         return -(log_prior + log_likelihood(dict(zip(names, parameters, strict=True))))
 
     return potential
-

@@ -56,12 +56,30 @@ class Ops:
     concat: Any
 
 
-NP = Ops(np.log, np.log1p, lambda x: np.logaddexp(0.0, x), np.logaddexp, special.gammaln,
-         lambda xs, axis: np.stack(xs, axis=axis), np.sqrt, np.exp, np.expm1,
-         lambda xs, axis: np.concatenate(xs, axis=axis))
-PT = Ops(pt.log, pt.log1p, pt.softplus, stable_logaddexp, pt.gammaln,
-         lambda xs, axis: pt.stack(xs, axis=axis), pt.sqrt, pt.exp, pt.expm1,
-         lambda xs, axis: pt.concatenate(xs, axis=axis))
+NP = Ops(
+    np.log,
+    np.log1p,
+    lambda x: np.logaddexp(0.0, x),
+    np.logaddexp,
+    special.gammaln,
+    lambda xs, axis: np.stack(xs, axis=axis),
+    np.sqrt,
+    np.exp,
+    np.expm1,
+    lambda xs, axis: np.concatenate(xs, axis=axis),
+)
+PT = Ops(
+    pt.log,
+    pt.log1p,
+    pt.softplus,
+    stable_logaddexp,
+    pt.gammaln,
+    lambda xs, axis: pt.stack(xs, axis=axis),
+    pt.sqrt,
+    pt.exp,
+    pt.expm1,
+    lambda xs, axis: pt.concatenate(xs, axis=axis),
+)
 
 
 def log_sigmoid(ops: Ops, z):
@@ -81,8 +99,13 @@ def log_sigmoid_pair(ops: Ops, z):
 
 def student_t_logpdf(ops: Ops, y, nu, mu, sigma):
     z = (y - mu) / sigma
-    return (ops.gammaln((nu + 1) / 2) - ops.gammaln(nu / 2) - 0.5 * ops.log(nu * np.pi)
-            - ops.log(sigma) - (nu + 1) / 2 * ops.log1p(z * z / nu))
+    return (
+        ops.gammaln((nu + 1) / 2)
+        - ops.gammaln(nu / 2)
+        - 0.5 * ops.log(nu * np.pi)
+        - ops.log(sigma)
+        - (nu + 1) / 2 * ops.log1p(z * z / nu)
+    )
 
 
 def normal_logpdf(ops: Ops, y, mu, sigma):
@@ -141,8 +164,9 @@ def log_transitions(ops: Ops, p: dict, x, x_var=None):
     rows = []
     for j in (0, 1):
         coef = p["trans_coef"][..., j, :]
-        z = expected_logit(ops, p["trans_intercept"][..., j, None] + linear(lagged, coef),
-                           lagged_var, coef)
+        z = expected_logit(
+            ops, p["trans_intercept"][..., j, None] + linear(lagged, coef), lagged_var, coef
+        )
         rows.append(ops.stack(list(log_sigmoid_pair(ops, z)), -1))
     return ops.stack(rows, -2)
 
@@ -152,8 +176,9 @@ def qe_log_hazard_terms(ops: Ops, p: dict, x_lagged, at_risk, restart, x_lagged_
     base = p["qe_intercept"][..., None] + linear(x_lagged, p["qe_coef"])
     out = []
     for s in (0, 1):
-        eta = expected_logit(ops, base + s * p["qe_stress_effect"][..., None], x_lagged_var,
-                             p["qe_coef"])
+        eta = expected_logit(
+            ops, base + s * p["qe_stress_effect"][..., None], x_lagged_var, p["qe_coef"]
+        )
         # restart log s + (1 - restart) log(1 - s) = log s - (1 - restart) eta
         out.append(at_risk * (log_sigmoid(ops, eta) - (1 - restart) * eta))
     return ops.stack(out, -1)
@@ -177,14 +202,17 @@ def onset_logits(ops: Ops, p: dict, x_lagged, x_lagged_var=None) -> dict:
     return out
 
 
-def onset_probabilities(p: dict, x_lagged: np.ndarray, x_lagged_var=None
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def onset_probabilities(
+    p: dict, x_lagged: np.ndarray, x_lagged_var=None
+) -> tuple[np.ndarray, np.ndarray]:
     """(calm, stress) onset probabilities (..., T, 2 kinds), NumPy: what simulations and
     projections draw events with, from the same :func:`onset_logits` the likelihood uses."""
     if "event_coef" not in p:
         shape = (*np.shape(x_lagged)[:-1], 2)
-        return (np.broadcast_to(p["event_false_rate"][..., None, :], shape),
-                np.broadcast_to(p["event_hit_rate"][..., None, :], shape))
+        return (
+            np.broadcast_to(p["event_false_rate"][..., None, :], shape),
+            np.broadcast_to(p["event_hit_rate"][..., None, :], shape),
+        )
     logits = onset_logits(NP, p, x_lagged, x_lagged_var)
     calm = np.stack([special.expit(logits[("calm", k)]) for k in (0, 1)], -1)
     stress = np.stack([special.expit(logits[("stress", k)]) for k in (0, 1)], -1)
@@ -249,8 +277,9 @@ def log_emissions(ops: Ops, p: dict, obs: dict, x_lagged, x_lagged_var=None):
         em_calm = rm * bernoulli_logpmf(ops, em, p["event_false_rate"][..., 1, None])
         ef_hit = rf * bernoulli_logpmf(ops, ef, p["event_hit_rate"][..., 0, None])
         em_hit = rm * bernoulli_logpmf(ops, em, p["event_hit_rate"][..., 1, None])
-    continuing = ((1 - rf) * bernoulli_logpmf(ops, ef, p["event_continue"][..., 0, None])
-                  + (1 - rm) * bernoulli_logpmf(ops, em, p["event_continue"][..., 1, None]))
+    continuing = (1 - rf) * bernoulli_logpmf(ops, ef, p["event_continue"][..., 0, None]) + (
+        1 - rm
+    ) * bernoulli_logpmf(ops, em, p["event_continue"][..., 1, None])
     log_w = ops.log(p["stress_type_weights"])
     calm = f_calm + m_calm + ef_calm + em_calm
     funding_kind = log_w[..., 0, None] + f_stress + m_calm + ef_hit + em_calm
@@ -271,6 +300,9 @@ def likelihood_terms(ops: Ops, forward, layout: GapLayout, obs: dict, p: dict, l
     x, x_var = driver_matrices(ops, layout, mu, phi, sigma)
     x_lagged = ops.concat([x[:1], x[:-1]], 0)
     x_lagged_var = ops.concat([x_var[:1], x_var[:-1]], 0)
-    regime = forward(log_init, log_transitions(ops, p, x, x_var),
-                     log_emissions(ops, p, obs, x_lagged, x_lagged_var))
+    regime = forward(
+        log_init,
+        log_transitions(ops, p, x, x_var),
+        log_emissions(ops, p, obs, x_lagged, x_lagged_var),
+    )
     return observed_logpdf(ops, layout, mu, phi, sigma), regime

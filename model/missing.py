@@ -62,7 +62,7 @@ class GapLayout:
 
     n_weeks: int
     n_drivers: int
-    values: np.ndarray        # (K * T,) standardized, 0 where missing
+    values: np.ndarray  # (K * T,) standardized, 0 where missing
     obs_index: np.ndarray
     obs_prev: np.ndarray
     obs_steps: np.ndarray
@@ -73,7 +73,7 @@ class GapLayout:
     right: np.ndarray
     right_steps: np.ndarray
     miss_driver: np.ndarray
-    pair_sums: np.ndarray     # (K, 6): n and five sums over consecutive observed weeks
+    pair_sums: np.ndarray  # (K, 6): n and five sums over consecutive observed weeks
 
     @classmethod
     def from_matrix(cls, x: np.ndarray) -> GapLayout:
@@ -81,8 +81,10 @@ class GapLayout:
         n_weeks, n_drivers = x.shape
         empty = [c for c in range(n_drivers) if np.isnan(x[:, c]).all()]
         if empty:
-            raise ValueError(f"driver column(s) {empty} have no observed week: an AR(1) "
-                             "cannot be integrated out without one")
+            raise ValueError(
+                f"driver column(s) {empty} have no observed week: an AR(1) "
+                "cannot be integrated out without one"
+            )
         flat = x.T.ravel()
         observed = ~np.isnan(flat)
         cells = np.arange(flat.size)
@@ -106,13 +108,34 @@ class GapLayout:
         paired = (obs_prev >= 0) & (obs_steps == 1)
         now, before_now = flat[obs_index[paired]], flat[obs_prev[paired]]
         pair_sums = np.zeros((n_drivers, 6))
-        for column, values in enumerate((np.ones_like(now), now, before_now, now * now,
-                                         before_now * before_now, now * before_now)):
+        for column, values in enumerate(
+            (
+                np.ones_like(now),
+                now,
+                before_now,
+                now * now,
+                before_now * before_now,
+                now * before_now,
+            )
+        ):
             np.add.at(pair_sums[:, column], driver[obs_index[paired]], values)
         keep = ~paired
-        return cls(n_weeks, n_drivers, np.nan_to_num(flat), obs_index[keep], obs_prev[keep],
-                   obs_steps[keep], driver[obs_index[keep]], miss_index, left, left_steps,
-                   right, right_steps, miss_driver, pair_sums)
+        return cls(
+            n_weeks,
+            n_drivers,
+            np.nan_to_num(flat),
+            obs_index[keep],
+            obs_prev[keep],
+            obs_steps[keep],
+            driver[obs_index[keep]],
+            miss_index,
+            left,
+            left_steps,
+            right,
+            right_steps,
+            miss_driver,
+            pair_sums,
+        )
 
     @classmethod
     def from_column(cls, column: np.ndarray) -> GapLayout:
@@ -147,7 +170,8 @@ def _sum_of_squares(ops, phi, steps):
 def _from_start(ops, phi, sigma, steps):
     """Variance of z_t = x_t - mu t weeks after the sample's start, with nothing observed."""
     return _power(ops, phi, 2.0 * steps) * LATENT_START_SD**2 + sigma * sigma * _sum_of_squares(
-        ops, phi, steps)
+        ops, phi, steps
+    )
 
 
 def _normal_logpdf(ops, z, mean, var):
@@ -179,10 +203,17 @@ def observed_logpdf(ops, layout: GapLayout, mu, phi, sigma):
     """
     n, s_now, s_before, s_now2, s_before2, s_cross = (layout.pair_sums[:, i] for i in range(6))
     c = mu * (1.0 - phi)
-    squares = (s_now2 + phi * phi * s_before2 + n * c * c - 2.0 * phi * s_cross
-               - 2.0 * c * s_now + 2.0 * phi * c * s_before)
-    total = (-0.5 * (n * (np.log(2 * np.pi) + 2.0 * ops.log(sigma))
-                     + squares / (sigma * sigma))).sum(-1)
+    squares = (
+        s_now2
+        + phi * phi * s_before2
+        + n * c * c
+        - 2.0 * phi * s_cross
+        - 2.0 * c * s_now
+        + 2.0 * phi * c * s_before
+    )
+    total = (
+        -0.5 * (n * (np.log(2 * np.pi) + 2.0 * ops.log(sigma)) + squares / (sigma * sigma))
+    ).sum(-1)
     first = layout.obs_prev < 0
     m, ph, sg = _per_cell(layout.obs_driver[first], mu, phi, sigma)
     z0 = layout.values[layout.obs_index[first]] - m
@@ -193,8 +224,9 @@ def observed_logpdf(ops, layout: GapLayout, mu, phi, sigma):
         steps = layout.obs_steps[~first].astype(float)
         z = layout.values[layout.obs_index[~first]] - m
         z_prev = layout.values[layout.obs_prev[~first]] - m
-        total = total + _normal_logpdf(ops, z, _power(ops, ph, steps) * z_prev,
-                                       sg * sg * _sum_of_squares(ops, ph, steps)).sum(-1)
+        total = total + _normal_logpdf(
+            ops, z, _power(ops, ph, steps) * z_prev, sg * sg * _sum_of_squares(ops, ph, steps)
+        ).sum(-1)
     return total
 
 

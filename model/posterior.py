@@ -15,10 +15,27 @@ from model.inputs import ModelInputs, lag_once
 from model.likelihood import NP, log_emissions, log_transitions
 from model.missing import GapLayout, gap_moments
 
-PARAMETERS = ("trans_intercept", "trans_coef", "funding_mu_calm", "funding_shift",
-              "funding_sigma", "funding_nu", "move_mu_calm", "move_shift", "move_sigma",
-              "stress_type_weights", "event_false_rate", "event_hit_rate", "event_continue",
-              "qe_intercept", "qe_stress_effect", "qe_coef", "ar_mu", "ar_phi", "ar_sigma")
+PARAMETERS = (
+    "trans_intercept",
+    "trans_coef",
+    "funding_mu_calm",
+    "funding_shift",
+    "funding_sigma",
+    "funding_nu",
+    "move_mu_calm",
+    "move_shift",
+    "move_sigma",
+    "stress_type_weights",
+    "event_false_rate",
+    "event_hit_rate",
+    "event_continue",
+    "qe_intercept",
+    "qe_stress_effect",
+    "qe_coef",
+    "ar_mu",
+    "ar_phi",
+    "ar_sigma",
+)
 
 
 def flat_draws(group: xr.Dataset, name: str) -> np.ndarray:
@@ -50,7 +67,8 @@ def driver_moments(group: xr.Dataset, inputs: ModelInputs) -> tuple[np.ndarray, 
     var = np.zeros_like(mean)
     if layout.n_missing:
         mean[:, layout.miss_index], var[:, layout.miss_index] = gap_moments(
-            NP, layout, params["ar_mu"], params["ar_phi"], params["ar_sigma"])
+            NP, layout, params["ar_mu"], params["ar_phi"], params["ar_sigma"]
+        )
     return layout.as_matrix(mean), layout.as_matrix(var)
 
 
@@ -72,9 +90,13 @@ def fill_sd(x: np.ndarray, x_var: np.ndarray) -> np.ndarray:
     return np.sqrt(x_var.mean(0) + x.var(0))
 
 
-def regime_terms(params: dict, x: np.ndarray, inputs: ModelInputs, config: ModelConfig,
-                 x_var: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def regime_terms(
+    params: dict,
+    x: np.ndarray,
+    inputs: ModelInputs,
+    config: ModelConfig,
+    x_var: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """log_init, log_trans (D, T-1, 2, 2) and log_emis (D, T, 2) for every draw."""
     p0 = config.initial_stress_probability
     log_init = np.log([1 - p0, p0])
@@ -84,8 +106,7 @@ def regime_terms(params: dict, x: np.ndarray, inputs: ModelInputs, config: Model
     return log_init, log_trans, log_emis
 
 
-def regime_probabilities(group: xr.Dataset, inputs: ModelInputs, config: ModelConfig
-                         ) -> xr.Dataset:
+def regime_probabilities(group: xr.Dataset, inputs: ModelInputs, config: ModelConfig) -> xr.Dataset:
     """Filtered and smoothed P(stress) for every draw, as (chain, draw, week) arrays."""
     params = parameters(group)
     x, x_var = driver_moments(group, inputs)
@@ -94,8 +115,11 @@ def regime_probabilities(group: xr.Dataset, inputs: ModelInputs, config: ModelCo
     shape = (group.sizes["chain"], group.sizes["draw"], inputs.n_weeks)
     dims = ("chain", "draw", "week")
     coords = {"chain": group["chain"], "draw": group["draw"], "week": inputs.weeks}
-    return xr.Dataset({
-        "p_stress_filtered": (dims, filtered[..., 1].reshape(shape)),
-        "p_stress_smoothed": (dims, smoothed[..., 1].reshape(shape)),
-        "regime_loglik": (("chain", "draw"), loglik.reshape(shape[:2])),
-    }, coords=coords)
+    return xr.Dataset(
+        {
+            "p_stress_filtered": (dims, filtered[..., 1].reshape(shape)),
+            "p_stress_smoothed": (dims, smoothed[..., 1].reshape(shape)),
+            "regime_loglik": (("chain", "draw"), loglik.reshape(shape[:2])),
+        },
+        coords=coords,
+    )

@@ -6,9 +6,18 @@ from pathlib import Path
 
 import arviz as az
 
-KEY_PARAMETERS = ("trans_intercept", "trans_coef", "qe_intercept", "qe_stress_effect",
-                  "qe_coef", "funding_shift", "move_shift", "stress_type_weights",
-                  "event_hit_rate", "event_continue")
+KEY_PARAMETERS = (
+    "trans_intercept",
+    "trans_coef",
+    "qe_intercept",
+    "qe_stress_effect",
+    "qe_coef",
+    "funding_shift",
+    "move_shift",
+    "stress_type_weights",
+    "event_hit_rate",
+    "event_continue",
+)
 
 
 def fit_summary(manifest: dict, idata: az.InferenceData, path: Path) -> str:
@@ -38,11 +47,14 @@ def fit_summary(manifest: dict, idata: az.InferenceData, path: Path) -> str:
     ]
     for name, row in manifest["checks"]["prior_predictive"].items():
         if "observed" in row:
-            lines.append(f"prior predictive {name}: {row['q05_per_20y']:.1f} .. "
-                         f"{row['q95_per_20y']:.1f} per 20y (observed "
-                         f"{row['observed_per_20y']:.1f})")
-    lines.append(f"written to {path}" + (" (now fits/latest)" if conv["passed"] else
-                                          " (kept, NOT latest)"))
+            lines.append(
+                f"prior predictive {name}: {row['q05_per_20y']:.1f} .. "
+                f"{row['q95_per_20y']:.1f} per 20y (observed "
+                f"{row['observed_per_20y']:.1f})"
+            )
+    lines.append(
+        f"written to {path}" + (" (now fits/latest)" if conv["passed"] else " (kept, NOT latest)")
+    )
     return "\n".join(lines)
 
 
@@ -50,9 +62,10 @@ def phase_times(timing: dict) -> str:
     """' (start search 9.8 s, 4.3 compiling; NUTS 36.1 s, 8.4 compiling)', or ''. A phase
     without a compile time (PyMC's sampler: PyTensor's compiling is not split out) shows
     its wall seconds alone."""
-    parts = [f"{label} {timing[key + '_s']:.1f} s"
-             + (f", {timing[key + '_compile_s']:.1f} compiling"
-                if key + "_compile_s" in timing else "")
-             for key, label in (("start_search", "start search"), ("nuts", "NUTS"))
-             if key + "_s" in timing]
+    parts = [
+        f"{label} {timing[key + '_s']:.1f} s"
+        + (f", {timing[key + '_compile_s']:.1f} compiling" if key + "_compile_s" in timing else "")
+        for key, label in (("start_search", "start search"), ("nuts", "NUTS"))
+        if key + "_s" in timing
+    ]
     return f" ({'; '.join(parts)})" if parts else ""

@@ -79,8 +79,12 @@ class SamplerSettings:
         return asdict(self)
 
 
-def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
-           potential: Callable | None = None) -> az.InferenceData:
+def sample(
+    model: pm.Model,
+    settings: SamplerSettings,
+    progressbar: bool = True,
+    potential: Callable | None = None,
+) -> az.InferenceData:
     """Posterior draws of ``model``. ``potential`` is its -log p in JAX over the value
     variables (:func:`model.jax_density.jax_potential`); on NumPyro the start search and
     NUTS then use it instead of PyMC's translation of the graph (without it, PyMC's
@@ -92,11 +96,17 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
     (:class:`model.timing.PhaseClock`)."""
     if settings.backend not in BACKENDS:
         raise ValueError(f"unknown sampler backend {settings.backend!r}; use one of {BACKENDS}")
-    kwargs = dict(draws=settings.draws, tune=settings.tune, chains=settings.chains,
-                  random_seed=settings.seed, target_accept=settings.target_accept,
-                  progressbar=progressbar, compute_convergence_checks=False)
+    kwargs = dict(
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        random_seed=settings.seed,
+        target_accept=settings.target_accept,
+        progressbar=progressbar,
+        compute_convergence_checks=False,
+    )
     record: dict = {"map_starts": 0, "jitter": True}
-    nuts_kwargs: dict = {"dense_mass": settings.dense_mass}     # NumPyro's NUTS only
+    nuts_kwargs: dict = {"dense_mass": settings.dense_mass}  # NumPyro's NUTS only
     starts = None
     clock = PhaseClock()
     if settings.backend == "pymc":
@@ -105,8 +115,9 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
         potential = get_jaxified_logp(model, negative_logp=False)
     if settings.map_starts > 0:
         with clock.phase("start_search"):
-            starts = chain_starts(model, settings.chains, settings.map_starts, settings.seed,
-                                  potential=potential)
+            starts = chain_starts(
+                model, settings.chains, settings.map_starts, settings.seed, potential=potential
+            )
         record, inverse_mass = starts.record, starts.inverse_mass
         record["jitter"] = False
         kwargs["initvals"] = starts.inits
@@ -117,8 +128,9 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
             # A dense metric starts from the same variances (as a diagonal matrix): started
             # from the full Laplace covariance, the one vintage measured (2023-01) mixed no
             # better (bulk ESS 549 against 690, one run each).
-            nuts_kwargs["inverse_mass_matrix"] = (np.diag(inverse_mass) if settings.dense_mass
-                                                  else inverse_mass)
+            nuts_kwargs["inverse_mass_matrix"] = (
+                np.diag(inverse_mass) if settings.dense_mass else inverse_mass
+            )
             nuts_kwargs["find_heuristic_step_size"] = False
     with model, clock.phase("nuts"):
         if settings.backend == "numpyro":
@@ -127,15 +139,20 @@ def sample(model: pm.Model, settings: SamplerSettings, progressbar: bool = True,
             # (~10 s on the full history). Chains run in parallel, one per JAX host device
             # ("vectorized" chains in lockstep measured 2.4x slower on 2 cores).
             with translated_once(model, potential), started_with_gradient(starts):
-                idata = sample_numpyro_nuts(chain_method="parallel", jitter=record["jitter"],
-                                            nuts_kwargs=nuts_kwargs, **kwargs)
+                idata = sample_numpyro_nuts(
+                    chain_method="parallel",
+                    jitter=record["jitter"],
+                    nuts_kwargs=nuts_kwargs,
+                    **kwargs,
+                )
         else:
             init = ("jitter+" if record["jitter"] else "") + (
-                "adapt_full" if settings.dense_mass else "adapt_diag")
+                "adapt_full" if settings.dense_mass else "adapt_diag"
+            )
             idata = pm.sample(cores=min(settings.chains, 2), init=init, **kwargs)
     idata.sample_stats.attrs["initialization"] = json.dumps(record)
     timing = clock.seconds
-    if settings.backend == "pymc":      # JAX compiled nothing; PyTensor's compiling is not split
+    if settings.backend == "pymc":  # JAX compiled nothing; PyTensor's compiling is not split
         timing = {k: v for k, v in timing.items() if not k.endswith("_compile_s")}
     idata.sample_stats.attrs["timing"] = json.dumps(timing)
     return idata
@@ -187,11 +204,12 @@ def started_with_gradient(starts: ChainStarts | None) -> Iterator[None]:
         if init_params is not None and not isinstance(init_params, ParamInfo):
             shapes = [np.shape(a) for a in init_params]
             if shapes != [np.shape(g) for g in starts.gradient]:
-                raise ValueError(f"start points {shapes} do not match the search's "
-                                 f"gradient {[np.shape(g) for g in starts.gradient]}")
+                raise ValueError(
+                    f"start points {shapes} do not match the search's "
+                    f"gradient {[np.shape(g) for g in starts.gradient]}"
+                )
             init_params = ParamInfo(init_params, starts.potential_energy, starts.gradient)
         return original(self, rng_key, *args, init_params=init_params, **kwargs)
 
     with mock.patch.object(numpyro.infer.MCMC, "run", run):
         yield
-

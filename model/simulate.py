@@ -17,14 +17,15 @@ from model.likelihood import NP, flatten_logit, onset_probabilities
 
 @dataclass
 class Simulated:
-    x: np.ndarray            # (T, K) standardized drivers
-    regime: np.ndarray       # (T,) 0 calm / 1 stress
+    x: np.ndarray  # (T, K) standardized drivers
+    regime: np.ndarray  # (T,) 0 calm / 1 stress
     stress_kind: np.ndarray  # (T,) 0 funding / 1 market / 2 both / -1 calm
     obs: dict[str, np.ndarray]
 
 
-def simulate_drivers(rng: np.random.Generator, n_weeks: int, mu: np.ndarray,
-                     phi: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+def simulate_drivers(
+    rng: np.random.Generator, n_weeks: int, mu: np.ndarray, phi: np.ndarray, sigma: np.ndarray
+) -> np.ndarray:
     """Independent AR(1) paths, one per driver, started as the model starts them."""
     x = np.empty((n_weeks, len(mu)))
     x[0] = mu + LATENT_START_SD * rng.standard_normal(len(mu))
@@ -56,9 +57,14 @@ def event_weeks(rng: np.random.Generator, onset: np.ndarray, kappa: float) -> np
     return event
 
 
-def simulate(rng: np.random.Generator, p: dict, x: np.ndarray, at_risk: np.ndarray,
-             initial_stress_probability: float = 0.1, x_var: np.ndarray | None = None
-             ) -> Simulated:
+def simulate(
+    rng: np.random.Generator,
+    p: dict,
+    x: np.ndarray,
+    at_risk: np.ndarray,
+    initial_stress_probability: float = 0.1,
+    x_var: np.ndarray | None = None,
+) -> Simulated:
     """Regimes, stress observables, catalogued-event indicators and QE restarts given x.
 
     ``p`` holds one draw of every parameter (no draw axis). ``at_risk`` marks the weeks in
@@ -80,28 +86,42 @@ def simulate(rng: np.random.Generator, p: dict, x: np.ndarray, at_risk: np.ndarr
     funding_stressed = (kind == 0) | (kind == 2)
     market_stressed = (kind == 1) | (kind == 2)
     sf, sm = p["funding_sigma"], p["move_sigma"]
-    funding = np.where(funding_stressed,
-                       p["funding_mu_calm"] + p["funding_shift"] + sf[1] *
-                       rng.standard_t(p["funding_nu"], n_weeks),
-                       p["funding_mu_calm"] + sf[0] * rng.standard_t(p["funding_nu"], n_weeks))
+    funding = np.where(
+        funding_stressed,
+        p["funding_mu_calm"]
+        + p["funding_shift"]
+        + sf[1] * rng.standard_t(p["funding_nu"], n_weeks),
+        p["funding_mu_calm"] + sf[0] * rng.standard_t(p["funding_nu"], n_weeks),
+    )
     # reported, as the real series is, in whole basis points (model.inputs)
     resolution = FUNDING_RESOLUTION_BP / FUNDING_UNIT_BP
     funding = np.round(funding / resolution) * resolution
-    move = np.where(market_stressed,
-                    p["move_mu_calm"] + p["move_shift"] + sm[1] * rng.standard_normal(n_weeks),
-                    p["move_mu_calm"] + sm[0] * rng.standard_normal(n_weeks))
-    eps, q = onset_probabilities(p, lagged, lagged_var)            # (T, 2) each
+    move = np.where(
+        market_stressed,
+        p["move_mu_calm"] + p["move_shift"] + sm[1] * rng.standard_normal(n_weeks),
+        p["move_mu_calm"] + sm[0] * rng.standard_normal(n_weeks),
+    )
+    eps, q = onset_probabilities(p, lagged, lagged_var)  # (T, 2) each
     kappa = p["event_continue"]
     event_funding = event_weeks(rng, np.where(funding_stressed, q[:, 0], eps[:, 0]), kappa[0])
     event_market = event_weeks(rng, np.where(market_stressed, q[:, 1], eps[:, 1]), kappa[1])
-    eta = flattened(p["qe_intercept"] + p["qe_stress_effect"] * regime + lagged @ p["qe_coef"],
-                    lagged_var, p["qe_coef"])
+    eta = flattened(
+        p["qe_intercept"] + p["qe_stress_effect"] * regime + lagged @ p["qe_coef"],
+        lagged_var,
+        p["qe_coef"],
+    )
     restart = (rng.random(n_weeks) < sigmoid(eta)) & (at_risk > 0)
     ones = np.ones(n_weeks)
-    obs = {"funding": funding, "funding_mask": ones, "move": move, "move_mask": ones,
-           "event_funding": event_funding.astype(float),
-           "event_market": event_market.astype(float),
-           "at_risk": at_risk.astype(float), "restart": restart.astype(float)}
+    obs = {
+        "funding": funding,
+        "funding_mask": ones,
+        "move": move,
+        "move_mask": ones,
+        "event_funding": event_funding.astype(float),
+        "event_market": event_market.astype(float),
+        "at_risk": at_risk.astype(float),
+        "restart": restart.astype(float),
+    }
     return Simulated(x, regime, kind, obs)
 
 
@@ -118,9 +138,14 @@ def episodes(indicator: np.ndarray, gap: int = EPISODE_GAP_WEEKS) -> int:
     return int(1 + np.sum(np.diff(weeks) >= gap))
 
 
-def simulate_event_counts(rng: np.random.Generator, p: dict, x: np.ndarray,
-                          at_risk: np.ndarray, initial_stress_probability: float = 0.1,
-                          x_var: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def simulate_event_counts(
+    rng: np.random.Generator,
+    p: dict,
+    x: np.ndarray,
+    at_risk: np.ndarray,
+    initial_stress_probability: float = 0.1,
+    x_var: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """Vectorized over draws (leading axis of every parameter and of x (D, T, K)).
 
     ``x_var`` as in :func:`simulate`.
@@ -133,7 +158,7 @@ def simulate_event_counts(rng: np.random.Generator, p: dict, x: np.ndarray,
     idx = np.arange(n_draws)
     stress_weeks = regime.copy()
     since_event = np.full(n_draws, 10**6)
-    on_f = np.zeros(n_draws, dtype=bool)       # an event of the kind was on last week
+    on_f = np.zeros(n_draws, dtype=bool)  # an event of the kind was on last week
     on_m = np.zeros(n_draws, dtype=bool)
     episodes_count = np.zeros(n_draws, dtype=int)
     restarts = np.zeros(n_draws, dtype=int)
@@ -143,13 +168,16 @@ def simulate_event_counts(rng: np.random.Generator, p: dict, x: np.ndarray,
         if t > 0:
             var_row = None if x_var is None else x_var[:, t - 1]
             coef = p["trans_coef"][idx, regime]
-            z = (p["trans_intercept"][idx, regime]
-                 + np.einsum("dk,dk->d", x[:, t - 1], coef))
+            z = p["trans_intercept"][idx, regime] + np.einsum("dk,dk->d", x[:, t - 1], coef)
             regime = (rng.random(n_draws) < sigmoid(flattened(z, var_row, coef))).astype(int)
             stress_weeks += regime
-            eta = flattened(p["qe_intercept"] + p["qe_stress_effect"] * regime
-                            + np.einsum("dk,dk->d", x[:, t - 1], p["qe_coef"]),
-                            var_row, p["qe_coef"])
+            eta = flattened(
+                p["qe_intercept"]
+                + p["qe_stress_effect"] * regime
+                + np.einsum("dk,dk->d", x[:, t - 1], p["qe_coef"]),
+                var_row,
+                p["qe_coef"],
+            )
             restarts += (rng.random(n_draws) < sigmoid(eta)) & (at_risk[t] > 0)
         kind = (rng.random(n_draws)[:, None] > cum_w).sum(-1)
         f_hit = (regime == 1) & ((kind == 0) | (kind == 2))
@@ -161,5 +189,4 @@ def simulate_event_counts(rng: np.random.Generator, p: dict, x: np.ndarray,
         event = on_f | on_m
         episodes_count += event & (since_event >= EPISODE_GAP_WEEKS)
         since_event = np.where(event, 1, since_event + 1)
-    return {"stress_weeks": stress_weeks, "event_episodes": episodes_count,
-            "qe_restarts": restarts}
+    return {"stress_weeks": stress_weeks, "event_episodes": episodes_count, "qe_restarts": restarts}

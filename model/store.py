@@ -84,11 +84,15 @@ def load_fit(path: Path) -> Fit:
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise FitError(f"{manifest_path}: unreadable manifest ({exc})") from exc
     if config.version != MODEL_VERSION:
-        raise FitError(f"{path}: made by model version {config.version}, this code is "
-                       f"{MODEL_VERSION}; refit with fit.py")
+        raise FitError(
+            f"{path}: made by model version {config.version}, this code is "
+            f"{MODEL_VERSION}; refit with fit.py"
+        )
     if config.digest() != stored_digest:
-        raise FitError(f"{path}: config hash mismatch (manifest {stored_digest[:12]}, "
-                       f"recomputed {config.digest()[:12]}); the manifest was altered")
+        raise FitError(
+            f"{path}: config hash mismatch (manifest {stored_digest[:12]}, "
+            f"recomputed {config.digest()[:12]}); the manifest was altered"
+        )
     try:
         idata = az.from_netcdf(str(resolved / IDATA), engine="h5netcdf")
         idata.posterior.load()

@@ -24,21 +24,35 @@ from outlook.scenarios import Scenario, scenario_arrays
 
 
 def interval(values: np.ndarray) -> dict[str, float]:
-    return {"mean": float(np.mean(values)), "q05": float(np.quantile(values, 0.05)),
-            "q95": float(np.quantile(values, 0.95))}
+    return {
+        "mean": float(np.mean(values)),
+        "q05": float(np.quantile(values, 0.05)),
+        "q95": float(np.quantile(values, 0.95)),
+    }
 
 
 def inputs_from_fit(fit: Fit) -> ModelInputs:
     """The model inputs a fit was made from, as stored in its InferenceData."""
     const, observed = fit.idata.constant_data, fit.idata.observed_data
-    obs_keys = ("funding", "funding_mask", "move", "move_mask", "event_funding", "event_market",
-                "at_risk", "restart")
-    return ModelInputs(pd.DatetimeIndex(const["week"].to_numpy()),
-                       tuple(str(d) for d in const["driver"].to_numpy()),
-                       const["x_standardized"].to_numpy(), const["driver_mean"].to_numpy(),
-                       const["driver_sd"].to_numpy(),
-                       {k: observed[k].to_numpy() for k in obs_keys},
-                       fit.config.move_observable)
+    obs_keys = (
+        "funding",
+        "funding_mask",
+        "move",
+        "move_mask",
+        "event_funding",
+        "event_market",
+        "at_risk",
+        "restart",
+    )
+    return ModelInputs(
+        pd.DatetimeIndex(const["week"].to_numpy()),
+        tuple(str(d) for d in const["driver"].to_numpy()),
+        const["x_standardized"].to_numpy(),
+        const["driver_mean"].to_numpy(),
+        const["driver_sd"].to_numpy(),
+        {k: observed[k].to_numpy() for k in obs_keys},
+        fit.config.move_observable,
+    )
 
 
 def draw_index(n_available: int, draws: int | None, seed: int) -> np.ndarray:
@@ -57,8 +71,7 @@ def start_state(fit: Fit, draws: int | None, seed: int) -> tuple[StartState, Mod
     x_last = sample_drivers(x[take, -1, :], x_var[take, -1, :], np.random.default_rng(seed))
     p_last = posterior["p_stress_filtered"].isel(week=-1).to_numpy().reshape(-1)[take]
     at_risk = bool(inputs.obs["at_risk"][-1] > 0)
-    ongoing = (bool(inputs.obs["event_funding"][-1] > 0),
-               bool(inputs.obs["event_market"][-1] > 0))
+    ongoing = (bool(inputs.obs["event_funding"][-1] > 0), bool(inputs.obs["event_market"][-1] > 0))
     return StartState(params, x_last, p_last, at_risk, ongoing), inputs
 
 
@@ -81,10 +94,13 @@ def summarize(result: Outlook, weeks: list[str]) -> dict:
     return {
         "p_liquidity_event": interval(result.p_event),
         "p_qe_restart": interval(result.p_restart),
-        "p_stress_path": [{"week": w, **interval(result.p_stress[:, h])}
-                          for h, w in enumerate(weeks)],
-        "weeks_to_first_event": {"probability_by_week": [float(v) for v in first],
-                                 "none_within_horizon": float(1 - first.sum())},
+        "p_stress_path": [
+            {"week": w, **interval(result.p_stress[:, h])} for h, w in enumerate(weeks)
+        ],
+        "weeks_to_first_event": {
+            "probability_by_week": [float(v) for v in first],
+            "none_within_horizon": float(1 - first.sum()),
+        },
     }
 
 
@@ -94,9 +110,10 @@ def driver_fans(inputs: ModelInputs, paths: np.ndarray, x_last: np.ndarray) -> d
     out = {}
     for k, driver in enumerate(inputs.drivers):
         q = np.quantile(levels[:, :, k], [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-        out[driver] = {"last": interval(last[:, k]),
-                       **{name: q[i].tolist() for i, name in
-                          enumerate(("q05", "q25", "q50", "q75", "q95"))}}
+        out[driver] = {
+            "last": interval(last[:, k]),
+            **{name: q[i].tolist() for i, name in enumerate(("q05", "q25", "q50", "q75", "q95"))},
+        }
     return out
 
 
@@ -111,22 +128,30 @@ def attribution(start: StartState, inputs: ModelInputs) -> dict:
     contrib = coef * start.x_last
     current = own_units(inputs, start.x_last)
     observed_last = ~np.isnan(inputs.x[-1])
-    return {driver: {"log_odds": interval(contrib[:, k]),
-                     "odds_ratio": interval(np.exp(contrib[:, k])),
-                     "current_value": interval(current[:, k]),
-                     "current_observed": bool(observed_last[k]),
-                     "historical_mean": float(np.exp(inputs.driver_mean[k])
-                                              if driver == "log_move"
-                                              else inputs.driver_mean[k])}
-            for k, driver in enumerate(inputs.drivers)}
+    return {
+        driver: {
+            "log_odds": interval(contrib[:, k]),
+            "odds_ratio": interval(np.exp(contrib[:, k])),
+            "current_value": interval(current[:, k]),
+            "current_observed": bool(observed_last[k]),
+            "historical_mean": float(
+                np.exp(inputs.driver_mean[k]) if driver == "log_move" else inputs.driver_mean[k]
+            ),
+        }
+        for k, driver in enumerate(inputs.drivers)
+    }
 
 
-def make_forecast(fit: Fit, horizon: int = 13, draws: int | None = None, seed: int = 0,
-                  scenarios: list[Scenario] = ()) -> dict:
+def make_forecast(
+    fit: Fit,
+    horizon: int = 13,
+    draws: int | None = None,
+    seed: int = 0,
+    scenarios: list[Scenario] = (),
+) -> dict:
     start, inputs = start_state(fit, draws, seed)
     n_draws = len(start.x_last)
-    shocks = driver_shocks(np.random.default_rng(seed + 1), n_draws, horizon,
-                           len(inputs.drivers))
+    shocks = driver_shocks(np.random.default_rng(seed + 1), n_draws, horizon, len(inputs.drivers))
     weeks = forecast_weeks(inputs, horizon)
     base_paths = project_drivers(start.params, start.x_last, shocks)
     baseline = outlook(start, base_paths)
@@ -140,8 +165,9 @@ def make_forecast(fit: Fit, horizon: int = 13, draws: int | None = None, seed: i
         "seed": seed,
         "qe_definition": fit.config.qe_definition,
         "qe_at_risk": start.at_risk,
-        "event_under_way": dict(zip(("funding", "market_functioning"), start.event_ongoing,
-                                    strict=True)),
+        "event_under_way": dict(
+            zip(("funding", "market_functioning"), start.event_ongoing, strict=True)
+        ),
         "fit_convergence_passed": bool(fit.manifest["convergence"]["passed"]),
         "p_stress_now": interval(start.p_stress_last),
         "baseline": summarize(baseline, weeks),
@@ -151,19 +177,25 @@ def make_forecast(fit: Fit, horizon: int = 13, draws: int | None = None, seed: i
     }
     out["p_stress_path"] = out["baseline"]["p_stress_path"]
     for scenario in scenarios:
-        pinned, shifted = scenario_arrays(scenario, inputs.drivers, horizon,
-                                          inputs.driver_mean, inputs.driver_sd, start.x_last)
+        pinned, shifted = scenario_arrays(
+            scenario, inputs.drivers, horizon, inputs.driver_mean, inputs.driver_sd, start.x_last
+        )
         paths = project_drivers(start.params, start.x_last, shocks, pinned, shifted)
-        out["scenarios"][scenario.name] = {"description": scenario.description,
-                                           **summarize(outlook(start, paths), weeks)}
+        out["scenarios"][scenario.name] = {
+            "description": scenario.description,
+            **summarize(outlook(start, paths), weeks),
+        }
         out["driver_fans"][scenario.name] = driver_fans(inputs, paths, start.x_last)
     return out
 
 
 def headline(forecast: dict) -> dict:
     """The numbers compared across fits: headline probabilities and attribution means."""
-    return {"fit_id": forecast["fit_id"], "data_cutoff": forecast["data_cutoff"],
-            "p_liquidity_event": forecast["baseline"]["p_liquidity_event"],
-            "p_qe_restart": forecast["baseline"]["p_qe_restart"],
-            "p_stress_now": forecast["p_stress_now"],
-            "attribution": {d: a["log_odds"] for d, a in forecast["attribution"].items()}}
+    return {
+        "fit_id": forecast["fit_id"],
+        "data_cutoff": forecast["data_cutoff"],
+        "p_liquidity_event": forecast["baseline"]["p_liquidity_event"],
+        "p_qe_restart": forecast["baseline"]["p_qe_restart"],
+        "p_stress_now": forecast["p_stress_now"],
+        "attribution": {d: a["log_odds"] for d, a in forecast["attribution"].items()},
+    }

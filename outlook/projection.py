@@ -33,22 +33,27 @@ from model.simulate import sigmoid
 class StartState:
     """Everything a projection needs from a fit, with a leading draw axis D."""
 
-    params: dict[str, np.ndarray]     # parameter draws, as model.posterior.parameters
-    x_last: np.ndarray                # (D, K) standardized drivers in the last data week
-    p_stress_last: np.ndarray         # (D,) filtered P(stress) in the last data week
-    at_risk: bool                     # the Fed is not buying at the cut-off (restart possible)
+    params: dict[str, np.ndarray]  # parameter draws, as model.posterior.parameters
+    x_last: np.ndarray  # (D, K) standardized drivers in the last data week
+    p_stress_last: np.ndarray  # (D,) filtered P(stress) in the last data week
+    at_risk: bool  # the Fed is not buying at the cut-off (restart possible)
     #: (funding, market-functioning): an event of that kind is under way in the last week
     event_ongoing: tuple[bool, bool] = (False, False)
 
 
-def driver_shocks(rng: np.random.Generator, n_draws: int, horizon: int, n_drivers: int
-                  ) -> np.ndarray:
+def driver_shocks(
+    rng: np.random.Generator, n_draws: int, horizon: int, n_drivers: int
+) -> np.ndarray:
     return rng.standard_normal((n_draws, horizon, n_drivers))
 
 
-def project_drivers(params: dict, x_last: np.ndarray, shocks: np.ndarray,
-                    pinned: np.ndarray | None = None, shifted: np.ndarray | None = None
-                    ) -> np.ndarray:
+def project_drivers(
+    params: dict,
+    x_last: np.ndarray,
+    shocks: np.ndarray,
+    pinned: np.ndarray | None = None,
+    shifted: np.ndarray | None = None,
+) -> np.ndarray:
     """(D, H, K) standardized driver paths for weeks T+1..T+H.
 
     ``pinned`` (D or 1, H, K) holds fixed standardized values (NaN = not pinned): a pinned
@@ -78,8 +83,9 @@ def transition_probability(params: dict, x_prev: np.ndarray) -> np.ndarray:
     return sigmoid(z)
 
 
-def no_event_probability(params: dict, x_prev: np.ndarray,
-                         ongoing: tuple[bool, bool] = (False, False)) -> np.ndarray:
+def no_event_probability(
+    params: dict, x_prev: np.ndarray, ongoing: tuple[bool, bool] = (False, False)
+) -> np.ndarray:
     """(D, 2): P(no liquidity event week this week | calm, stress), drivers of the week before.
 
     After a quiet week an event of kind k starts with its onset probability (``eps_k`` in
@@ -97,9 +103,11 @@ def no_event_probability(params: dict, x_prev: np.ndarray,
         return 1 - (q[:, k] if stressed else eps[:, k])
 
     calm = quiet(0, False) * quiet(1, False)
-    stress = (w[:, 0] * quiet(0, True) * quiet(1, False)
-              + w[:, 1] * quiet(0, False) * quiet(1, True)
-              + w[:, 2] * quiet(0, True) * quiet(1, True))
+    stress = (
+        w[:, 0] * quiet(0, True) * quiet(1, False)
+        + w[:, 1] * quiet(0, False) * quiet(1, True)
+        + w[:, 2] * quiet(0, True) * quiet(1, True)
+    )
     return np.stack([calm, stress], axis=-1)
 
 
@@ -111,10 +119,10 @@ def restart_hazard(params: dict, x_prev: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Outlook:
-    p_stress: np.ndarray          # (D, H) P(stress) in weeks T+1..T+H
-    p_event_by: np.ndarray        # (D, H) P(at least one liquidity event by week T+h)
-    p_restart_by: np.ndarray      # (D, H) P(QE restart by week T+h)
-    drivers: np.ndarray           # (D, H, K) standardized driver paths
+    p_stress: np.ndarray  # (D, H) P(stress) in weeks T+1..T+H
+    p_event_by: np.ndarray  # (D, H) P(at least one liquidity event by week T+h)
+    p_restart_by: np.ndarray  # (D, H) P(QE restart by week T+h)
+    drivers: np.ndarray  # (D, H, K) standardized driver paths
 
     @property
     def p_event(self) -> np.ndarray:
@@ -136,7 +144,7 @@ def outlook(start: StartState, paths: np.ndarray) -> Outlook:
     p = start.params
     n_draws, horizon, _ = paths.shape
     regime = np.stack([1 - start.p_stress_last, start.p_stress_last], axis=-1)  # (D, 2)
-    quiet = regime.copy()        # P(s_t, no event yet)
+    quiet = regime.copy()  # P(s_t, no event yet)
     unrestarted = regime.copy()  # P(s_t, no restart yet)
     # first week: an event under way at the cut-off may continue; afterwards (on paths
     # where nothing happened yet) only onsets
@@ -145,11 +153,12 @@ def outlook(start: StartState, paths: np.ndarray) -> Outlook:
     p_restart_by = np.empty((n_draws, horizon))
     x_prev = start.x_last
     for h in range(horizon):
-        to_stress = transition_probability(p, x_prev)                   # (D, 2) from j
-        trans = np.stack([1 - to_stress, to_stress], axis=-1)           # (D, j, k)
+        to_stress = transition_probability(p, x_prev)  # (D, 2) from j
+        trans = np.stack([1 - to_stress, to_stress], axis=-1)  # (D, j, k)
         regime = np.einsum("dj,djk->dk", regime, trans)
         quiet = np.einsum("dj,djk->dk", quiet, trans) * no_event_probability(
-            p, x_prev, start.event_ongoing if h == 0 else (False, False))
+            p, x_prev, start.event_ongoing if h == 0 else (False, False)
+        )
         hazard = restart_hazard(p, x_prev) if start.at_risk else np.zeros_like(regime)
         unrestarted = np.einsum("dj,djk->dk", unrestarted, trans) * (1 - hazard)
         p_stress[:, h] = regime[:, 1]

@@ -39,11 +39,15 @@ def headline_table(forecast: dict) -> str:
         f"<tr><td><b>{html.escape(n)}</b><br><small>{html.escape(d)}</small></td>"
         f"<td class=num>{triple(r['p_liquidity_event'])}</td>"
         f"<td class=num>{triple(r['p_qe_restart'])}</td>"
-        f"<td class=num>{triple(r['p_stress_path'][-1])}</td></tr>" for n, d, r in rows)
+        f"<td class=num>{triple(r['p_stress_path'][-1])}</td></tr>"
+        for n, d, r in rows
+    )
     h = forecast["horizon_weeks"]
-    return (f"<table><tr><th>scenario</th><th>P(liquidity event within {h} weeks)</th>"
-            f"<th>P(QE restart within {h} weeks)</th><th>P(stress) in week {h}</th></tr>"
-            f"{body}</table>")
+    return (
+        f"<table><tr><th>scenario</th><th>P(liquidity event within {h} weeks)</th>"
+        f"<th>P(QE restart within {h} weeks)</th><th>P(stress) in week {h}</th></tr>"
+        f"{body}</table>"
+    )
 
 
 def attribution_table(forecast: dict) -> str:
@@ -53,33 +57,46 @@ def attribution_table(forecast: dict) -> str:
         f"<td class=num>{a['historical_mean']:.3g}</td>"
         f"<td class=num>{a['log_odds']['mean']:+.2f} ({a['log_odds']['q05']:+.2f} – "
         f"{a['log_odds']['q95']:+.2f})</td></tr>"
-        for d, a in forecast["attribution"].items())
-    return ("<table><tr><th>driver</th><th>this week (own unit)</th><th>historical mean</th>"
-            "<th>contribution to stress-entry log-odds (90%)</th></tr>" + body + "</table>")
+        for d, a in forecast["attribution"].items()
+    )
+    return (
+        "<table><tr><th>driver</th><th>this week (own unit)</th><th>historical mean</th>"
+        "<th>contribution to stress-entry log-odds (90%)</th></tr>" + body + "</table>"
+    )
 
 
 def change_table(forecast: dict) -> str:
     prev = forecast.get("previous")
     if not prev and forecast.get("previous_unavailable"):
-        return ("<p>The previous passing fit cannot be compared with this one: "
-                f"{html.escape(forecast['previous_unavailable'])}</p>")
+        return (
+            "<p>The previous passing fit cannot be compared with this one: "
+            f"{html.escape(forecast['previous_unavailable'])}</p>"
+        )
     if not prev:
         return "<p>No earlier passing fit in this fits directory: nothing to compare.</p>"
     cur = forecast
-    rows = [("P(liquidity event)", prev["p_liquidity_event"], cur["baseline"]["p_liquidity_event"]),
-            ("P(QE restart)", prev["p_qe_restart"], cur["baseline"]["p_qe_restart"]),
-            ("P(stress) now", prev["p_stress_now"], cur["p_stress_now"])]
-    body = "".join(f"<tr><td>{n}</td><td class=num>{triple(a)}</td><td class=num>{triple(b)}"
-                   f"</td><td class=num>{100 * (b['mean'] - a['mean']):+.1f} pp</td></tr>"
-                   for n, a, b in rows)
+    rows = [
+        ("P(liquidity event)", prev["p_liquidity_event"], cur["baseline"]["p_liquidity_event"]),
+        ("P(QE restart)", prev["p_qe_restart"], cur["baseline"]["p_qe_restart"]),
+        ("P(stress) now", prev["p_stress_now"], cur["p_stress_now"]),
+    ]
+    body = "".join(
+        f"<tr><td>{n}</td><td class=num>{triple(a)}</td><td class=num>{triple(b)}"
+        f"</td><td class=num>{100 * (b['mean'] - a['mean']):+.1f} pp</td></tr>"
+        for n, a, b in rows
+    )
     body += "".join(
         f"<tr><td>contribution: {html.escape(d)}</td><td class=num>{a['mean']:+.2f}</td>"
         f"<td class=num>{cur['attribution'][d]['log_odds']['mean']:+.2f}</td>"
         f"<td class=num>{cur['attribution'][d]['log_odds']['mean'] - a['mean']:+.2f}</td></tr>"
-        for d, a in prev["attribution"].items() if d in cur["attribution"])
-    return (f"<p>Previous passing fit: <code>{html.escape(prev['fit_id'])}</code> (data to "
-            f"{prev['data_cutoff']}).</p><table><tr><th></th><th>previous</th><th>this fit</th>"
-            f"<th>change</th></tr>{body}</table>")
+        for d, a in prev["attribution"].items()
+        if d in cur["attribution"]
+    )
+    return (
+        f"<p>Previous passing fit: <code>{html.escape(prev['fit_id'])}</code> (data to "
+        f"{prev['data_cutoff']}).</p><table><tr><th></th><th>previous</th><th>this fit</th>"
+        f"<th>change</th></tr>{body}</table>"
+    )
 
 
 def what_moved(forecast: dict) -> str:
@@ -91,31 +108,40 @@ def what_moved(forecast: dict) -> str:
     direction = "raises" if attr[top]["log_odds"]["mean"] > 0 else "lowers"
     scen = forecast["scenarios"]
     worst = max(scen, key=lambda n: scen[n]["p_liquidity_event"]["mean"]) if scen else None
-    text = (f"The model puts the probability of a catalogued-type liquidity event within "
-            f"{h} weeks at {pct(base['p_liquidity_event']['mean'])} (90% interval "
-            f"{pct(base['p_liquidity_event']['q05'])} to {pct(base['p_liquidity_event']['q95'])})"
-            f", and of a QE restart ({forecast['qe_definition']} definition) at "
-            f"{pct(base['p_qe_restart']['mean'])}. The stress regime's probability in the last "
-            f"data week is {pct(forecast['p_stress_now']['mean'])}. Of the five drivers, "
-            f"{top} {direction} the odds of entering stress most "
-            f"({attr[top]['log_odds']['mean']:+.2f} log-odds vs its history).")
+    text = (
+        f"The model puts the probability of a catalogued-type liquidity event within "
+        f"{h} weeks at {pct(base['p_liquidity_event']['mean'])} (90% interval "
+        f"{pct(base['p_liquidity_event']['q05'])} to {pct(base['p_liquidity_event']['q95'])})"
+        f", and of a QE restart ({forecast['qe_definition']} definition) at "
+        f"{pct(base['p_qe_restart']['mean'])}. The stress regime's probability in the last "
+        f"data week is {pct(forecast['p_stress_now']['mean'])}. Of the five drivers, "
+        f"{top} {direction} the odds of entering stress most "
+        f"({attr[top]['log_odds']['mean']:+.2f} log-odds vs its history)."
+    )
     if worst:
-        text += (f" The most severe scenario is {worst}: "
-                 f"{pct(scen[worst]['p_liquidity_event']['mean'])} for a liquidity event.")
-    under_way = [k.replace("_", " ") for k, on in forecast.get("event_under_way", {}).items()
-                 if on]
+        text += (
+            f" The most severe scenario is {worst}: "
+            f"{pct(scen[worst]['p_liquidity_event']['mean'])} for a liquidity event."
+        )
+    under_way = [k.replace("_", " ") for k, on in forecast.get("event_under_way", {}).items() if on]
     if under_way:
-        text += (f" A catalogued {' and '.join(under_way)} event is under way in the last data "
-                 "week; the event probability includes its going on into the next week "
-                 "(the model's continuation probability, the same in calm and stress).")
+        text += (
+            f" A catalogued {' and '.join(under_way)} event is under way in the last data "
+            "week; the event probability includes its going on into the next week "
+            "(the model's continuation probability, the same in calm and stress)."
+        )
     if not forecast["qe_at_risk"]:
-        text += (" The Fed is already buying under this QE definition, so no restart can occur "
-                 "in the horizon.")
+        text += (
+            " The Fed is already buying under this QE definition, so no restart can occur "
+            "in the horizon."
+        )
     prev = forecast.get("previous")
     if prev:
         delta = base["p_liquidity_event"]["mean"] - prev["p_liquidity_event"]["mean"]
-        text += (f" Since the previous passing fit the event probability moved "
-                 f"{100 * delta:+.1f} percentage points.")
+        text += (
+            f" Since the previous passing fit the event probability moved "
+            f"{100 * delta:+.1f} percentage points."
+        )
     return text
 
 
@@ -126,13 +152,21 @@ th{background:#f3f3f3}td.num{text-align:right;white-space:nowrap}img{max-width:1
 
 
 def render(forecast: dict, fit: Fit) -> str:
-    warn = "" if forecast["fit_convergence_passed"] else (
-        "<p class=warn><b>This fit FAILED the convergence gate.</b> Its numbers are shown for "
-        "review only and must not be used for decisions.</p>")
+    warn = (
+        ""
+        if forecast["fit_convergence_passed"]
+        else (
+            "<p class=warn><b>This fit FAILED the convergence gate.</b> Its numbers are shown for "
+            "review only and must not be used for decisions.</p>"
+        )
+    )
     missing = [d for d, a in forecast["attribution"].items() if not a["current_observed"]]
-    missing_note = (f"<p class=meta>Not observed in the last data week (model estimate used, "
-                    f"with its uncertainty in every interval): {', '.join(missing)}.</p>"
-                    if missing else "")
+    missing_note = (
+        f"<p class=meta>Not observed in the last data week (model estimate used, "
+        f"with its uncertainty in every interval): {', '.join(missing)}.</p>"
+        if missing
+        else ""
+    )
     parts = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
         f"<title>liqshock outlook {forecast['data_cutoff']}</title><style>{STYLE}</style>"
@@ -143,16 +177,21 @@ def render(forecast: dict, fit: Fit) -> str:
         f"{forecast['draws']} posterior draws, seed {forecast['seed']}. Probabilities are "
         f"posterior means with 90% intervals across draws.</p>",
         warn,
-        "<h2>Headline and scenarios</h2>", headline_table(forecast),
-        f"<p>{html.escape(what_moved(forecast))}</p>", missing_note,
+        "<h2>Headline and scenarios</h2>",
+        headline_table(forecast),
+        f"<p>{html.escape(what_moved(forecast))}</p>",
+        missing_note,
         "<h2>P(stress) history</h2>",
         embed(figures.stress_history(fit, forecast), "P(stress) history"),
-        "<h2>Scenario paths</h2>", embed(figures.stress_paths(forecast), "P(stress) paths"),
+        "<h2>Scenario paths</h2>",
+        embed(figures.stress_paths(forecast), "P(stress) paths"),
         embed(figures.first_event_chart(forecast), "weeks to first event"),
-        "<h2>Drivers and attribution</h2>", attribution_table(forecast),
+        "<h2>Drivers and attribution</h2>",
+        attribution_table(forecast),
         embed(figures.attribution_chart(forecast), "attribution"),
         embed(figures.driver_fan_charts(fit, forecast), "driver fan charts"),
-        "<h2>Change since the previous fit</h2>", change_table(forecast),
+        "<h2>Change since the previous fit</h2>",
+        change_table(forecast),
         "</body></html>",
     ]
     return "\n".join(parts)

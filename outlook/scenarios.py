@@ -79,13 +79,15 @@ def load_scenarios(path: Path, drivers: tuple[str, ...], horizon: int) -> list[S
         raise ScenarioError(f"{path}: malformed TOML ({exc})") from exc
     table = data.get("scenarios")
     if not isinstance(table, dict) or not table:
-        raise ScenarioError(f"{path}: expected a [scenarios.<name>] table with at least one "
-                            "scenario")
+        raise ScenarioError(
+            f"{path}: expected a [scenarios.<name>] table with at least one scenario"
+        )
     return [_scenario(path, name, body, drivers, horizon) for name, body in table.items()]
 
 
-def _scenario(path: Path, name: str, body: dict, drivers: tuple[str, ...], horizon: int
-              ) -> Scenario:
+def _scenario(
+    path: Path, name: str, body: dict, drivers: tuple[str, ...], horizon: int
+) -> Scenario:
     where = f"{path}: scenario '{name}'"
     if name == "baseline":
         raise ScenarioError(f"{where}: 'baseline' is reserved for the unconditional forecast")
@@ -103,23 +105,36 @@ def _scenario(path: Path, name: str, body: dict, drivers: tuple[str, ...], horiz
         unit = spec.get("unit")
         accepted = accepted_units(driver, mode)
         if unit not in accepted:
-            raise ScenarioError(f"{here}: unit {unit!r} not accepted for mode '{mode}'; "
-                                f"expected one of {accepted}")
+            raise ScenarioError(
+                f"{here}: unit {unit!r} not accepted for mode '{mode}'; expected one of {accepted}"
+            )
         values = spec.get("path")
-        if (not isinstance(values, list) or not values
-                or not all(isinstance(v, int | float) for v in values)):
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, int | float) for v in values)
+        ):
             raise ScenarioError(f"{here}: 'path' must be a non-empty list of numbers")
         if len(values) > horizon:
-            raise ScenarioError(f"{here}: path has {len(values)} weeks, longer than the "
-                                f"{horizon}-week horizon")
-        out.append(DriverChange(driver, mode, unit, tuple(float(v) for v in values),
-                                bool(spec.get("hold", True))))
+            raise ScenarioError(
+                f"{here}: path has {len(values)} weeks, longer than the {horizon}-week horizon"
+            )
+        out.append(
+            DriverChange(
+                driver, mode, unit, tuple(float(v) for v in values), bool(spec.get("hold", True))
+            )
+        )
     return Scenario(name, str(body.get("description", "")), tuple(out))
 
 
-def scenario_arrays(scenario: Scenario, drivers: tuple[str, ...], horizon: int,
-                    driver_mean: np.ndarray, driver_sd: np.ndarray, x_last: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def scenario_arrays(
+    scenario: Scenario,
+    drivers: tuple[str, ...],
+    horizon: int,
+    driver_mean: np.ndarray,
+    driver_sd: np.ndarray,
+    x_last: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Standardized ``pinned`` and ``shifted`` arrays (D, H, K) for projection.
 
     ``scale`` paths are percentages of each draw's last value of the driver in its own
@@ -134,7 +149,7 @@ def scenario_arrays(scenario: Scenario, drivers: tuple[str, ...], horizon: int,
         weeks = horizon if change.hold else len(values)
         values = np.concatenate([values, np.full(weeks - len(values), values[-1])])
         if change.mode == "scale":
-            last = x_last[:, k] * driver_sd[k] + driver_mean[k]               # own unit
+            last = x_last[:, k] * driver_sd[k] + driver_mean[k]  # own unit
             level = last[:, None] * (1 + values[None, :] / 100)
             pinned[:, :weeks, k] = (level - driver_mean[k]) / driver_sd[k]
         elif change.mode == "pin":

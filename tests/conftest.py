@@ -63,10 +63,16 @@ def small_real_fit(tmp_path_factory, snapshot):
     from model.store import load_fit
 
     fits_dir = tmp_path_factory.mktemp("small_fit")
-    result = run_fit(snapshot, end="2020-12-30", config=_short_config(),
-                     settings=SamplerSettings(draws=150, tune=150, chains=2, seed=5),
-                     thresholds=GateThresholds(1.1, 30, 30, 20), fits_dir=fits_dir,
-                     progressbar=False, prior_draws=100)
+    result = run_fit(
+        snapshot,
+        end="2020-12-30",
+        config=_short_config(),
+        settings=SamplerSettings(draws=150, tune=150, chains=2, seed=5),
+        thresholds=GateThresholds(1.1, 30, 30, 20),
+        fits_dir=fits_dir,
+        progressbar=False,
+        prior_draws=100,
+    )
     return load_fit(result.path)
 
 

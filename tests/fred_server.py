@@ -46,18 +46,25 @@ class FredServer:
                 query = parse_qs(url.query)
                 server.requests.append(self.path)
                 if query.get("api_key") != [server.api_key]:
-                    return self._send(400, '<error code="400" message="Bad Request. '
-                                      'The value for variable api_key is not registered."/>')
+                    return self._send(
+                        400,
+                        '<error code="400" message="Bad Request. '
+                        'The value for variable api_key is not registered."/>',
+                    )
                 sid = query.get("series_id", [""])[0]
                 if not url.path.endswith("/series/observations") or sid not in server.series:
-                    return self._send(400, '<error code="400" message="Bad Request. '
-                                      'The series does not exist."/>')
+                    return self._send(
+                        400, '<error code="400" message="Bad Request. The series does not exist."/>'
+                    )
                 rows = "".join(
-                    f"<observation realtime_start=\"2026-11-01\" realtime_end=\"2026-11-01\" "
+                    f'<observation realtime_start="2026-11-01" realtime_end="2026-11-01" '
                     f"date={quoteattr(d)} value={quoteattr(v or '.')}/>"
-                    for d, v in server.series[sid].items())
-                self._send(200, f'<?xml version="1.0" encoding="utf-8"?><observations>'
-                           f"{rows}</observations>")
+                    for d, v in server.series[sid].items()
+                )
+                self._send(
+                    200,
+                    f'<?xml version="1.0" encoding="utf-8"?><observations>{rows}</observations>',
+                )
 
             def _send(self, code: int, body: str) -> None:
                 data = body.encode()

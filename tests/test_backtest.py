@@ -24,20 +24,49 @@ REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
 
-TINY = ["--start", "2019-07-01", "--end", "2020-01-31", "--fit-start", "2017-07-05",
-        "--draws", "40", "--tune", "40", "--forecast-draws", "50"]
+TINY = [
+    "--start",
+    "2019-07-01",
+    "--end",
+    "2020-01-31",
+    "--fit-start",
+    "2017-07-05",
+    "--draws",
+    "40",
+    "--tune",
+    "40",
+    "--forecast-draws",
+    "50",
+]
 
 
 def backtest_cli(out: Path, snapshot_dir: Path, *extra: str, **popen) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "diagnostics", "backtest", *TINY, "--data", str(snapshot_dir),
-           "--out", str(out), *extra]
-    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True, **popen)
+    cmd = [
+        sys.executable,
+        "-m",
+        "diagnostics",
+        "backtest",
+        *TINY,
+        "--data",
+        str(snapshot_dir),
+        "--out",
+        str(out),
+        *extra,
+    ]
+    return subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        **popen,
+    )
 
 
 def test_origin_dates_are_wednesdays_with_a_closed_window():
     origins = origin_dates("2019-07-01", "quarter", 13, pd.Timestamp("2020-03-25"))
-    assert origins == ["2019-07-03", "2019-10-02"]   # 2020-01-01 + 13 weeks > data end
+    assert origins == ["2019-07-03", "2019-10-02"]  # 2020-01-01 + 13 weeks > data end
     assert all(pd.Timestamp(o).day_of_week == 2 for o in origins)
     with pytest.raises(BacktestError, match="--every"):
         origin_dates("2019-07-01", "fortnight", 13, pd.Timestamp("2020-03-25"))
@@ -45,7 +74,7 @@ def test_origin_dates_are_wednesdays_with_a_closed_window():
 
 def test_a_different_spec_never_mixes_with_stored_results(tmp_path):
     check_spec(tmp_path, BacktestSpec(horizon=13))
-    check_spec(tmp_path, BacktestSpec(horizon=13, fits_dir="elsewhere"))   # same results
+    check_spec(tmp_path, BacktestSpec(horizon=13, fits_dir="elsewhere"))  # same results
     with pytest.raises(BacktestError, match="different spec"):
         check_spec(tmp_path, BacktestSpec(horizon=8))
 
@@ -77,7 +106,7 @@ def test_tiny_backtest_on_local_cluster_resumes_after_interruption(tmp_path, sna
     for name in records:
         r = json.loads((origins_dir / name).read_text())
         assert r["last_data_week"] == r["origin"]
-        assert r["gate_passed"] is False               # 2 x 40 draws cannot reach ESS 400
+        assert r["gate_passed"] is False  # 2 x 40 draws cannot reach ESS 400
         assert (out / "fits" / r["fit_id"] / "manifest.json").is_file()
         assert set(r["baselines"]) == {"climatology", "logistic", "markov_tvtp"}
         assert 0 <= r["model"]["liquidity_event"]["mean"] <= 1

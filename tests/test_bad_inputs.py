@@ -104,8 +104,13 @@ def test_cli_summary_and_plot_on_real_data(snapshot_dir, tmp_path, capsys):
 
     assert main(["summary", "--data", str(snapshot_dir), "--end", "2026-06-30"]) == 0
     out = capsys.readouterr().out
-    for column in ("basis_short", "log_move", "funding_spread", "tga_change_13w",
-                   "foreign_demand_12m"):
+    for column in (
+        "basis_short",
+        "log_move",
+        "funding_spread",
+        "tga_change_13w",
+        "foreign_demand_12m",
+    ):
         assert column in out
     assert "2026-06-24 (1069 weeks)" in out
     png = tmp_path / "drivers.png"

@@ -25,21 +25,25 @@ def fake_store(tmp_path: Path, fits: list[tuple[str, bool]]) -> Path:
     for cutoff, passed in fits:
         d = tmp_path / f"{cutoff}_fit"
         d.mkdir(parents=True)
-        (d / "manifest.json").write_text(json.dumps(
-            {"data": {"cutoff": cutoff}, "convergence": {"passed": passed}}))
+        (d / "manifest.json").write_text(
+            json.dumps({"data": {"cutoff": cutoff}, "convergence": {"passed": passed}})
+        )
         (d / "idata.nc").write_text("")
     return tmp_path
 
 
 def test_each_origin_uses_the_latest_passing_fit_made_on_or_before_it(tmp_path):
-    store = fake_store(tmp_path, [("2015-01-07", True), ("2016-01-06", False),
-                                  ("2017-01-04", True)])
+    store = fake_store(
+        tmp_path, [("2015-01-07", True), ("2016-01-06", False), ("2017-01-04", True)]
+    )
     schedule = dense.fit_schedule(store)
-    pick = {o: dense.fit_for(pd.Timestamp(o), schedule) for o in
-            ("2014-12-31", "2015-01-07", "2016-06-29", "2017-01-04", "2019-06-26")}
-    assert pick["2014-12-31"] is None                               # nothing yet
-    assert pick["2015-01-07"][0] == pd.Timestamp("2015-01-07")      # made that day
-    assert pick["2016-06-29"][0] == pd.Timestamp("2015-01-07")      # refused refit skipped
+    pick = {
+        o: dense.fit_for(pd.Timestamp(o), schedule)
+        for o in ("2014-12-31", "2015-01-07", "2016-06-29", "2017-01-04", "2019-06-26")
+    }
+    assert pick["2014-12-31"] is None  # nothing yet
+    assert pick["2015-01-07"][0] == pd.Timestamp("2015-01-07")  # made that day
+    assert pick["2016-06-29"][0] == pd.Timestamp("2015-01-07")  # refused refit skipped
     assert pick["2017-01-04"][0] == pd.Timestamp("2017-01-04")
     for origin, chosen in pick.items():
         assert chosen is None or chosen[0] <= pd.Timestamp(origin)
@@ -47,8 +51,14 @@ def test_each_origin_uses_the_latest_passing_fit_made_on_or_before_it(tmp_path):
 
 def test_month_end_origins_are_the_last_wednesday_of_each_month():
     origins = dense.month_end_wednesdays("2019-01-01", pd.Timestamp("2019-06-30"))
-    assert [str(o.date()) for o in origins] == ["2019-01-30", "2019-02-27", "2019-03-27",
-                                                "2019-04-24", "2019-05-29", "2019-06-26"]
+    assert [str(o.date()) for o in origins] == [
+        "2019-01-30",
+        "2019-02-27",
+        "2019-03-27",
+        "2019-04-24",
+        "2019-05-29",
+        "2019-06-26",
+    ]
 
 
 def test_onset_target_and_exclusions_on_the_real_catalogue(panel):
@@ -80,7 +90,7 @@ def test_climatology_and_signal_read_only_weeks_known_at_the_origin(panel):
     origin = pd.Timestamp("2019-06-26")
     clim = dense.climatology_forecast(under_way, origin, 13, 13)
     changed = under_way.copy()
-    changed.loc[origin + pd.Timedelta(weeks=1):] = 1          # rewrite the future
+    changed.loc[origin + pd.Timedelta(weeks=1) :] = 1  # rewrite the future
     assert dense.climatology_forecast(changed, origin, 13, 13) == clim
     signal = dense.signal_forecast(panel, under_way, origin, 13, 13)
     assert dense.signal_forecast(panel, changed, origin, 13, 13) == signal
@@ -95,8 +105,9 @@ def one_fit_store(fit, tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_a_forecast_never_reads_data_published_after_its_origin(small_real_fit, snapshot_copy,
-                                                                tmp_path):
+def test_a_forecast_never_reads_data_published_after_its_origin(
+    small_real_fit, snapshot_copy, tmp_path
+):
     """Rewriting every MOVE close after the origin leaves the origin's record unchanged."""
     store = one_fit_store(small_real_fit, tmp_path)
     origin = "2021-02-24"
@@ -120,20 +131,37 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
-def test_a_tiny_dense_backtest_on_a_real_scheduler_and_two_workers(small_real_fit, tmp_path,
-                                                                   snapshot_dir):
+def test_a_tiny_dense_backtest_on_a_real_scheduler_and_two_workers(
+    small_real_fit, tmp_path, snapshot_dir
+):
     """``dask scheduler`` and two ``dask worker`` processes from their command lines."""
     store = one_fit_store(small_real_fit, tmp_path)
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     dask_cli = Path(sys.executable).with_name("dask")
-    scheduler = subprocess.Popen([str(dask_cli), "scheduler", "--host", "127.0.0.1",
-                                  "--port", str(port), "--no-dashboard"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    workers = [subprocess.Popen([str(dask_cli), "worker", address, "--nthreads", "1",
-                                 "--no-dashboard", "--name", f"w{i}"], cwd=REPO,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-               for i in range(2)]
+    scheduler = subprocess.Popen(
+        [str(dask_cli), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers = [
+        subprocess.Popen(
+            [
+                str(dask_cli),
+                "worker",
+                address,
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--name",
+                f"w{i}",
+            ],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(2)
+    ]
     try:
         from dask.distributed import Client
 
@@ -147,8 +175,9 @@ def test_a_tiny_dense_backtest_on_a_real_scheduler_and_two_workers(small_real_fi
                 pass
             assert time.time() < deadline, "the cluster did not come up"
             time.sleep(1)
-        spec = dense.DenseSpec(fits={"regime": str(store)}, data_dir=str(snapshot_dir),
-                               start="2018-01-03")
+        spec = dense.DenseSpec(
+            fits={"regime": str(store)}, data_dir=str(snapshot_dir), start="2018-01-03"
+        )
         origins = ["2021-01-27", "2021-02-24", "2021-03-31"]
         out = tmp_path / "dense"
         records = dense.run_dense(spec, origins, out, scheduler=address)
@@ -161,7 +190,7 @@ def test_a_tiny_dense_backtest_on_a_real_scheduler_and_two_workers(small_real_fi
                 assert 0 < r["targets"][target]["climatology"] < 1
                 assert 0 < r["targets"][target]["bayes_logit"] < 1
             assert set(r["realized"]) == {"catalogue", "objective", "qe"}
-            assert r["realized"]["qe"]["qe_at_risk"] is False     # 2021: the Fed was buying
+            assert r["realized"]["qe"]["qe_at_risk"] is False  # 2021: the Fed was buying
         # resumable: a second run computes nothing
         mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "origins").iterdir()}
         dense.run_dense(spec, origins, out, scheduler=address)
@@ -182,22 +211,43 @@ def synthetic_records(n: int = 60, seed: int = 0) -> list[dict]:
     for t, origin in enumerate(origins):
         y = {s: int(rng.random() < 0.25) for s in ("catalogue", "objective")}
         p_model = float(np.clip(0.2 + 0.4 * y["catalogue"] + rng.normal(0, 0.1), 0.01, 0.99))
-        records.append({
-            "origin": str(origin.date()),
-            "models": {"regime": {"p_event": {"mean": p_model, "q05": p_model / 2,
-                                              "q95": min(1, p_model * 1.5)},
-                                  "p_restart": {"mean": 0.05, "q05": 0.01, "q95": 0.1}}},
-            "ms_tvtp": float(rng.random()),
-            "targets": {s: {"climatology": 0.25, "bayes_logit": float(rng.random()),
-                            "signal": {"p": 0.2 + 0.1 * (t % 2)}}
-                        for s in ("catalogue", "objective")},
-            "qe": {"climatology": 0.05},
-            "realized": {**{s: {"onset": y[s], "scored_for_onset": t % 7 != 0,
-                                "any_event_week": y[s], "under_way": False}
-                            for s in ("catalogue", "objective")},
-                         "qe": {"qe_at_risk": True, "qe_restart": int(t == 30),
-                                "liquidity_event": 0}},
-        })
+        records.append(
+            {
+                "origin": str(origin.date()),
+                "models": {
+                    "regime": {
+                        "p_event": {
+                            "mean": p_model,
+                            "q05": p_model / 2,
+                            "q95": min(1, p_model * 1.5),
+                        },
+                        "p_restart": {"mean": 0.05, "q05": 0.01, "q95": 0.1},
+                    }
+                },
+                "ms_tvtp": float(rng.random()),
+                "targets": {
+                    s: {
+                        "climatology": 0.25,
+                        "bayes_logit": float(rng.random()),
+                        "signal": {"p": 0.2 + 0.1 * (t % 2)},
+                    }
+                    for s in ("catalogue", "objective")
+                },
+                "qe": {"climatology": 0.05},
+                "realized": {
+                    **{
+                        s: {
+                            "onset": y[s],
+                            "scored_for_onset": t % 7 != 0,
+                            "any_event_week": y[s],
+                            "under_way": False,
+                        }
+                        for s in ("catalogue", "objective")
+                    },
+                    "qe": {"qe_at_risk": True, "qe_restart": int(t == 30), "liquidity_event": 0},
+                },
+            }
+        )
     return records
 
 
@@ -205,25 +255,35 @@ def test_the_dense_report_scores_what_it_says_on_the_same_origins(tmp_path, monk
     from diagnostics import dense_report
     from diagnostics.scoring import brier
 
-    monkeypatch.setattr(dense_report, "onset_weeks",
-                        lambda frame, data_dir=None: {"catalogue": [], "objective": []})
-    monkeypatch.setattr(dense_report.skill, "N_BOOT", 200)      # keep the test quick
+    monkeypatch.setattr(
+        dense_report, "onset_weeks", lambda frame, data_dir=None: {"catalogue": [], "objective": []}
+    )
+    monkeypatch.setattr(dense_report.skill, "N_BOOT", 200)  # keep the test quick
     records = synthetic_records()
     paths = dense_report.write_dense_report(records, tmp_path, {"description": "test"})
     scores = pd.read_csv(paths["scores"])
     frame = dense_report.forecast_frame(records)
     sub = frame[(frame["target"] == "catalogue") & frame["scored"]]
-    row = scores[(scores["target"] == "catalogue") & (scores["period"] == "all")
-                 & (scores["forecaster"] == "regime")].iloc[0]
+    row = scores[
+        (scores["target"] == "catalogue")
+        & (scores["period"] == "all")
+        & (scores["forecaster"] == "regime")
+    ].iloc[0]
     assert row["n_origins"] == len(sub) == sum(1 for t in range(60) if t % 7)
-    assert row["brier"] == pytest.approx(brier(sub["regime"].to_numpy(),
-                                               sub["outcome"].to_numpy(float)))
+    assert row["brier"] == pytest.approx(
+        brier(sub["regime"].to_numpy(), sub["outcome"].to_numpy(float))
+    )
     assert row["brier_q05"] <= row["brier"] <= row["brier_q95"]
     diffs = pd.read_csv(paths["differences"])
-    d = diffs[(diffs["target"] == "catalogue") & (diffs["period"] == "all")
-              & (diffs["versus"] == "climatology") & (diffs["score"] == "brier")].iloc[0]
+    d = diffs[
+        (diffs["target"] == "catalogue")
+        & (diffs["period"] == "all")
+        & (diffs["versus"] == "climatology")
+        & (diffs["score"] == "brier")
+    ].iloc[0]
     assert d["difference"] == pytest.approx(
-        row["brier"] - brier(sub["climatology"].to_numpy(), sub["outcome"].to_numpy(float)))
+        row["brier"] - brier(sub["climatology"].to_numpy(), sub["outcome"].to_numpy(float))
+    )
     # the model's forecasts separate the synthetic outcomes: it must beat climatology
     assert d["q95"] < 0
     assert "qe_restart" in set(scores["target"])

@@ -10,14 +10,29 @@ from data import episodes as ep
 from data.panel import Panel, build_panel
 
 
-def synthetic_panel(spread: np.ndarray, move: np.ndarray, basis: list[str] | None = None,
-                    move_max: np.ndarray | None = None) -> Panel:
+def synthetic_panel(
+    spread: np.ndarray,
+    move: np.ndarray,
+    basis: list[str] | None = None,
+    move_max: np.ndarray | None = None,
+) -> Panel:
     weeks = pd.date_range("2010-01-06", periods=len(spread), freq="7D")
-    frame = pd.DataFrame({"funding_spread_max": spread, "move": move,
-                          "move_max": move if move_max is None else move_max}, index=weeks)
+    frame = pd.DataFrame(
+        {
+            "funding_spread_max": spread,
+            "move": move,
+            "move_max": move if move_max is None else move_max,
+        },
+        index=weeks,
+    )
     label = pd.Series(basis or ["SOFR-IORB"] * len(spread), index=weeks)
-    return Panel(frame=frame, funding_basis=label, inputs=pd.DataFrame(),
-                 cutoff=weeks[-1], source="synthetic")
+    return Panel(
+        frame=frame,
+        funding_basis=label,
+        inputs=pd.DataFrame(),
+        cutoff=weeks[-1],
+        source="synthetic",
+    )
 
 
 def calm(n: int, rng_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -27,7 +42,7 @@ def calm(n: int, rng_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def test_a_spike_after_calm_starts_one_funding_episode():
     spread, move = calm(80)
-    spread[60] = 25.0                       # ~25bp over a median of about -1
+    spread[60] = 25.0  # ~25bp over a median of about -1
     found = ep.objective_episodes(synthetic_panel(spread, move))
     week_60 = pd.Timestamp("2010-01-06") + pd.Timedelta(weeks=60)
     assert [(e.start, e.end, e.peak_weeks) for e in found["funding"]] == [(week_60, week_60, 1)]
@@ -44,13 +59,14 @@ def test_a_spike_just_under_the_excess_does_not_qualify():
 
 def test_chatter_within_the_calm_weeks_extends_the_episode_instead_of_starting_one():
     spread, move = np.zeros(120), np.full(120, 80.0)
-    spread[[60, 60 + ep.CALM_WEEKS]] = 30.0          # the second is CALM_WEEKS - 1 calm weeks on
-    spread[60 + 3 * ep.CALM_WEEKS] = 30.0            # far enough: a new episode
+    spread[[60, 60 + ep.CALM_WEEKS]] = 30.0  # the second is CALM_WEEKS - 1 calm weeks on
+    spread[60 + 3 * ep.CALM_WEEKS] = 30.0  # far enough: a new episode
     found = ep.objective_episodes(synthetic_panel(spread, move))["funding"]
     weeks = synthetic_panel(spread, move).frame.index
     assert [(e.start, e.end) for e in found] == [
         (weeks[60], weeks[60 + ep.CALM_WEEKS]),
-        (weeks[60 + 3 * ep.CALM_WEEKS], weeks[60 + 3 * ep.CALM_WEEKS])]
+        (weeks[60 + 3 * ep.CALM_WEEKS], weeks[60 + 3 * ep.CALM_WEEKS]),
+    ]
     assert found[0].peak_weeks == 2
 
 
@@ -70,8 +86,7 @@ def test_a_move_jump_relative_to_its_recent_median_is_volatility_stress():
     high = move.copy()
     high[50] = 80 * ep.VOLATILITY_RATIO + 0.5
     found = ep.objective_episodes(synthetic_panel(spread, move, move_max=high))
-    assert [e.start for e in found["volatility"]] == [
-        synthetic_panel(spread, move).frame.index[50]]
+    assert [e.start for e in found["volatility"]] == [synthetic_panel(spread, move).frame.index[50]]
     # a persistently high level is not a jump: once half the window sits at the new level
     # the median has caught up and the weeks stop qualifying
     level = np.r_[np.full(40, 80.0), np.full(40, 110.0)]
@@ -105,6 +120,7 @@ def test_missing_weeks_never_qualify():
 
 # --- the real snapshot -----------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def real_episodes(panel):
     return ep.objective_episodes(panel)
@@ -112,20 +128,25 @@ def real_episodes(panel):
 
 def starts_near(episodes: list, date: str, weeks_before: int = 2, weeks_after: int = 4) -> bool:
     day = pd.Timestamp(date)
-    return any(day - pd.Timedelta(weeks=weeks_before) <= e.start
-               <= day + pd.Timedelta(weeks=weeks_after)
-               or e.start <= day <= e.end for e in episodes)
+    return any(
+        day - pd.Timedelta(weeks=weeks_before) <= e.start <= day + pd.Timedelta(weeks=weeks_after)
+        or e.start <= day <= e.end
+        for e in episodes
+    )
 
 
-@pytest.mark.parametrize(("kind", "date", "what"), [
-    ("funding", "2019-09-17", "September 2019 repo spike"),
-    ("funding", "2020-03-16", "March 2020 dash for cash"),
-    ("funding", "2025-10-31", "late-2025 repo pressure"),
-    ("volatility", "2023-03-13", "SVB"),
-    ("volatility", "2025-04-08", "April 2025 tariff shock"),
-    ("volatility", "2020-03-09", "March 2020 dash for cash"),
-    ("volatility", "2008-09-15", "Lehman"),
-])
+@pytest.mark.parametrize(
+    ("kind", "date", "what"),
+    [
+        ("funding", "2019-09-17", "September 2019 repo spike"),
+        ("funding", "2020-03-16", "March 2020 dash for cash"),
+        ("funding", "2025-10-31", "late-2025 repo pressure"),
+        ("volatility", "2023-03-13", "SVB"),
+        ("volatility", "2025-04-08", "April 2025 tariff shock"),
+        ("volatility", "2020-03-09", "March 2020 dash for cash"),
+        ("volatility", "2008-09-15", "Lehman"),
+    ],
+)
 def test_the_rules_find_the_known_events(real_episodes, kind, date, what):
     assert starts_near(real_episodes[kind], date), what
 

@@ -21,10 +21,25 @@ RELAXED_GATE = ["--max-rhat", "1.1", "--min-ess", "30", "--max-divergences", "20
 
 
 def run_fit_cli(snapshot_dir: Path, fits_dir: Path, *extra: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, str(REPO_ROOT / "fit.py"), "--data", str(snapshot_dir),
-           "--fits-dir", str(fits_dir), *WINDOW, *SMALL, *extra]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT, timeout=900,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    cmd = [
+        sys.executable,
+        str(REPO_ROOT / "fit.py"),
+        "--data",
+        str(snapshot_dir),
+        "--fits-dir",
+        str(fits_dir),
+        *WINDOW,
+        *SMALL,
+        *extra,
+    ]
+    return subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=900,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +68,7 @@ def test_a_fit_that_passes_the_gate_becomes_latest_and_loads(fits):
         assert manifest["model"][key]
     assert manifest["packages"]["pymc"] and manifest["git_commit"]
     assert manifest["sampler"]["draws"] == 300 and manifest["wall_time_s"] > 0
-    timing = manifest["timing"]                 # where the seconds went, phase by phase
+    timing = manifest["timing"]  # where the seconds went, phase by phase
     assert 0 < timing["start_search_s"] + timing["nuts_s"] <= manifest["wall_time_s"]
     assert 0 < timing["nuts_compile_s"] < timing["nuts_s"]
     assert "NUTS" in passed.stdout and "compiling" in passed.stdout
@@ -72,9 +87,12 @@ def test_an_under_sampled_fit_is_refused_kept_and_latest_does_not_move(fits):
     assert refused.returncode == 1
     assert "FIT REFUSED" in refused.stderr and "ESS" in refused.stderr
     latest = os.readlink(fits_dir / "latest")
-    stored = [m for m in (json.loads(p.read_text()) for p in fits_dir.glob("*/manifest.json"))
-              if not m["convergence"]["passed"]]
-    assert len(stored) == 1                                 # kept, marked failed
+    stored = [
+        m
+        for m in (json.loads(p.read_text()) for p in fits_dir.glob("*/manifest.json"))
+        if not m["convergence"]["passed"]
+    ]
+    assert len(stored) == 1  # kept, marked failed
     assert stored[0]["fit_id"] != latest
     assert stored[0]["sampler"]["dense_mass"] is True
     assert load_fit(fits_dir / "latest").manifest["sampler"]["dense_mass"] is False
@@ -141,14 +159,22 @@ def test_no_flags_mean_the_settings_classes_defaults_and_help_shows_them():
     assert config == ModelConfig()
     assert settings == SamplerSettings()
     assert thresholds == GateThresholds()
-    flags = fit_options(parse_args(["--draws", "7", "--min-ess", "50", "--dense-mass",
-                                    "--qe-definition", "broad"]))
+    flags = fit_options(
+        parse_args(["--draws", "7", "--min-ess", "50", "--dense-mass", "--qe-definition", "broad"])
+    )
     assert flags[1].draws == 7 and flags[1].dense_mass is True
     assert flags[2].min_ess_bulk == flags[2].min_ess_tail == 50
     assert flags[0].qe_definition == "broad"
-    help_text = subprocess.run([sys.executable, str(REPO_ROOT / "fit.py"), "--help"],
-                               capture_output=True, text=True, cwd=REPO_ROOT,
-                               timeout=300).stdout
-    for shown in (f"default {SamplerSettings().draws}", f"default {GateThresholds().max_rhat}",
-                  f"default {SamplerSettings().seed}"):
+    help_text = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "fit.py"), "--help"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300,
+    ).stdout
+    for shown in (
+        f"default {SamplerSettings().draws}",
+        f"default {GateThresholds().max_rhat}",
+        f"default {SamplerSettings().seed}",
+    ):
         assert shown in help_text

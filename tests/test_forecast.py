@@ -23,18 +23,24 @@ def synthetic_start(n_draws: int = 400, seed: int = 0, coef_sign: float = 1.0) -
     params = {k: np.broadcast_to(v, (n_draws, *np.shape(v))).copy() for k, v in truth.items()}
     params["trans_coef"] = coef_sign * np.abs(rng.normal(0.5, 0.2, (n_draws, 2, len(DRIVERS))))
     params["trans_intercept"] = params["trans_intercept"] + rng.normal(0, 0.3, (n_draws, 2))
-    return StartState(params, rng.normal(0, 1, (n_draws, len(DRIVERS))),
-                      rng.uniform(0, 0.5, n_draws), at_risk=True)
+    return StartState(
+        params,
+        rng.normal(0, 1, (n_draws, len(DRIVERS))),
+        rng.uniform(0, 0.5, n_draws),
+        at_risk=True,
+    )
 
 
 def test_one_week_ahead_p_stress_equals_the_transition_formula():
     start = synthetic_start()
-    paths = project_drivers(start.params, start.x_last,
-                            driver_shocks(np.random.default_rng(1), 400, 4, len(DRIVERS)))
+    paths = project_drivers(
+        start.params, start.x_last, driver_shocks(np.random.default_rng(1), 400, 4, len(DRIVERS))
+    )
     result = outlook(start, paths)
     a, b, f = start.params["trans_intercept"], start.params["trans_coef"], start.p_stress_last
-    analytic = ((1 - f) * sigmoid(a[:, 0] + (b[:, 0] * start.x_last).sum(-1))
-                + f * sigmoid(a[:, 1] + (b[:, 1] * start.x_last).sum(-1)))
+    analytic = (1 - f) * sigmoid(a[:, 0] + (b[:, 0] * start.x_last).sum(-1)) + f * sigmoid(
+        a[:, 1] + (b[:, 1] * start.x_last).sum(-1)
+    )
     np.testing.assert_allclose(result.p_stress[:, 0], analytic, rtol=1e-12)
 
 
@@ -45,8 +51,11 @@ def test_exact_recursion_matches_monte_carlo_regimes_and_events(ongoing):
     start = synthetic_start(n_draws=3)
     start.event_ongoing = ongoing
     horizon, n_paths = 8, 100_000
-    paths = project_drivers(start.params, start.x_last,
-                            driver_shocks(np.random.default_rng(2), 3, horizon, len(DRIVERS)))
+    paths = project_drivers(
+        start.params,
+        start.x_last,
+        driver_shocks(np.random.default_rng(2), 3, horizon, len(DRIVERS)),
+    )
     exact = outlook(start, paths)
     rng = np.random.default_rng(3)
     p = start.params
@@ -58,7 +67,8 @@ def test_exact_recursion_matches_monte_carlo_regimes_and_events(ongoing):
         x_prev = start.x_last[d]
         for h in range(horizon):
             z = p["trans_intercept"][d][regime.astype(int)] + (
-                p["trans_coef"][d][regime.astype(int)] @ x_prev)
+                p["trans_coef"][d][regime.astype(int)] @ x_prev
+            )
             regime = rng.random(n_paths) < sigmoid(z)
             kind = rng.choice(3, n_paths, p=p["stress_type_weights"][d])
             f_hit = regime & (kind != 1)
@@ -79,11 +89,11 @@ def test_pinning_a_driver_higher_moves_p_event_with_the_sign_of_its_effect(sign)
     shocks = driver_shocks(np.random.default_rng(4), 400, 13, len(DRIVERS))
     base = outlook(start, project_drivers(start.params, start.x_last, shocks))
     pinned = np.full((1, 13, len(DRIVERS)), np.nan)
-    pinned[:, :, DRIVERS.index("log_move")] = 4.0          # four sd above average
+    pinned[:, :, DRIVERS.index("log_move")] = 4.0  # four sd above average
     stressed = outlook(start, project_drivers(start.params, start.x_last, shocks, pinned))
     change = stressed.p_event - base.p_event
     assert (sign * change > 0).all()
-    calm_pin = np.full((1, 13, len(DRIVERS)), -1.0)          # every driver 1 sd below average
+    calm_pin = np.full((1, 13, len(DRIVERS)), -1.0)  # every driver 1 sd below average
     calm = outlook(start, project_drivers(start.params, start.x_last, shocks, calm_pin))
     assert (sign * (calm.p_event - base.p_event) < 0).mean() > 0.95
 
@@ -94,33 +104,46 @@ def write(tmp_path, text: str):
     return path
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[scenarios.x.drivers.vix]\nmode="pin"\nunit="bp"\npath=[1]', "unknown driver"),
-    ('[scenarios.x.drivers.funding_spread]\nmode="pin"\nunit="percent"\npath=[1]',
-     "unit 'percent' not accepted"),
-    ('[scenarios.x.drivers.log_move]\nmode="shift"\nunit="index points"\npath=[1]',
-     "unit 'index points' not accepted for mode 'shift'"),
-    ('[scenarios.x.drivers.funding_spread]\nmode="pin"\nunit="bp"\npath=[1,2,3,4]',
-     "longer than the 3-week horizon"),
-    ('[scenarios.x.drivers.funding_spread]\nmode="bend"\nunit="bp"\npath=[1]', "mode 'bend'"),
-    ('[scenarios.x.drivers.funding_spread\nmode="pin"', "malformed TOML"),
-    ('[scenarios.x.drivers.funding_spread]\nmode="pin"\nunit="bp"\npath=["a"]',
-     "list of numbers"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[scenarios.x.drivers.vix]\nmode="pin"\nunit="bp"\npath=[1]', "unknown driver"),
+        (
+            '[scenarios.x.drivers.funding_spread]\nmode="pin"\nunit="percent"\npath=[1]',
+            "unit 'percent' not accepted",
+        ),
+        (
+            '[scenarios.x.drivers.log_move]\nmode="shift"\nunit="index points"\npath=[1]',
+            "unit 'index points' not accepted for mode 'shift'",
+        ),
+        (
+            '[scenarios.x.drivers.funding_spread]\nmode="pin"\nunit="bp"\npath=[1,2,3,4]',
+            "longer than the 3-week horizon",
+        ),
+        ('[scenarios.x.drivers.funding_spread]\nmode="bend"\nunit="bp"\npath=[1]', "mode 'bend'"),
+        ('[scenarios.x.drivers.funding_spread\nmode="pin"', "malformed TOML"),
+        (
+            '[scenarios.x.drivers.funding_spread]\nmode="pin"\nunit="bp"\npath=["a"]',
+            "list of numbers",
+        ),
+    ],
+)
 def test_scenario_file_errors_are_clear(tmp_path, text, message):
     path = write(tmp_path, text)
     with pytest.raises(ScenarioError, match=message) as info:
         load_scenarios(path, DRIVERS, horizon=3)
     assert str(path) in str(info.value) and (
-        "malformed" in message or "scenario 'x'" in str(info.value))
+        "malformed" in message or "scenario 'x'" in str(info.value)
+    )
 
 
 def test_seed_scenarios_load_and_convert_units():
     scenarios = {s.name: s for s in load_scenarios(SEED, DRIVERS, 13)}
-    assert {"tga_rebuild", "rate_vol_shock", "basis_unwind", "foreign_selling",
-            "calm"} <= set(scenarios)
+    assert {"tga_rebuild", "rate_vol_shock", "basis_unwind", "foreign_selling", "calm"} <= set(
+        scenarios
+    )
     mean, sd = np.array([1.0, 4.4, 0.0, 0.0, 5.0]), np.array([0.5, 0.3, 10.0, 100.0, 3.0])
-    x_last = np.array([[2.0, 0, 0, 0, 0]])                    # basis 1 + 2*0.5 = 2.0 contracts
+    x_last = np.array([[2.0, 0, 0, 0, 0]])  # basis 1 + 2*0.5 = 2.0 contracts
     pinned, _ = scenario_arrays(scenarios["rate_vol_shock"], DRIVERS, 13, mean, sd, x_last)
     assert pinned[0, 12, 1] * sd[1] + mean[1] == pytest.approx(np.log(160))
     pinned, _ = scenario_arrays(scenarios["basis_unwind"], DRIVERS, 13, mean, sd, x_last)

@@ -46,8 +46,9 @@ class PageCheck(HTMLParser):
 @pytest.fixture(scope="module")
 def report(small_real_fit, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    code = forecast_cli.main(["--fit", str(small_real_fit.path), "--out", str(out),
-                              "--draws", "300", "--seed", "3"])
+    code = forecast_cli.main(
+        ["--fit", str(small_real_fit.path), "--out", str(out), "--draws", "300", "--seed", "3"]
+    )
     assert code == 0
     return json.loads((out / "forecast.json").read_text()), (out / "report.html").read_text()
 
@@ -56,8 +57,7 @@ def test_forecast_json_has_the_documented_fields(report, small_real_fit):
     data, _ = report
     assert data["fit_id"] == small_real_fit.fit_id
     assert data["data_cutoff"] == "2020-12-30" and data["horizon_weeks"] == 13
-    names = ["baseline", "tga_rebuild", "rate_vol_shock", "basis_unwind", "foreign_selling",
-             "calm"]
+    names = ["baseline", "tga_rebuild", "rate_vol_shock", "basis_unwind", "foreign_selling", "calm"]
     results = {"baseline": data["baseline"], **data["scenarios"]}
     assert list(results) == names
     for res in results.values():
@@ -92,13 +92,28 @@ def test_an_unconverged_fit_is_refused_unless_asked(small_real_fit, tmp_path, ca
     (bad / "manifest.json").write_text(json.dumps(manifest))
     assert forecast_cli.main(["--fit", str(bad), "--out", str(tmp_path / "r")]) == 2
     assert "failed the convergence gate" in capsys.readouterr().err
-    assert forecast_cli.main(["--fit", str(bad), "--out", str(tmp_path / "r"), "--draws", "50",
-                              "--scenarios", "none", "--allow-unconverged"]) == 0
+    assert (
+        forecast_cli.main(
+            [
+                "--fit",
+                str(bad),
+                "--out",
+                str(tmp_path / "r"),
+                "--draws",
+                "50",
+                "--scenarios",
+                "none",
+                "--allow-unconverged",
+            ]
+        )
+        == 0
+    )
     assert "FAILED the convergence gate" in (tmp_path / "r" / "report.html").read_text()
 
 
 def test_a_previous_fit_of_another_model_version_does_not_stop_the_forecast(
-        small_real_fit, tmp_path):
+    small_real_fit, tmp_path
+):
     """After a model upgrade the last passing fit on disk is of the old version: the new
     fit's forecast still runs, and says why there is no comparison."""
     fits = tmp_path / "fits"

@@ -27,8 +27,11 @@ from tests.model_fixtures import random_short_inputs, true_parameters
 def model_terms(params, inputs, p0=0.1, x_var=None):
     log_init = np.log([1 - p0, p0])
     lagged_var = None if x_var is None else lag_once(x_var)
-    return (log_init, log_transitions(NP, params, inputs.x, x_var),
-            log_emissions(NP, params, inputs.obs, lag_once(inputs.x), lagged_var))
+    return (
+        log_init,
+        log_transitions(NP, params, inputs.x, x_var),
+        log_emissions(NP, params, inputs.obs, lag_once(inputs.x), lagged_var),
+    )
 
 
 def with_missing_drivers(inputs, params):
@@ -49,8 +52,9 @@ def with_missing_drivers(inputs, params):
 
 def tree_loglik(log_init, log_trans, log_emis):
     a, b, c = pt.vector(), pt.tensor3(), pt.matrix()
-    fn = pytensor.function([a, b, c], loglik_tree(a, b, c, log_emis.shape[0]),
-                           on_unused_input="ignore")
+    fn = pytensor.function(
+        [a, b, c], loglik_tree(a, b, c, log_emis.shape[0]), on_unused_input="ignore"
+    )
     return float(fn(log_init, log_trans, log_emis))
 
 
@@ -97,30 +101,36 @@ def test_pymc_model_potential_equals_enumeration(gaps):
         elif name.endswith("_sigma_extra"):
             scales = params[name.removesuffix("_extra")]
             raw = scales[1] - scales[0]
-        elif name == "stress_market_share":        # the stick-breaking of w
+        elif name == "stress_market_share":  # the stick-breaking of w
             raw = params["stress_type_weights"][1]
         elif name == "stress_both_share_of_rest":
             w = params["stress_type_weights"]
             raw = w[2] / (w[0] + w[2])
         else:
             raw = params[name]
-        point[value_var.name] = (transform.forward(raw, *rv.owner.inputs).eval()
-                                 if transform is not None else np.asarray(raw, dtype=float))
+        point[value_var.name] = (
+            transform.forward(raw, *rv.owner.inputs).eval()
+            if transform is not None
+            else np.asarray(raw, dtype=float)
+        )
     potentials = {p.name: p for p in model.potentials}
     # Potentials are stored in terms of random variables: swap in the value variables,
     # or the compiled function would draw the parameters at random.
-    regime, driver_ar1 = model.replace_rvs_by_values([potentials["regime_loglik"],
-                                                      potentials["driver_ar1"]])
-    regime_loglik, ar_term = model.compile_fn([regime, driver_ar1], inputs=model.value_vars,
-                                              on_unused_input="ignore")(point)
+    regime, driver_ar1 = model.replace_rvs_by_values(
+        [potentials["regime_loglik"], potentials["driver_ar1"]]
+    )
+    regime_loglik, ar_term = model.compile_fn(
+        [regime, driver_ar1], inputs=model.value_vars, on_unused_input="ignore"
+    )(point)
     terms = model_terms(params, dataclasses.replace(inputs, x=x_mean), x_var=x_var)
     exact, _ = brute_force(*terms)
     assert float(regime_loglik) == pytest.approx(exact, abs=1e-8)
     if gaps:
         assert float(ar_term) == pytest.approx(ar_logp, abs=1e-8)
         # the missing weeks really changed the transitions (mean and variance enter)
-        assert not np.allclose(terms[1], model_terms(params, dataclasses.replace(
-            inputs, x=x_mean))[1])
+        assert not np.allclose(
+            terms[1], model_terms(params, dataclasses.replace(inputs, x=x_mean))[1]
+        )
 
 
 def scaled_forward_graph(n_weeks: int, emission_sd: float, seed: int):
@@ -155,8 +165,9 @@ def test_each_backend_runs_its_own_forward_and_they_agree(n_weeks):
 
     scale, ll = scaled_forward_graph(n_weeks, emission_sd=3.0, seed=n_weeks)
     c_fn = pytensor.function([scale], [ll, pytensor.grad(ll, scale)])
-    assert not any(isinstance(node.op, ForwardLogLikelihood)
-                   for node in c_fn.maker.fgraph.apply_nodes)
+    assert not any(
+        isinstance(node.op, ForwardLogLikelihood) for node in c_fn.maker.fgraph.apply_nodes
+    )
     jax_fn, jax_value_grad = jax_value_and_grad(scale, ll)
     assert "scan" in str(jax.make_jaxpr(lambda s: jax_fn(s)[0])(1.0))
     for s in (0.3, 1.0, 1.7):

@@ -14,8 +14,9 @@ from tests.fred_server import FredServer
 def test_fred_path_builds_the_same_panel_as_the_snapshot(snapshot, panel, tmp_path):
     cache = tmp_path / "fred-cache"
     with FredServer(snapshot.directory) as server:
-        fred = FredSource(cache_dir=cache, api_key="test-key", root_url=server.url,
-                          snapshot=snapshot)
+        fred = FredSource(
+            cache_dir=cache, api_key="test-key", root_url=server.url, snapshot=snapshot
+        )
         via_fred = build_panel(fred, end=panel.cutoff)
         fetched = {r.split("series_id=")[1].split("&")[0] for r in server.requests}
     assert {"SOFR", "IORB", "WTREGEN", "WALCL", "DFEDTAR", "DFEDTARU"} <= fetched

@@ -25,8 +25,16 @@ def calm_funding_logpdf(funding: np.ndarray, p: dict) -> np.ndarray:
     terms."""
     n = len(funding)
     zeros, ones = np.zeros(n), np.ones(n)
-    obs = {"funding": funding, "funding_mask": ones, "move": zeros, "move_mask": zeros,
-           "event_funding": zeros, "event_market": zeros, "at_risk": zeros, "restart": zeros}
+    obs = {
+        "funding": funding,
+        "funding_mask": ones,
+        "move": zeros,
+        "move_mask": zeros,
+        "event_funding": zeros,
+        "event_market": zeros,
+        "at_risk": zeros,
+        "restart": zeros,
+    }
     calm = log_emissions(NP, p, obs, np.zeros((n, 5)))[:, 0]
     return calm - np.log1p(-p["event_false_rate"]).sum()
 
@@ -34,8 +42,12 @@ def calm_funding_logpdf(funding: np.ndarray, p: dict) -> np.ndarray:
 def test_funding_density_is_a_student_t_with_the_rounding_variance_added():
     p = true_parameters()
     funding = np.array([-1.6, -1.6, -0.3, 0.0, 2.4])
-    want = stats.t.logpdf(funding, df=p["funding_nu"], loc=p["funding_mu_calm"],
-                          scale=np.sqrt(p["funding_sigma"][0] ** 2 + RESOLUTION**2 / 12))
+    want = stats.t.logpdf(
+        funding,
+        df=p["funding_nu"],
+        loc=p["funding_mu_calm"],
+        scale=np.sqrt(p["funding_sigma"][0] ** 2 + RESOLUTION**2 / 12),
+    )
     np.testing.assert_allclose(calm_funding_logpdf(funding, p), want, rtol=1e-12)
     assert FUNDING_ROUNDING_VAR == RESOLUTION**2 / 12
 
@@ -64,7 +76,7 @@ def test_simulated_funding_is_reported_on_the_same_grid():
     sim = simulate(rng, p, rng.normal(size=(n, 5)), np.ones(n))
     steps = sim.obs["funding"] / RESOLUTION
     np.testing.assert_allclose(steps, np.round(steps), atol=1e-9)
-    assert len(np.unique(sim.obs["funding"])) > 10            # rounded, not collapsed
+    assert len(np.unique(sim.obs["funding"])) > 10  # rounded, not collapsed
 
 
 def test_every_real_funding_week_is_a_whole_number_of_basis_points(panel):

@@ -13,14 +13,15 @@ def draws_with_one_chain_shifted(shift: float) -> az.InferenceData:
     (machinery only: a known between-chain disagreement, not market data)."""
     x = np.random.default_rng(7).normal(size=(4, 1000))
     x[3] += shift
-    return az.from_dict(posterior={"a": x},
-                        sample_stats={"diverging": np.zeros((4, 1000), dtype=bool)})
+    return az.from_dict(
+        posterior={"a": x}, sample_stats={"diverging": np.zeros((4, 1000), dtype=bool)}
+    )
 
 
 def test_an_rhat_that_rounds_to_the_threshold_but_exceeds_it_fails_the_gate():
     idata = draws_with_one_chain_shifted(0.28)
     rhat = float(az.rhat(idata)["a"])
-    assert 1.01 < rhat < 1.015                   # displays as "1.01" at two decimals
+    assert 1.01 < rhat < 1.015  # displays as "1.01" at two decimals
     report = convergence_report(idata, ["a"], GateThresholds(max_rhat=1.01))
     assert not report["passed"]
     assert report["max_rhat"] == rhat

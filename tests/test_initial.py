@@ -18,13 +18,11 @@ from model.initial import MIN_MASS_RATIO, chain_starts, constrained, local_optim
 
 def jax_optima(model: pm.Model, **kwargs) -> list:
     """The search as a NumPyro fit runs it: on the model's density compiled by JAX."""
-    return local_optima(model, potential=get_jaxified_logp(model, negative_logp=False),
-                        **kwargs)
+    return local_optima(model, potential=get_jaxified_logp(model, negative_logp=False), **kwargs)
 
 
 def jax_chain_starts(model: pm.Model, **kwargs):
-    return chain_starts(model, potential=get_jaxified_logp(model, negative_logp=False),
-                        **kwargs)
+    return chain_starts(model, potential=get_jaxified_logp(model, negative_logp=False), **kwargs)
 
 
 def two_mode_model() -> pm.Model:
@@ -47,7 +45,7 @@ def test_local_optima_find_both_modes_and_rank_them():
     optima = jax_optima(two_mode_model(), n_starts=12, seed=0)
     xs = np.array([float(o.point["x"]) for o in optima])
     assert np.any(np.abs(xs - 4.0) < 0.1) and np.any(np.abs(xs + 1.0) < 0.1)
-    assert abs(float(optima[0].point["x"]) - 4.0) < 0.1            # best first
+    assert abs(float(optima[0].point["x"]) - 4.0) < 0.1  # best first
     assert optima[0].log_density - optima[-1].log_density > 25
 
 
@@ -57,7 +55,7 @@ def test_every_chain_starts_in_the_dominant_mode():
     inits, record = starts.inits, starts.record
     assert len(inits) == 4
     assert all(abs(float(i["x"]) - 4.0) < 0.1 for i in inits)
-    assert record["n_kept"] < record["n_starts"]        # the minor-mode optima were dropped
+    assert record["n_kept"] < record["n_starts"]  # the minor-mode optima were dropped
     masses = [m for m in record["log_mass_of_optima"] if m is not None]
     kept = [m for m in masses if m >= max(masses) + np.log(MIN_MASS_RATIO)]
     assert len(kept) == record["n_kept"]
@@ -97,7 +95,7 @@ def test_laplace_variances_at_the_dominant_mode():
     record, inverse_mass = starts.record, starts.inverse_mass
     assert record["laplace_mass_matrix"]
     assert inverse_mass[0] == pytest.approx(1 / (1 / 0.25 + 1 / 100), rel=1e-3)
-    assert inverse_mass[1] > 0                          # log s: the HalfNormal's scale
+    assert inverse_mass[1] > 0  # log s: the HalfNormal's scale
 
 
 def test_a_nearby_but_narrow_mode_is_not_a_start():
@@ -110,7 +108,7 @@ def test_a_nearby_but_narrow_mode_is_not_a_start():
         narrow = -3.0 - 0.5 * ((x + 0.5) / 0.05) ** 2
         pm.Potential("modes", pt.logaddexp(wide, narrow))
     optima = jax_optima(model, n_starts=40, seed=0)
-    assert any(abs(float(o.point["x"]) + 0.5) < 0.01 for o in optima)   # the search finds it
+    assert any(abs(float(o.point["x"]) + 0.5) < 0.01 for o in optima)  # the search finds it
     inits = jax_chain_starts(model, chains=4, n_starts=40, seed=0).inits
     assert all(abs(float(i["x"]) - 4.0) < 0.1 for i in inits)
 
@@ -133,11 +131,10 @@ def test_half_the_starts_are_prior_draws_and_they_are_seeded():
     assert [kind for kind, _ in points] == ["jitter"] * 5 + ["prior"] * 4
     jittered = np.array([float(p["x"]) for kind, p in points if kind == "jitter"])
     drawn = np.array([float(p["x"]) for kind, p in points if kind == "prior"])
-    assert np.all(np.abs(jittered) <= 1.0)              # U(-1, 1) around the prior's centre
-    assert np.max(np.abs(drawn)) > 1.0                  # N(0, 10) draws reach further
+    assert np.all(np.abs(jittered) <= 1.0)  # U(-1, 1) around the prior's centre
+    assert np.max(np.abs(drawn)) > 1.0  # N(0, 10) draws reach further
     again = start_points(model, n_starts=9, seed=3)
-    assert all(float(a["x"]) == float(b["x"]) for (_, a), (_, b) in zip(points, again,
-                                                                         strict=True))
+    assert all(float(a["x"]) == float(b["x"]) for (_, a), (_, b) in zip(points, again, strict=True))
 
 
 def test_prior_draws_find_a_mode_the_jittered_starts_cannot_reach():
@@ -150,7 +147,6 @@ def test_prior_draws_find_a_mode_the_jittered_starts_cannot_reach():
     inits, record = starts.inits, starts.record
     assert all(abs(float(i["x"]) - 14.85) < 0.01 for i in inits)
     assert record["start_kind_of_optima"][0] == "prior"
-
 
 
 def test_one_hessian_per_distinct_optimum_and_it_is_each_ones_own(monkeypatch):
@@ -185,20 +181,23 @@ def test_optima_of_equal_height_in_different_places_each_get_their_own_hessian()
 
     with pm.Model() as model:
         x = pm.Normal("x", 0.0, 3.0)
-        pm.Potential("modes", pt.logaddexp(-0.5 * ((x - 3.0) / 0.5) ** 2,
-                                           -0.5 * ((x + 3.0) / 0.4) ** 2))
+        pm.Potential(
+            "modes", pt.logaddexp(-0.5 * ((x - 3.0) / 0.5) ** 2, -0.5 * ((x + 3.0) / 0.4) ** 2)
+        )
     optima = jax_optima(model, n_starts=16, seed=1)
     by_side = {np.sign(float(o.point["x"])): o for o in optima}
     assert set(by_side) == {-1.0, 1.0}
     assert abs(by_side[1.0].log_density - by_side[-1.0].log_density) < SAME_DENSITY
     for side, width in ((1.0, 0.5), (-1.0, 0.4)):
         want = 1 / (1 / width**2 + 1 / 9)
-        assert all(o.covariance[0, 0] == pytest.approx(want, rel=1e-3)
-                   for o in optima if np.sign(float(o.point["x"])) == side)
+        assert all(
+            o.covariance[0, 0] == pytest.approx(want, rel=1e-3)
+            for o in optima
+            if np.sign(float(o.point["x"])) == side
+        )
 
 
-def test_without_a_positive_definite_hessian_the_chains_start_at_the_best_density(
-        monkeypatch):
+def test_without_a_positive_definite_hessian_the_chains_start_at_the_best_density(monkeypatch):
     """If no optimum has a positive-definite Hessian (none is a clean maximum), there is no
     Laplace mass: the best log density decides alone, every chain starts there, and NUTS
     gets no mass matrix from the search (its own adaptation starts from the identity)."""
@@ -210,7 +209,7 @@ def test_without_a_positive_definite_hessian_the_chains_start_at_the_best_densit
     assert inverse_mass is None and not record["laplace_mass_matrix"]
     assert record["log_mass_of_optima"] == [None] * 12
     assert record["n_kept"] == 1 and len(inits) == 3
-    assert all(abs(float(i["x"]) - 4.0) < 0.1 for i in inits)       # the best density
+    assert all(abs(float(i["x"]) - 4.0) < 0.1 for i in inits)  # the best density
 
 
 def test_concurrent_searches_give_the_same_optima_as_one_at_a_time(monkeypatch):
@@ -249,10 +248,13 @@ def test_numpyro_fit_translates_the_model_to_jax_once(monkeypatch):
 
     monkeypatch.setattr(pymc_jax, "get_jaxified_logp", counting)
     monkeypatch.setattr(sampling, "get_jaxified_logp", counting)
-    idata = sampling.sample(two_mode_model(), sampling.SamplerSettings(
-        draws=200, tune=200, chains=2, seed=1, map_starts=6), progressbar=False)
+    idata = sampling.sample(
+        two_mode_model(),
+        sampling.SamplerSettings(draws=200, tune=200, chains=2, seed=1, map_starts=6),
+        progressbar=False,
+    )
     assert calls == [False]
-    assert pymc_jax.get_jaxified_logp is counting        # PyMC's own name is back
+    assert pymc_jax.get_jaxified_logp is counting  # PyMC's own name is back
     assert abs(float(idata.posterior["x"].mean()) - 4.0) < 0.2
 
 
@@ -276,8 +278,11 @@ def test_numpyro_gets_the_true_value_and_gradient_at_each_chains_start(monkeypat
         return original(self, rng_key, *args, init_params=init_params, **kwargs)
 
     monkeypatch.setattr(numpyro.infer.MCMC, "run", spy)
-    sampling.sample(m, sampling.SamplerSettings(draws=20, tune=20, chains=3, seed=2,
-                                                map_starts=4), progressbar=False)
+    sampling.sample(
+        m,
+        sampling.SamplerSettings(draws=20, tune=20, chains=3, seed=2, map_starts=4),
+        progressbar=False,
+    )
     (info,) = received
     assert isinstance(info, ParamInfo)
     potential = jax.jit(jax.value_and_grad(get_jaxified_logp(m, negative_logp=False)))
@@ -287,7 +292,7 @@ def test_numpyro_gets_the_true_value_and_gradient_at_each_chains_start(monkeypat
         assert float(info.potential_energy[chain]) == pytest.approx(float(want), rel=1e-9)
         for got, expected in zip(info.z_grad, want_grad, strict=True):
             np.testing.assert_allclose(got[chain], np.asarray(expected), rtol=1e-6, atol=1e-8)
-    assert numpyro.infer.MCMC.run is spy                  # the patch is undone
+    assert numpyro.infer.MCMC.run is spy  # the patch is undone
 
 
 def several_variables_model() -> pm.Model:
@@ -343,11 +348,17 @@ def test_pymc_fallback_never_starts_jax(tmp_path):
         "                   progressbar=False)\n"
         "    assert idata.posterior.sizes['chain'] == 2\n"
         "    print('jax backends initialized:', bool(xla_bridge._backends))\n"
-        "    print('timing:', idata.sample_stats.attrs['timing'])\n")
+        "    print('timing:', idata.sample_stats.attrs['timing'])\n"
+    )
     root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, str(script)], cwd=root, capture_output=True,
-                          text=True, timeout=600,
-                          env={**os.environ, "PYTHONPATH": str(root)})
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "jax backends initialized: False" in done.stdout
     assert "os.fork()" not in done.stderr

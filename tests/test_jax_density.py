@@ -26,8 +26,9 @@ from tests.model_fixtures import random_short_inputs
 
 
 def jittered_points(model, n: int) -> list[list[np.ndarray]]:
-    draw = make_initial_point_fn(model=model, jitter_rvs=set(model.free_RVs),
-                                 return_transformed=True)
+    draw = make_initial_point_fn(
+        model=model, jitter_rvs=set(model.free_RVs), return_transformed=True
+    )
     return [[np.asarray(draw(seed)[v.name]) for v in model.value_vars] for seed in range(n)]
 
 

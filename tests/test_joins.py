@@ -36,8 +36,12 @@ def test_sofr_and_effr_spreads_agree_on_their_overlap(snapshot):
 def test_funding_pieces_join_in_documented_order(snapshot):
     spread, label = daily_funding_spread(snapshot)
     first_use = label.groupby(label).apply(lambda s: s.index.min())
-    assert first_use["EFFR-TARGET"] < first_use["EFFR-IOER"] < first_use["SOFR-TOP"] \
+    assert (
+        first_use["EFFR-TARGET"]
+        < first_use["EFFR-IOER"]
+        < first_use["SOFR-TOP"]
         < first_use["SOFR-IORB"]
+    )
     assert first_use["SOFR-IORB"] == pd.Timestamp("2021-07-29")
     assert spread.index.is_unique
     assert label.loc["2019-09-17"] == "SOFR-TOP" and spread.loc["2019-09-17"] == 300.0

@@ -29,17 +29,21 @@ def test_weekly_terms_add_up_to_the_brute_force_likelihood():
 
 def fake_fit(first: str, events: str) -> SimpleNamespace:
     weeks = pd.date_range(first, periods=10, freq="7D")
-    return SimpleNamespace(idata=SimpleNamespace(constant_data=xr.Dataset(coords={"week": weeks})),
-                           config=ModelConfig(events=events))
+    return SimpleNamespace(
+        idata=SimpleNamespace(constant_data=xr.Dataset(coords={"week": weeks})),
+        config=ModelConfig(events=events),
+    )
 
 
 def test_fits_of_different_data_are_not_compared():
     with pytest.raises(LooError, match="different data"):
-        compare_fits({"a": fake_fit("2020-01-01", "catalogue"),
-                      "b": fake_fit("2020-01-01", "objective")})
+        compare_fits(
+            {"a": fake_fit("2020-01-01", "catalogue"), "b": fake_fit("2020-01-01", "objective")}
+        )
     with pytest.raises(LooError, match="different data"):
-        compare_fits({"a": fake_fit("2020-01-01", "catalogue"),
-                      "b": fake_fit("2020-01-08", "catalogue")})
+        compare_fits(
+            {"a": fake_fit("2020-01-01", "catalogue"), "b": fake_fit("2020-01-08", "catalogue")}
+        )
 
 
 @pytest.mark.slow
@@ -50,7 +54,9 @@ def test_pointwise_terms_of_a_real_fit_sum_to_its_regime_likelihood(small_real_f
     data = pointwise_loglik(small_real_fit)
     weekly = data.log_likelihood["weekly"]
     assert weekly.sizes["week"] == small_real_fit.manifest["data"]["n_weeks"]
-    regimes = regime_probabilities(data.posterior, inputs_from_fit(small_real_fit),
-                                   small_real_fit.config)
-    np.testing.assert_allclose(weekly.sum("week").to_numpy(),
-                               regimes["regime_loglik"].to_numpy(), rtol=1e-10)
+    regimes = regime_probabilities(
+        data.posterior, inputs_from_fit(small_real_fit), small_real_fit.config
+    )
+    np.testing.assert_allclose(
+        weekly.sum("week").to_numpy(), regimes["regime_loglik"].to_numpy(), rtol=1e-10
+    )

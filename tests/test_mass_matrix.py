@@ -25,11 +25,12 @@ def ridge_model() -> pm.Model:
 
 
 def steps_per_draw(backend: str, dense: bool) -> float:
-    settings = SamplerSettings(draws=300, tune=500, chains=2, seed=3, backend=backend,
-                               map_starts=2, dense_mass=dense)
+    settings = SamplerSettings(
+        draws=300, tune=500, chains=2, seed=3, backend=backend, map_starts=2, dense_mass=dense
+    )
     idata = sample(ridge_model(), settings, progressbar=False)
     theta = idata.posterior["theta"].values.reshape(-1, 2)
-    assert np.corrcoef(theta.T)[0, 1] == pytest.approx(RHO, abs=0.01)   # same posterior
+    assert np.corrcoef(theta.T)[0, 1] == pytest.approx(RHO, abs=0.01)  # same posterior
     return float(idata.sample_stats["n_steps"].mean())
 
 

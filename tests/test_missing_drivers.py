@@ -52,8 +52,9 @@ def test_observed_density_and_gap_moments_equal_the_gaussian_joint(pattern, phi)
     column[missing] = np.nan
     layout = GapLayout.from_column(column)
 
-    expected = stats.multivariate_normal(mean[observed], cov[np.ix_(observed, observed)]
-                                         ).logpdf(x[observed])
+    expected = stats.multivariate_normal(mean[observed], cov[np.ix_(observed, observed)]).logpdf(
+        x[observed]
+    )
     got = observed_logpdf(NP, layout, np.array([mu]), np.array([phi]), np.array([sigma]))
     assert float(got) == pytest.approx(expected, abs=1e-8)
 
@@ -61,8 +62,9 @@ def test_observed_density_and_gap_moments_equal_the_gaussian_joint(pattern, phi)
     gain = c_mo @ np.linalg.inv(cov[np.ix_(observed, observed)])
     cond_mean = mean[missing] + gain @ (x[observed] - mean[observed])
     cond_var = np.diag(cov[np.ix_(missing, missing)] - gain @ c_mo.T)
-    fill_mean, fill_var = gap_moments(NP, layout, np.array([mu]), np.array([phi]),
-                                     np.array([sigma]))
+    fill_mean, fill_var = gap_moments(
+        NP, layout, np.array([mu]), np.array([phi]), np.array([sigma])
+    )
     np.testing.assert_allclose(fill_mean, cond_mean, atol=1e-8)
     np.testing.assert_allclose(fill_var, cond_var, rtol=1e-6, atol=1e-10)
 
@@ -74,12 +76,15 @@ def test_all_drivers_in_one_layout_equal_one_driver_at_a_time():
     the next column's first week as its right anchor)."""
     rng = np.random.default_rng(7)
     x = rng.normal(size=(30, 4))
-    x[:4, 0] = np.nan              # opens the sample
-    x[-3:, 1] = np.nan             # closes it, next to column 2's observed first week
-    x[10:15, 2] = np.nan           # inside
-    x[[0, 12, 29], 3] = np.nan     # single weeks everywhere
-    mu, phi, sigma = np.array([0.1, -0.2, 0.3, 0.0]), np.array([0.5, 0.9, 0.99, 0.7]), \
-        np.array([0.3, 0.5, 0.2, 1.0])
+    x[:4, 0] = np.nan  # opens the sample
+    x[-3:, 1] = np.nan  # closes it, next to column 2's observed first week
+    x[10:15, 2] = np.nan  # inside
+    x[[0, 12, 29], 3] = np.nan  # single weeks everywhere
+    mu, phi, sigma = (
+        np.array([0.1, -0.2, 0.3, 0.0]),
+        np.array([0.5, 0.9, 0.99, 0.7]),
+        np.array([0.3, 0.5, 0.2, 1.0]),
+    )
     layout = GapLayout.from_matrix(x)
     fill_mean, fill_var = gap_moments(NP, layout, mu, phi, sigma)
     mean, var = layout.values.copy(), np.zeros(x.size)
@@ -89,7 +94,7 @@ def test_all_drivers_in_one_layout_equal_one_driver_at_a_time():
     total = 0.0
     for k in range(x.shape[1]):
         one = GapLayout.from_column(x[:, k])
-        args = (mu[k:k + 1], phi[k:k + 1], sigma[k:k + 1])
+        args = (mu[k : k + 1], phi[k : k + 1], sigma[k : k + 1])
         total += float(observed_logpdf(NP, one, *args))
         want_mean, want_var = gap_moments(NP, one, *args)
         missing = np.isnan(x[:, k])
@@ -111,7 +116,7 @@ def test_gap_variance_peaks_inside_a_gap_and_vanishes_at_its_ends():
     column = np.r_[np.zeros(5), np.full(40, np.nan), np.zeros(5)]
     layout = GapLayout.from_column(column)
     _, var = gap_moments(NP, layout, np.array([0.0]), np.array([0.99]), np.array([0.2]))
-    assert var.argmax() in (19, 20)               # the middle of the 40-week gap
+    assert var.argmax() in (19, 20)  # the middle of the 40-week gap
     assert var[0] < 0.05 < var.max() and var[-1] < 0.05
 
 
@@ -122,11 +127,12 @@ def test_pytensor_and_numpy_backends_agree():
     layout = GapLayout.from_column(column)
     mu, phi, sigma = pt.vector(), pt.vector(), pt.vector()
     fill_mean, fill_var = gap_moments(PT, layout, mu, phi, sigma)
-    fn = pytensor.function([mu, phi, sigma], [observed_logpdf(PT, layout, mu, phi, sigma),
-                                              fill_mean, fill_var])
+    fn = pytensor.function(
+        [mu, phi, sigma], [observed_logpdf(PT, layout, mu, phi, sigma), fill_mean, fill_var]
+    )
     args = (0.1, 0.93, 0.5)
     got = fn(*[np.array([a]) for a in args])
-    draws = [np.array([[a], [a]]) for a in args]      # NumPy: a leading draw axis of 2
+    draws = [np.array([[a], [a]]) for a in args]  # NumPy: a leading draw axis of 2
     want = [observed_logpdf(NP, layout, *draws), *gap_moments(NP, layout, *draws)]
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w[0], rtol=1e-10)
@@ -138,9 +144,15 @@ def test_pytensor_and_numpy_backends_agree():
 def test_expected_logit_is_close_to_the_logistic_normal_integral(mean_logit, x_var):
     coef = np.array([0.8])
     z_sd = np.sqrt(x_var) * coef[0]
-    exact = (sigmoid(mean_logit) if x_var == 0 else integrate.quad(
-        lambda z: sigmoid(z) * stats.norm.pdf(z, mean_logit, z_sd),
-        mean_logit - 12 * z_sd, mean_logit + 12 * z_sd)[0])
+    exact = (
+        sigmoid(mean_logit)
+        if x_var == 0
+        else integrate.quad(
+            lambda z: sigmoid(z) * stats.norm.pdf(z, mean_logit, z_sd),
+            mean_logit - 12 * z_sd,
+            mean_logit + 12 * z_sd,
+        )[0]
+    )
     approx = sigmoid(expected_logit(NP, np.array([mean_logit]), np.array([[x_var]]), coef))[0]
     assert float(approx) == pytest.approx(exact, abs=0.02)
     if x_var == 0:

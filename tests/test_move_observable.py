@@ -31,7 +31,7 @@ def test_the_jump_is_the_log_ratio_to_the_median_of_the_previous_52_weeks(panel)
     rng = np.random.default_rng(5)
     weeks = rng.choice(np.arange(60, len(move)), size=40, replace=False)
     for t in weeks:
-        past = move.iloc[t - 52:t].dropna()
+        past = move.iloc[t - 52 : t].dropna()
         if len(past) < 26 or np.isnan(move.iloc[t]):
             assert np.isnan(jump.iloc[t])
             continue

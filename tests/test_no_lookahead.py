@@ -43,5 +43,5 @@ def test_tic_values_appear_only_seven_weeks_after_month_end(panel, snapshot_dir)
 def test_a_panel_cut_off_earlier_equals_the_full_panel_up_to_that_date(snapshot, panel):
     cut = build_panel(snapshot, end="2020-03-11")
     assert cut.cutoff == pd.Timestamp("2020-03-11")
-    full = panel.frame.loc[: "2020-03-11"]
+    full = panel.frame.loc[:"2020-03-11"]
     pd.testing.assert_frame_equal(cut.frame, full)

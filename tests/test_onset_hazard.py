@@ -21,8 +21,12 @@ from model.simulate import simulate, simulate_drivers
 from outlook.projection import StartState, driver_shocks, outlook, project_drivers
 from tests.model_fixtures import inputs_from, random_short_inputs, true_parameters
 
-BETA = np.array([[0.0, 0.0, 1.2, 0.0, 0.0],      # funding onsets: the funding-spread driver
-                 [0.0, 0.9, 0.0, 0.0, 0.0]])     # market onsets: log MOVE
+BETA = np.array(
+    [
+        [0.0, 0.0, 1.2, 0.0, 0.0],  # funding onsets: the funding-spread driver
+        [0.0, 0.9, 0.0, 0.0, 0.0],
+    ]
+)  # market onsets: log MOVE
 
 
 def hazard_parameters() -> dict:
@@ -55,13 +59,15 @@ def brute_force_loglik(p: dict, obs: dict, x: np.ndarray, p0: float) -> float:
                     prob *= p["stress_type_weights"][k]
                 if obs["funding_mask"][t]:
                     mu = p["funding_mu_calm"] + (p["funding_shift"] if f_stress else 0)
-                    prob *= stats.t.pdf(obs["funding"][t], p["funding_nu"], mu,
-                                        scale[int(f_stress)])
+                    prob *= stats.t.pdf(
+                        obs["funding"][t], p["funding_nu"], mu, scale[int(f_stress)]
+                    )
                 if obs["move_mask"][t]:
                     mu = p["move_mu_calm"] + (p["move_shift"] if m_stress else 0)
                     prob *= stats.norm.pdf(obs["move"][t], mu, p["move_sigma"][int(m_stress)])
-                for kk, (name, hit) in enumerate((("event_funding", f_stress),
-                                                  ("event_market", m_stress))):
+                for kk, (name, hit) in enumerate(
+                    (("event_funding", f_stress), ("event_market", m_stress))
+                ):
                     e = obs[name]
                     if t > 0 and e[t - 1] == 1:
                         q = p["event_continue"][kk]
@@ -70,8 +76,11 @@ def brute_force_loglik(p: dict, obs: dict, x: np.ndarray, p0: float) -> float:
                         q = expit(logit(rate) + lagged[t] @ p["event_coef"][kk])
                     prob *= q if e[t] else 1 - q
                 if obs["at_risk"][t]:
-                    h = expit(p["qe_intercept"] + p["qe_stress_effect"] * path[t]
-                              + lagged[t] @ p["qe_coef"])
+                    h = expit(
+                        p["qe_intercept"]
+                        + p["qe_stress_effect"] * path[t]
+                        + lagged[t] @ p["qe_coef"]
+                    )
                     prob *= h if obs["restart"][t] else 1 - h
             total += prob
     return float(np.log(total))
@@ -79,8 +88,9 @@ def brute_force_loglik(p: dict, obs: dict, x: np.ndarray, p0: float) -> float:
 
 def project_loglik(p: dict, obs: dict, x: np.ndarray, p0: float) -> float:
     log_init = np.log([1 - p0, p0])
-    loglik, _, _ = forward_backward(log_init, log_transitions(NP, p, x),
-                                    log_emissions(NP, p, obs, lag_once(x)))
+    loglik, _, _ = forward_backward(
+        log_init, log_transitions(NP, p, x), log_emissions(NP, p, obs, lag_once(x))
+    )
     return float(loglik[0])
 
 
@@ -88,42 +98,45 @@ def project_loglik(p: dict, obs: dict, x: np.ndarray, p0: float) -> float:
 def test_the_hazard_likelihood_equals_brute_force_enumeration(seed):
     inputs = random_short_inputs(np.random.default_rng(seed), 4)
     p = hazard_parameters()
-    p = {k: v[None] for k, v in p.items()}          # the draw axis NumPy terms expect
+    p = {k: v[None] for k, v in p.items()}  # the draw axis NumPy terms expect
     flat = {k: v[0] for k, v in p.items()}
     assert project_loglik(p, inputs.obs, inputs.x, 0.1) == pytest.approx(
-        brute_force_loglik(flat, inputs.obs, inputs.x, 0.1), rel=1e-10)
+        brute_force_loglik(flat, inputs.obs, inputs.x, 0.1), rel=1e-10
+    )
 
 
 def test_zero_coefficients_give_the_regime_only_model_exactly():
     inputs = random_short_inputs(np.random.default_rng(3), 30)
     base = true_parameters()
     with_zero = dict(base, event_coef=np.zeros((2, 5)))
-    np.testing.assert_allclose(log_emissions(NP, with_zero, inputs.obs, lag_once(inputs.x)),
-                               log_emissions(NP, base, inputs.obs, lag_once(inputs.x)),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        log_emissions(NP, with_zero, inputs.obs, lag_once(inputs.x)),
+        log_emissions(NP, base, inputs.obs, lag_once(inputs.x)),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 def test_onset_probabilities_follow_the_lagged_driver():
     p = {k: v[None] for k, v in hazard_parameters().items()}
     x = np.zeros((1, 3, 5))
-    x[0, 1, 2] = 2.0                                  # funding spread 2 sd up in week 1
+    x[0, 1, 2] = 2.0  # funding spread 2 sd up in week 1
     calm, stress = onset_probabilities(p, x)
     eps = p["event_false_rate"][0, 0]
     assert calm[0, 0, 0] == pytest.approx(eps)
     assert calm[0, 1, 0] == pytest.approx(expit(logit(eps) + 2 * BETA[0, 2]))
-    assert calm[0, 1, 1] == pytest.approx(p["event_false_rate"][0, 1])   # market kind: no
+    assert calm[0, 1, 1] == pytest.approx(p["event_false_rate"][0, 1])  # market kind: no
     assert stress[0, 1, 0] > stress[0, 0, 0]
 
 
 def test_the_projection_moves_with_the_drivers_only_with_a_hazard():
     rng = np.random.default_rng(0)
     n = 200
-    base = {k: np.broadcast_to(v, (n, *np.shape(v))).copy() for k, v in
-            true_parameters().items()}
+    base = {k: np.broadcast_to(v, (n, *np.shape(v))).copy() for k, v in true_parameters().items()}
     hazard = dict(base, event_coef=np.broadcast_to(BETA, (n, 2, 5)).copy())
     shocks = driver_shocks(rng, n, 13, 5)
     calm_x, stressed_x = np.zeros((n, 5)), np.zeros((n, 5))
-    stressed_x[:, 2] = 3.0                            # funding spread 3 sd above normal
+    stressed_x[:, 2] = 3.0  # funding spread 3 sd above normal
 
     def p_event(params, x_last, pinned=None):
         start = StartState(params, x_last, np.full(n, 0.05), True)
@@ -150,11 +163,15 @@ def test_driver_dependent_onsets_are_recovered():
     inputs = inputs_from(x, sim.obs)
     config = ModelConfig(event_coef_prior_sd=1.0)
     model = build_model(inputs, config)
-    idata = sample(model, SamplerSettings(draws=400, tune=400, chains=2, seed=3),
-                   progressbar=False, potential=jax_potential(model, inputs, config))
-    draws = flat_draws(idata.posterior, "event_coef")          # (D, 2, 5)
+    idata = sample(
+        model,
+        SamplerSettings(draws=400, tune=400, chains=2, seed=3),
+        progressbar=False,
+        potential=jax_potential(model, inputs, config),
+    )
+    draws = flat_draws(idata.posterior, "event_coef")  # (D, 2, 5)
     lo, hi = np.quantile(draws, [0.05, 0.95], axis=0)
-    assert lo[0, 2] > 0 and lo[1, 1] > 0                      # both effects found
+    assert lo[0, 2] > 0 and lo[1, 1] > 0  # both effects found
     assert lo[0, 2] <= truth["event_coef"][0, 2] <= hi[0, 2]
     # drivers with no effect are not given one
     assert np.mean((lo[0, [0, 1, 3, 4]] <= 0) & (hi[0, [0, 1, 3, 4]] >= 0)) >= 0.75

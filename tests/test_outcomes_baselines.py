@@ -32,8 +32,9 @@ def test_realized_outcomes_from_the_catalogue():
 
 
 def test_window_indicator_and_climatology_by_hand():
-    assert np.array_equal(window_indicator(np.array([0, 0, 1, 0, 0]), 2),
-                          [1, 1, 0, np.nan, np.nan], equal_nan=True)
+    assert np.array_equal(
+        window_indicator(np.array([0, 0, 1, 0, 0]), 2), [1, 1, 0, np.nan, np.nan], equal_nan=True
+    )
     # 2019: the repo spike covers the weeks of 09-18 .. 10-16 (indices 37..41 from 01-02);
     # a 4-week window after week t sees it for t = 33..40: 8 of the 48 closed windows
     weeks = pd.date_range("2019-01-02", periods=52, freq="7D")

@@ -35,15 +35,14 @@ def test_prior_draws_follow_the_declared_priors_and_ignore_the_data(two_models):
     prior = prior_group(first, DRAWS, seed=7)
     assert prior.sizes["chain"] == 1 and prior.sizes["draw"] == DRAWS
     expected_means = {
-        "qe_intercept": -7.0,                              # Normal(-7, 0.75)
-        "funding_shift": 3.0 * np.sqrt(2 / np.pi),         # HalfNormal(3)
-        "move_mu_calm": 4.4,                               # Normal(4.4, 0.5)
+        "qe_intercept": -7.0,  # Normal(-7, 0.75)
+        "funding_shift": 3.0 * np.sqrt(2 / np.pi),  # HalfNormal(3)
+        "move_mu_calm": 4.4,  # Normal(4.4, 0.5)
     }
-    sds = {"qe_intercept": 0.75, "funding_shift": 3.0 * np.sqrt(1 - 2 / np.pi),
-           "move_mu_calm": 0.5}
+    sds = {"qe_intercept": 0.75, "funding_shift": 3.0 * np.sqrt(1 - 2 / np.pi), "move_mu_calm": 0.5}
     for name, mean in expected_means.items():
         assert float(prior[name].mean()) == pytest.approx(mean, abs=4 * sds[name] / DRAWS**0.5)
-    phi = prior["ar_phi"].to_numpy()                        # Beta(20, 1.5) for each driver
+    phi = prior["ar_phi"].to_numpy()  # Beta(20, 1.5) for each driver
     assert phi.mean() == pytest.approx(20 / 21.5, abs=0.005)
 
     # the likelihood (the model's Potentials) plays no part: other data, the same draws
@@ -69,7 +68,13 @@ def test_no_blas_warning_once_the_model_package_is_loaded(tmp_path):
     code = "import model, pytensor; pytensor.config.blas__ldflags"
     env = {**os.environ, "PYTENSOR_FLAGS": f"compiledir={tmp_path}"}
     env.pop("PYTHONWARNINGS", None)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=REPO_ROOT, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "could not link to a BLAS" not in result.stderr

@@ -26,7 +26,7 @@ from tests.model_fixtures import inputs_from, true_parameters
 pytestmark = pytest.mark.slow
 
 N_WEEKS = 600
-MISSING = slice(100, 300)     # a CFTC-like gap in the first driver
+MISSING = slice(100, 300)  # a CFTC-like gap in the first driver
 
 
 def recovered_inputs(x, obs=None):
@@ -45,8 +45,12 @@ def recovered():
     inputs = recovered_inputs(x, sim.obs)
     config = ModelConfig()
     model = build_model(inputs, config)
-    idata = sample(model, SamplerSettings(draws=500, tune=500, chains=2, seed=11),
-                   progressbar=False, potential=jax_potential(model, inputs, config))
+    idata = sample(
+        model,
+        SamplerSettings(draws=500, tune=500, chains=2, seed=11),
+        progressbar=False,
+        potential=jax_potential(model, inputs, config),
+    )
     regimes = regime_probabilities(idata.posterior, inputs, config)
     return truth, sim, x, idata, regimes
 
@@ -69,19 +73,19 @@ def test_regimes_recovered_with_high_accuracy(recovered):
     _, sim, _, _, regimes = recovered
     p_stress = regimes["p_stress_smoothed"].mean(("chain", "draw")).to_numpy()
     accuracy = np.mean((p_stress > 0.5) == (sim.regime == 1))
-    assert 0.05 < sim.regime.mean() < 0.6          # both regimes really occur
+    assert 0.05 < sim.regime.mean() < 0.6  # both regimes really occur
     assert accuracy >= 0.9
 
 
 def test_missing_driver_weeks_widen_inside_the_gap_and_track_the_truth(recovered):
     _, _, x, idata, _ = recovered
     inputs = recovered_inputs(x)
-    mean, var = driver_moments(idata.posterior, inputs)          # (draws, T, K)
+    mean, var = driver_moments(idata.posterior, inputs)  # (draws, T, K)
     sd = fill_sd(mean, var)[MISSING, 0]
-    assert sd.min() > 0.05                        # uncertainty where we have no data
+    assert sd.min() > 0.05  # uncertainty where we have no data
     middle = sd[len(sd) // 2]
-    assert middle > sd[0] and middle > sd[-1]     # widest far from both observed ends
-    assert np.all(fill_sd(mean, var)[:MISSING.start, 0] < 1e-9)  # observed weeks are data
+    assert middle > sd[0] and middle > sd[-1]  # widest far from both observed ends
+    assert np.all(fill_sd(mean, var)[: MISSING.start, 0] < 1e-9)  # observed weeks are data
     values = sample_drivers(mean, var, np.random.default_rng(0))[:, MISSING, 0]
     lo, hi = np.quantile(values, [0.05, 0.95], axis=0)
     truth = x[MISSING, 0]

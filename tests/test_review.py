@@ -21,9 +21,20 @@ def test_review_page_has_every_section_and_the_gate_numbers(small_real_fit, tmp_
     assert main(["review", "--fit", str(small_real_fit.path), "--out", str(out)]) == 0
     page = (out / "review.html").read_text()
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert pngs == sorted(["rank.png", "trace.png", "energy.png", "prior_predictive.png",
-                           "posterior_predictive.png", "event_frequency.png", "p_stress.png",
-                           "entry_curves.png", "qe_hazard.png", "coverage.png"])
+    assert pngs == sorted(
+        [
+            "rank.png",
+            "trace.png",
+            "energy.png",
+            "prior_predictive.png",
+            "posterior_predictive.png",
+            "event_frequency.png",
+            "p_stress.png",
+            "entry_curves.png",
+            "qe_hazard.png",
+            "coverage.png",
+        ]
+    )
     assert page.count("data:image/png;base64,") == len(pngs)
     conv = small_real_fit.manifest["convergence"]
     assert f"{conv['max_rhat']:.3f} ({conv['max_rhat_at']})" in page
@@ -46,8 +57,9 @@ def test_entry_curve_is_the_transition_formula(small_real_fit):
     k = inputs.drivers.index("funding_spread")
     c = curves["funding_spread"]
     grid = (c["x"] - inputs.driver_mean[k]) / inputs.driver_sd[k]
-    expected = sigmoid(params["trans_intercept"][:, 0, None]
-                       + params["trans_coef"][:, 0, k, None] * grid[None, :])
+    expected = sigmoid(
+        params["trans_intercept"][:, 0, None] + params["trans_coef"][:, 0, k, None] * grid[None, :]
+    )
     np.testing.assert_allclose(c["mean"], expected.mean(0))
     assert (c["q05"] <= c["mean"]).all() and (c["mean"] <= c["q95"]).all()
     observed = inputs.x[:, k][~np.isnan(inputs.x[:, k])]

@@ -14,14 +14,14 @@ Y = np.array([0, 0, 1, 1])
 def test_auroc_by_hand():
     # events score 0.35 and 0.8, non-events 0.1 and 0.4: 3 of the 4 pairs are ordered right
     assert scoring.auroc(P, Y) == pytest.approx(0.75)
-    assert scoring.auroc([0.5, 0.5], [0, 1]) == pytest.approx(0.5)      # a tie counts 1/2
+    assert scoring.auroc([0.5, 0.5], [0, 1]) == pytest.approx(0.5)  # a tie counts 1/2
     assert scoring.auroc([0.9, 0.1], [0, 1]) == pytest.approx(0.0)
-    assert np.isnan(scoring.auroc([0.2, 0.3], [0, 0]))                  # undefined
+    assert np.isnan(scoring.auroc([0.2, 0.3], [0, 0]))  # undefined
 
 
 def test_brier_and_skill_by_hand():
     expected = (0.1**2 + 0.4**2 + 0.65**2 + 0.2**2) / 4
-    assert scoring.brier(P, Y) == pytest.approx(expected)               # 0.158125
+    assert scoring.brier(P, Y) == pytest.approx(expected)  # 0.158125
     assert scoring.brier_skill(P, Y, np.full(4, 0.5)) == pytest.approx(1 - expected / 0.25)
     assert scoring.brier_skill(np.full(4, 0.5), Y, np.full(4, 0.5)) == pytest.approx(0.0)
 
@@ -34,15 +34,13 @@ def test_log_score_by_hand_and_floor():
 
 
 def test_reliability_bins_by_hand():
-    bins = scoring.reliability_bins([0.1, 0.4, 0.35, 0.8, 1.0, 0.15], [0, 0, 1, 1, 1, 1],
-                                    n_bins=5)
+    bins = scoring.reliability_bins([0.1, 0.4, 0.35, 0.8, 1.0, 0.15], [0, 0, 1, 1, 1, 1], n_bins=5)
     by_lower = {b["lower"]: b for b in bins}
-    assert sorted(by_lower) == [0.0, pytest.approx(0.2), pytest.approx(0.4),
-                                pytest.approx(0.8)]
-    assert by_lower[0.0]["count"] == 2                        # 0.1 and 0.15
+    assert sorted(by_lower) == [0.0, pytest.approx(0.2), pytest.approx(0.4), pytest.approx(0.8)]
+    assert by_lower[0.0]["count"] == 2  # 0.1 and 0.15
     assert by_lower[0.0]["mean_forecast"] == pytest.approx(0.125)
     assert by_lower[0.0]["observed_frequency"] == pytest.approx(0.5)
-    top = [b for b in bins if b["upper"] == 1.0][0]           # 0.8 and 1.0 (closed right)
+    top = [b for b in bins if b["upper"] == 1.0][0]  # 0.8 and 1.0 (closed right)
     assert top["count"] == 2 and top["observed_frequency"] == 1.0
     assert sum(b["count"] for b in bins) == 6
 
@@ -69,7 +67,9 @@ def test_bootstrap_interval_brackets_the_point_value():
     lo, hi = scoring.bootstrap_interval(scoring.brier, p, y)
     assert lo < scoring.brier(p, y) < hi
     assert scoring.bootstrap_interval(scoring.brier, np.full(5, 0.2), np.zeros(5)) == (
-        pytest.approx(0.04), pytest.approx(0.04))
+        pytest.approx(0.04),
+        pytest.approx(0.04),
+    )
 
 
 def test_bad_input_is_refused():

@@ -28,7 +28,7 @@ def test_auprc_equals_the_precision_at_each_event_averaged():
     y = (rng.random(40) < p).astype(float)
     order = np.argsort(-p)
     ranked = y[order]
-    precisions = [ranked[:k + 1].mean() for k in range(40) if ranked[k] == 1]
+    precisions = [ranked[: k + 1].mean() for k in range(40) if ranked[k] == 1]
     assert skill.auprc(p, y) == pytest.approx(np.mean(precisions))
 
 
@@ -80,7 +80,7 @@ def test_block_indices_are_runs_of_consecutive_origins():
     assert idx.min() >= 0 and idx.max() <= 22
     for row in idx:
         for start in range(0, 20, 5):
-            assert np.all(np.diff(row[start:start + 5]) == 1)
+            assert np.all(np.diff(row[start : start + 5]) == 1)
     assert skill.block_length(200, 13, 52 / 12) == 6
     assert skill.block_length(8, 13, 52 / 12) == 4
 
@@ -93,7 +93,7 @@ def test_paired_difference_is_the_difference_on_the_same_resamples():
     idx = skill.block_indices(120, 6, n_boot=300, seed=0)
     diff = skill.paired_difference(brier, good, flat, y, idx)
     assert diff["difference"] == pytest.approx(brier(good, y) - brier(flat, y))
-    assert diff["q95"] < 0      # clearly better, and the interval says so
+    assert diff["q95"] < 0  # clearly better, and the interval says so
     same = skill.paired_difference(brier, flat, flat, y, idx)
     assert same["q05"] == same["q95"] == 0.0
 
@@ -102,8 +102,9 @@ def test_scores_with_intervals_bracket_the_point_values():
     rng = np.random.default_rng(5)
     p = rng.random(150) * 0.5
     y = (rng.random(150) < p).astype(float)
-    row = skill.scores_with_intervals(p, y, np.full(150, y.mean()),
-                                      skill.block_indices(150, 6, 400, 0))
+    row = skill.scores_with_intervals(
+        p, y, np.full(150, y.mean()), skill.block_indices(150, 6, 400, 0)
+    )
     for name in ("brier", "auroc", "auprc", "brier_skill"):
         assert row[f"{name}_q05"] <= row[name] <= row[f"{name}_q95"], name
     assert row["n_positive"] == int(y.sum())

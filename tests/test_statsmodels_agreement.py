@@ -31,27 +31,36 @@ def test_gaussian_switching_model_matches_statsmodels(seed):
     # beta_j = -(a_j, b_j) with exog_tvtp[t] = [1, x_{t-1}] (row 0 only feeds the start).
     lagged = np.concatenate([[x[0]], x[:-1]])
     exog_tvtp = np.column_stack([np.ones(n_weeks), lagged])
-    model = sm.tsa.MarkovRegression(y, k_regimes=2, trend="c", switching_variance=True,
-                                    exog_tvtp=exog_tvtp)
-    assert model.param_names[:4] == ["p[0->0].tvtp0", "p[1->0].tvtp0", "p[0->0].tvtp1",
-                                     "p[1->0].tvtp1"]
+    model = sm.tsa.MarkovRegression(
+        y, k_regimes=2, trend="c", switching_variance=True, exog_tvtp=exog_tvtp
+    )
+    assert model.param_names[:4] == [
+        "p[0->0].tvtp0",
+        "p[1->0].tvtp0",
+        "p[0->0].tvtp1",
+        "p[1->0].tvtp1",
+    ]
     params = np.concatenate([-a, -b, mu, sigma2])
     model.initialize_known(np.array([0.6, 0.4]))
     result = model.smooth(params)
 
-    log_trans = log_transitions(NP, {"trans_intercept": a, "trans_coef": b[:, None]},
-                                x[:, None])
-    log_emis = np.column_stack([stats.norm.logpdf(y, mu[k], np.sqrt(sigma2[k]))
-                                for k in (0, 1)])
+    log_trans = log_transitions(NP, {"trans_intercept": a, "trans_coef": b[:, None]}, x[:, None])
+    log_emis = np.column_stack([stats.norm.logpdf(y, mu[k], np.sqrt(sigma2[k])) for k in (0, 1)])
     # statsmodels stores regression likelihoods in order-1 form, so its known initial
     # distribution passes through the first transition matrix twice before week 0.
-    first = np.array([[1 - special.expit(a[j] + b[j] * lagged[0]),
-                       special.expit(a[j] + b[j] * lagged[0])] for j in (0, 1)])
+    first = np.array(
+        [
+            [1 - special.expit(a[j] + b[j] * lagged[0]), special.expit(a[j] + b[j] * lagged[0])]
+            for j in (0, 1)
+        ]
+    )
     p_week0 = np.array([0.6, 0.4]) @ first @ first
     loglik, filtered, smoothed = forward_backward(np.log(p_week0), log_trans, log_emis)
 
     assert loglik == pytest.approx(result.llf, abs=1e-8)
-    np.testing.assert_allclose(filtered, np.asarray(result.filtered_marginal_probabilities),
-                               atol=1e-9)
-    np.testing.assert_allclose(smoothed, np.asarray(result.smoothed_marginal_probabilities),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        filtered, np.asarray(result.filtered_marginal_probabilities), atol=1e-9
+    )
+    np.testing.assert_allclose(
+        smoothed, np.asarray(result.smoothed_marginal_probabilities), atol=1e-9
+    )

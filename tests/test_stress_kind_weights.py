@@ -18,14 +18,15 @@ from model.build import build_model
 from model.config import ModelConfig
 from tests.model_fixtures import random_short_inputs
 
-ALPHA = (0.7, 3.0, 1.5)   # funding, market functioning, both
+ALPHA = (0.7, 3.0, 1.5)  # funding, market functioning, both
 
 
 @pytest.fixture(scope="module")
 def prior_weights() -> np.ndarray:
     config = ModelConfig()
-    config = dataclasses.replace(config, priors={**config.priors,
-                                                 "stress_type_weights": ("Dirichlet", ALPHA)})
+    config = dataclasses.replace(
+        config, priors={**config.priors, "stress_type_weights": ("Dirichlet", ALPHA)}
+    )
     model = build_model(random_short_inputs(np.random.default_rng(0), 12), config)
     return pm.draw(model["stress_type_weights"], draws=40_000, random_seed=7)
 
@@ -55,7 +56,8 @@ def test_weights_have_the_dirichlet_covariance(prior_weights):
 
 def test_a_prior_other_than_dirichlet_is_refused():
     config = ModelConfig()
-    config = dataclasses.replace(config, priors={**config.priors,
-                                                 "stress_type_weights": ("Normal", (0, 1))})
+    config = dataclasses.replace(
+        config, priors={**config.priors, "stress_type_weights": ("Normal", (0, 1))}
+    )
     with pytest.raises(ValueError, match="Dirichlet"):
         build_model(random_short_inputs(np.random.default_rng(0), 12), config)

@@ -14,7 +14,7 @@ from model.timing import PhaseClock
 def test_a_phase_that_compiles_reports_its_compile_seconds_and_one_that_does_not_zero():
     clock = PhaseClock()
 
-    def fresh(x):                               # a new function: traced and compiled here
+    def fresh(x):  # a new function: traced and compiled here
         return jnp.sin(x) * jnp.cos(x) + jnp.tanh(x).sum()
 
     with clock.phase("compiling"):
@@ -27,9 +27,17 @@ def test_a_phase_that_compiles_reports_its_compile_seconds_and_one_that_does_not
 
 
 def test_the_summary_line_names_both_phases():
-    line = phase_times({"start_search_s": 9.84, "start_search_compile_s": 4.31,
-                        "nuts_s": 36.1, "nuts_compile_s": 8.44})
+    line = phase_times(
+        {
+            "start_search_s": 9.84,
+            "start_search_compile_s": 4.31,
+            "nuts_s": 36.1,
+            "nuts_compile_s": 8.44,
+        }
+    )
     assert line == " (start search 9.8 s, 4.3 compiling; NUTS 36.1 s, 8.4 compiling)"
     assert phase_times({}) == ""
-    assert (phase_times({"start_search_s": 70.2, "nuts_s": 401.0})
-            == " (start search 70.2 s; NUTS 401.0 s)")
+    assert (
+        phase_times({"start_search_s": 70.2, "nuts_s": 401.0})
+        == " (start search 70.2 s; NUTS 401.0 s)"
+    )
