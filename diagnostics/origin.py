@@ -25,20 +25,13 @@ from model.gate import GateThresholds
 from model.inputs import MIN_OBSERVED_WEEKS
 
 #: Backtest fits: fewer chains than the committee's fit, but still gated (2 chains so R-hat
-#: means something). 1000 draws each: with 600 the 2014-2019 origins reached tail ESS of
-#: only 315-352 and failed the ESS >= 400 gate with zero divergences. 32 optimizer starts
-#: (half jittered, half prior draws; see model/initial.py), twice the committee's fit: the
-#: posterior is more rugged on shorter histories. With 4 jittered starts 3 of 13 yearly
-#: vintages passed the gate in a mode 43-86 nats below the best one; with 16 mixed starts
-#: 2022-01 still did (44 nats below); with 32 it is in its best mode, and 2015-01 moved to
-#: a mode 22 nats above the one 16 starts found (1 of 32 starts reached it; model 4.0).
-#: On model 4.1 (2026-12-01) 8 of 32 starts reach 2015-01's best optimum, and 2 of 16.
-#: A dense mass matrix adapted in warm-up (``dense_mass``): with the diagonal one 2023-01
-#: was refused under every setting tried (bulk ESS 219-309 along a ridge of seven
-#: correlated parameters, ``model/README.md``); dense, all 13 yearly origins passed, with
-#: min bulk ESS 764-2036 (diagonal: see ``diagnostics/README.md``).
-#: 600 warm-up iterations: with dense adaptation 400 took no less time (two origins, 2026-12-02,
-#: ``model/README.md``), and no better ESS (lower at one origin, mixed at the other).
+#: means something). 1000 draws each: fewer left tail ESS under the gate's 400 at some
+#: origins with no divergence. 32 optimizer starts, twice the committee's fit: the
+#: posterior is more rugged on shorter histories, and with fewer starts some vintages passed
+#: the gate in a lower mode. A dense mass matrix: short histories have a ridge of correlated
+#: parameters (the stress kinds' market share with the emission parameters) that a diagonal
+#: metric cannot follow. 600 warm-up iterations: fewer took no less time with dense
+#: adaptation and gave no better ESS.
 BACKTEST_SAMPLER = {
     "draws": 1000,
     "tune": 600,

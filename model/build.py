@@ -53,7 +53,7 @@ def stress_kind_weights(config: ModelConfig):
     uncertain log, they correlate at -0.81, and their direction had ~3x the curvature of any
     other in NumPyro's adapted units. With these coordinates that eigenvalue is gone
     (largest, median over posterior draws: 12 -> 6), the step size can grow and the full
-    history took ~15 leapfrog steps per draw instead of ~19 (see ``model/README.md``).
+    history took ~15 leapfrog steps per draw instead of ~19 (see ``docs/model.md``).
     """
     dist, params = config.priors["stress_type_weights"]
     if dist != "Dirichlet" or len(params) != 3:

@@ -23,7 +23,7 @@ LATENT_START_SD = 1.0
 
 DRIVER_ORDER = ("basis_short", "log_move", "funding_spread", "tga_change_13w", "foreign_demand_12m")
 
-#: Priors: name -> (distribution, parameters). Reasons are in model/README.md.
+#: Priors: name -> (distribution, parameters). Reasons are in docs/model.md.
 DEFAULT_PRIORS: dict[str, tuple[str, tuple[float, ...]]] = {
     "trans_intercept_calm": ("Normal", (-5.0, 0.75)),  # enter stress ~0.7%/week at mean x
     "trans_intercept_stress": ("Normal", (3.0, 1.0)),  # stay in stress ~95%/week

@@ -1,6 +1,6 @@
 """Two-regime hidden Markov algebra in log space, for PyTensor (sampling) and NumPy (draws).
 
-Notation, shared with ``model/README.md``: ``log_init`` (..., 2) is log P(s_0); ``log_trans``
+Notation, shared with ``docs/model.md``: ``log_init`` (..., 2) is log P(s_0); ``log_trans``
 (..., T-1, 2, 2) is log P(s_t = k | s_{t-1} = j) at ``[t-1, j, k]``; ``log_emis`` (..., T, 2)
 is log p(y_t | s_t = k).
 

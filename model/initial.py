@@ -1,46 +1,28 @@
 """Chain starting points and warm-up scales from the posterior's modes, before NUTS.
 
-Why: on the full history the posterior has (at least) two separated modes. In the dominant
-one the stress regime is the high-rate-volatility state; in the other it is a
-funding-spread-volatility state. The second sits about 200 nats below the first (log
-density at the optimum: -1796 vs -1587 on the 2026-08 snapshot), so it holds no posterior
-mass worth the name, but a chain started in its basin by PyMC's random jitter stays there
-(seen: one chain of four, R-hat 1.53). Each chain therefore starts at its own local
-optimum found from a different jittered point.
+Why: the posterior can have separated modes. In the dominant one the stress regime is the
+high-rate-volatility state; in another it is a funding-spread-volatility state, about 200
+nats lower on the full history, so it holds no posterior mass worth the name, but a chain
+started in its basin by PyMC's random jitter stays there (R-hat then fails). Each chain
+therefore starts at its own local optimum found from a different start.
 
 Which optima are kept is decided by their *Laplace mass*, log p(optimum) + 0.5 log det of
 the inverse Hessian (the log of the Gaussian integral around it, up to a constant shared by
 all): an optimum with under ``MIN_MASS_RATIO`` of the best one's mass is another mode, not
-a start, and its chains start at the kept optima instead. A log-density gap alone is not
-enough (the 2023-01 backtest vintage had two optima 11 nats apart; with a fixed 20-nat
-tolerance each chain stayed in its own and R-hat was 1.83). R-hat across chains still
-checks that chains started at kept optima agree after warm-up. What no rule here can fix is
-a search that misses the dominant mode: the fit then passes the gate in the wrong mode.
+a start. A log-density gap alone is not enough: two optima a few nats apart in height can
+differ by orders of magnitude in mass. R-hat across chains still checks that chains started
+at kept optima agree after warm-up. What no rule here can fix is a search that misses the
+dominant mode: the fit then passes the gate in the wrong mode.
 
-Where the searches start (:func:`start_points`): half of them at PyMC's jittered initial
-point (the priors' central values plus U(-1, 1) in the unconstrained space) and half at
-draws from the prior. Measured with 16 starts of each kind (2026-11-25, model 3.0): at the
-2016-01, 2020-01 and 2022-01 backtest vintages only 1 of 16 jittered starts reached the best
-optimum (43-86 nats above the next) and 7, 7 and 8 of 16 prior draws did; at 2017-01 4 vs 8;
-where the best optimum lies near the priors' centre the jittered starts do better (2023-01:
-13 vs 6; full history: 12 vs 6). Neither kind alone is reliable, so both are used: 16 starts
-(8 + 8) by default, where the full history's best optimum is reached by 9 of 16 on model 3.0
-and 5 of 16 on model 4.0. The hit rate depends on the seed and the vintage, and can be far
-lower than the table above suggests: in the yearly backtest the 2022-01-05 vintage's 16
-starts all missed an optimum 44 nats higher, and with 32 starts the best optima of 2014,
-2015, 2020 and 2022 were each reached by only 1-2 starts (model 4.0; at 2020 and 2022 those
-were spikes of its improper posterior, and on model 4.1 14 and 19 of 32 starts reach the
-best optimum there: ``model/README.md``). Rechecked on model 4.1 (2026-12-01, the backtest's
-seeds and drivers): 10, 8 and 10 of 32 starts reach the best optima of 2014-01, 2015-01
-and 2016-01, and 5, 2 and 7 of 16 those of 2014-01, 2015-01 and 2022-01. Backtest origins
-therefore use 32, and no count is a guarantee. The record lists every optimum and the kind
-of start it came from.
+Where the searches start (:func:`start_points`): half at PyMC's jittered initial point (the
+priors' central values plus U(-1, 1) in the unconstrained space) and half at draws from the
+prior. Jittered starts find the best mode where it lies near the priors' centre, prior draws
+where it does not; neither kind alone is reliable on every data vintage, so both are used.
+No count of starts is a guarantee; short histories (backtest origins) use more. The record
+lists every optimum and the kind of start it came from.
 
 The inverse Hessian at the best optimum also gives NUTS its starting diagonal mass matrix:
-NumPyro's warm-up otherwise starts from the identity, and on the full history its first 100
-iterations took ~290 leapfrog steps each (three quarters of all gradient evaluations of a
-1000 + 1000 run). Started from the Laplace scales they take ~17 (measured; see
-``model/README.md``).
+from the identity, NumPyro's first warm-up iterations take hundreds of leapfrog steps each.
 
 The optimizer is SciPy's L-BFGS-B on the model's log density (value and gradient in one
 call), in the unconstrained space NUTS also samples in: compiled by JAX when NUTS runs on

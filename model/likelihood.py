@@ -5,7 +5,7 @@ stored posterior draws (filtering, smoothing, forecasts). Parameters are passed 
 leading draw axis in NumPy and without it in PyTensor; every parameter is indexed with
 ``[..., i]`` and given a time axis with ``[..., None]``, so one code path serves both.
 
-Equations (see ``model/README.md``):
+Equations (see ``docs/model.md``):
 
 - transitions, for t >= 1: ``logit P(s_t = stress | s_{t-1} = j) = a_j + b_j . x_{t-1}``;
 - calm emission: ``f ~ StudentT(nu, mu_f, s_f[calm])`` with ``s_f = sqrt(sigma_f^2 + h^2/12)``

@@ -16,7 +16,7 @@ Each standardized driver follows ``x_t = mu + phi (x_{t-1} - mu) + sigma eta_t``
 Why this and not a sampled latent path (model versions <= 2.2): the CFTC basis series
 leaves ~590 weeks to fill, and sampling them made NUTS take ~255 leapfrog steps per draw on a
 690-dimensional posterior (11 minutes per refit). Integrating them out leaves ~60 sampled
-parameters. The price is one approximation, documented in ``model/README.md``: the regime
+parameters. The price is one approximation, documented in ``docs/model.md``: the regime
 transitions in a gap see each week's *distribution* of the missing value (its mean and
 variance, through :func:`model.likelihood.expected_logit`) rather than one coherent path.
 The gap's values are still never invented: their mean is pulled to the driver's mean and

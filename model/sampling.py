@@ -45,25 +45,16 @@ BACKENDS = ("numpyro", "pymc")
 class SamplerSettings:
     """What ``fit.py`` samples with by default.
 
-    ``target_accept`` 0.8 (NumPyro's, PyMC's and Stan's default; 0.9 until 2026-11-25): on
-    the full history it took the same ~15 leapfrog steps per draw as 0.9 with a larger step,
-    so each draw moves further: min bulk ESS 3243 against 2199 (tail 1782 against 1268),
-    0 divergences (seed 2, one run each). In the yearly backtest (13 origins, 2 chains) every
-    origin had 0 divergences at 0.8 too; bulk ESS was higher at 10 of the 12 passed origins
-    but tail ESS lower at 8 (lowest 456 against 551; the median of each origin's smaller
-    of the two, 842 against 844, did not move), and the same origin (2023-01, bulk ESS
-    ~264 either way) was refused. The gate still refuses any fit with a divergence or an
-    ESS below its threshold. Rerun on 2026-12-01 with the gate reading unrounded R-hat
-    (``model/gate.py``): 2021-01 was refused too, on R-hat 1.0114, which the rounded gate
-    had shown as 1.01 and passed.
+    ``target_accept`` 0.8 (NumPyro's, PyMC's and Stan's default): on the full history it
+    takes as many leapfrog steps per draw as 0.9 with a larger step, so each draw moves
+    further and bulk ESS per draw is higher; the gate still refuses any fit with a
+    divergence or too small an ESS.
 
-    ``dense_mass``: NUTS adapts a full mass matrix (all parameters' covariances) instead of
-    a diagonal one. Off by default: on the full history the posterior's correlations are
-    mild, and dense adaptation cost more time than it gained ESS (2026-12-01, back to back:
-    the smallest bulk ESS of any parameter per second of wall, 20.6 against 23.3; both
-    passed the gate; see ``model/README.md``). On shorter histories a ridge can appear
-    that no diagonal scaling follows; :data:`diagnostics.origin.BACKTEST_SAMPLER` turns
-    it on.
+    ``dense_mass``: NUTS adapts a full mass matrix instead of a diagonal one. Off by
+    default: on the full history the posterior's correlations are mild and dense
+    adaptation costs more time than it gains in ESS. On shorter histories a ridge appears
+    that no diagonal scaling follows; :data:`diagnostics.origin.BACKTEST_SAMPLER` turns it
+    on.
     """
 
     draws: int = 1000
