@@ -10,13 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-import model  # noqa: F401  (sets JAX's CPU device count before JAX loads)
 from data.errors import DataError
-from data.sources import resolve_source
 from model.config import MOVE_OBSERVABLES, ModelConfig
-from model.gate import GateThresholds
-from model.report import fit_summary
-from model.sampling import BACKENDS, SamplerSettings
+from model.runtime import configure
+from model.settings import BACKENDS, GateThresholds, SamplerSettings
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -126,7 +123,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=gate.max_divergences,
         help="gate: divergent transitions allowed after warm-up (default %(default)s)",
     )
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bars (they are shown only on a terminal)",
+    )
     return p.parse_args(argv)
 
 
@@ -155,7 +156,11 @@ def fit_options(args: argparse.Namespace) -> tuple[ModelConfig, SamplerSettings,
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    configure()  # before JAX and PyMC load: the heavy imports come after the arguments
+    from data.sources import resolve_source
     from model.fitting import run_fit
+    from model.report import fit_summary
+    from model.store import FitError
 
     config, settings, thresholds = fit_options(args)
     try:
@@ -167,9 +172,9 @@ def main(argv: list[str] | None = None) -> int:
             settings=settings,
             thresholds=thresholds,
             fits_dir=Path(args.fits_dir),
-            progressbar=not args.no_progress,
+            progressbar=not args.no_progress and sys.stderr.isatty(),
         )
-    except DataError as exc:
+    except (DataError, FitError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(fit_summary(result.manifest, result.idata, result.path))

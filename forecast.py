@@ -13,11 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from data.atomic import atomic_write_text
-from data.sources import REPO_ROOT
-from model.store import FitError, load_fit, previous_passing
-from outlook.forecast import headline, make_forecast
-from outlook.scenarios import ScenarioError, load_scenarios
+from data.defaults import REPO_ROOT
+from model.runtime import configure
 
 DEFAULT_SCENARIOS = REPO_ROOT / "scenarios" / "seed.toml"
 
@@ -65,6 +62,9 @@ def headline_lines(forecast: dict) -> list[str]:
 
 
 def compare_with_previous(fit, args: argparse.Namespace) -> dict:
+    from model.store import FitError, load_fit, previous_passing
+    from outlook.forecast import headline, make_forecast
+
     """The previous passing fit's headline numbers, under ``"previous"``; or, when that fit
     cannot be loaded by this code (another model version, say, after an upgrade), the
     reason under ``"previous_unavailable"``. The comparison is a courtesy: it never stops
@@ -81,6 +81,12 @@ def compare_with_previous(fit, args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    configure()  # before JAX and PyMC load: the heavy imports come after the arguments
+    from data.atomic import atomic_write_text
+    from model.store import FitError, load_fit
+    from outlook.forecast import make_forecast
+    from outlook.scenarios import ScenarioError, load_scenarios
+
     started = time.perf_counter()
     try:
         if args.horizon < 1:

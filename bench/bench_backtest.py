@@ -3,7 +3,7 @@
     python bench/bench_backtest.py [--origins 4] [--draws 150] [--fit-start 2014-01-01]
 
 The same origins (quarterly from 2019-01) and the backtest's own sampler settings
-(``diagnostics.origin.BACKTEST_SAMPLER``: 2 chains, 32 starts) with fewer draws run twice
+(``model.settings.BACKTEST_SAMPLER``: 2 chains, 32 starts) with fewer draws run twice
 into fresh output directories: once serially in this process, once on a LocalCluster of
 ``--workers`` processes. Both include everything an origin does (panel as known, NUTS
 compile and sampling, regime probabilities, predictive checks, forecast, baselines).
@@ -20,9 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import model  # noqa: E402, F401
+from model.runtime import configure  # noqa: E402
+
+configure()
 from diagnostics.backtest import default_origins, run_backtest  # noqa: E402
-from diagnostics.origin import BACKTEST_SAMPLER, BacktestSpec  # noqa: E402
+from diagnostics.origin import BacktestSpec  # noqa: E402
+from model.settings import BACKTEST_SAMPLER  # noqa: E402
 
 
 def main() -> None:

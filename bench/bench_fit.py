@@ -23,7 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import model  # noqa: E402,F401  (JAX device count before JAX loads)
+from model.runtime import configure  # noqa: E402
+
+configure()
 from data.panel import build_panel  # noqa: E402
 from data.sources import resolve_source  # noqa: E402
 from model.build import build_model  # noqa: E402
@@ -33,7 +35,8 @@ from model.inputs import model_inputs  # noqa: E402
 from model.jax_density import jax_potential  # noqa: E402
 from model.posterior import PARAMETERS  # noqa: E402
 from model.report import phase_times  # noqa: E402
-from model.sampling import SamplerSettings, sample  # noqa: E402
+from model.sampling import sample  # noqa: E402
+from model.settings import SamplerSettings  # noqa: E402
 
 
 def bench_backend(backend: str, inputs, config, args) -> dict:

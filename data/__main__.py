@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from data.defaults import DEFAULT_START
 from data.errors import DataError
-from data.panel import DEFAULT_START, build_panel
-from data.sources import FredSource, resolve_source
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("refresh", help="download every FRED series into the cache")
     r.add_argument("--data", help="snapshot directory for the non-FRED files")
     args = parser.parse_args(argv)
+    from data.panel import build_panel
+    from data.sources import FredSource, resolve_source
+
     try:
         if args.command == "refresh":
             from data.registry import SERIES

@@ -20,11 +20,10 @@ import numpy as np
 import pandas as pd
 
 from data import cftc
+from data.defaults import DEFAULT_START
 from data.errors import DataError
 from data.registry import FILES, SERIES
 from data.sources import DataSource
-
-DEFAULT_START = "2006-01-04"
 
 #: Model drivers: column -> (formula, units).
 DRIVERS: dict[str, tuple[str, str]] = {
@@ -188,11 +187,9 @@ def tga_weekly_level(source: DataSource) -> tuple[pd.Series, pd.DatetimeIndex, s
     """
     weekly = source.series("WTREGEN") / 1000.0
     note = "WTREGEN only"
-    try:
-        daily = source.tga_dts() / 1000.0
-    except DataError:
-        daily = None
+    daily = source.tga_dts()  # a bad file stops the build; None only when there is none
     if daily is not None and len(daily):
+        daily = daily / 1000.0
         dts_weekly = dts_week_average(daily)
         after = dts_weekly[dts_weekly.index > weekly.index.max()]
         if len(after):

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from data.catalogue import liquidity_events, qe_weeks  # noqa: E402
-from data.panel import DRIVERS, Panel  # noqa: E402
+from data.catalogue import liquidity_events, qe_weeks
+from data.panel import DRIVERS, Panel
 
 TITLES = {
     "basis_short": "Basis trade: leveraged-fund net short, Treasury futures",

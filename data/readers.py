@@ -27,6 +27,8 @@ def read_csv_checked(path: Path, required: list[str]) -> pd.DataFrame:
         raise DataError(str(path), "file not found", expected="a readable CSV file")
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(str(path), "empty file", expected="a header and data rows") from exc
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(str(path), f"cannot parse CSV ({exc})") from exc
     missing = [c for c in required if c not in frame.columns]
@@ -36,6 +38,10 @@ def read_csv_checked(path: Path, required: list[str]) -> pd.DataFrame:
             f"missing column(s) {missing}",
             expected=f"columns {required}; found {list(frame.columns)}",
         )
+    if frame.empty:
+        # a header-only file would otherwise pass as "no observations" and let the panel
+        # substitute another series for it (IORB -> top of range) without a word
+        raise DataError(str(path), "no data rows", expected="at least one observation")
     return frame
 
 
@@ -50,6 +56,17 @@ def parse_dates(frame: pd.DataFrame, column: str, source: str) -> pd.DatetimeInd
             f"unparsable date {frame[column].iloc[row]!r} in column {column!r}",
             where=f"line {row + 2}",
             expected="YYYY-MM-DD",
+        )
+    future = np.flatnonzero(parsed > pd.Timestamp.now().normalize() + pd.Timedelta(days=1))
+    if len(future):
+        # an observation cannot be dated after today: a typo or a forward-dated row would
+        # move the default cut-off and add empty weeks that a fit starts from
+        row = int(future[0])
+        raise DataError(
+            source,
+            f"date {frame[column].iloc[row]} is in the future",
+            where=f"line {row + 2}",
+            expected="observations dated today or earlier",
         )
     return pd.DatetimeIndex(parsed)
 

@@ -23,13 +23,10 @@ import pandas as pd
 
 from data import cftc, treasury_files
 from data.atomic import atomic_write_text
+from data.defaults import DEFAULT_CACHE, DEFAULT_SNAPSHOT, REPO_ROOT  # noqa: F401 (re-exported)
 from data.errors import DataError
 from data.readers import read_series_file, validate_series
 from data.registry import SERIES
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SNAPSHOT = REPO_ROOT.parent / "shared" / "data" / "raw"
-DEFAULT_CACHE = REPO_ROOT / ".cache" / "fred"
 
 #: FRED splits the target series at the move to a range; the snapshot file is pre-spliced.
 FRED_SPLICES: dict[str, tuple[tuple[str, str | None, str | None], ...]] = {
@@ -45,7 +42,10 @@ class DataSource(Protocol):
     def series(self, series_id: str) -> pd.Series: ...
     def cftc_positions(self) -> pd.DataFrame: ...
     def tic(self) -> pd.DataFrame: ...
-    def tga_dts(self) -> pd.Series: ...
+    def tga_dts(self) -> pd.Series | None:
+        """Daily TGA closing balances; None when the source has no Daily Treasury Statement
+        (FRED alone), never when its file is bad."""
+        ...
 
 
 @dataclass
@@ -169,8 +169,9 @@ class FredSource:
     def tic(self) -> pd.DataFrame:
         return self._from_snapshot("TIC holdings").tic()
 
-    def tga_dts(self) -> pd.Series:
-        return self._from_snapshot("Daily Treasury Statement").tga_dts()
+    def tga_dts(self) -> pd.Series | None:
+        # FRED holds WTREGEN only; without a snapshot the TGA ends at WTREGEN's last week
+        return None if self.snapshot is None else self.snapshot.tga_dts()
 
 
 def resolve_source(data_dir: str | Path | None = None, *, use_fred: bool = False) -> DataSource:

@@ -11,11 +11,10 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-import model  # noqa: F401  (JAX device count before JAX loads)
+from data.defaults import DEFAULT_START
 from data.errors import DataError
-from diagnostics.origin import BACKTEST_SAMPLER
-from model.gate import GateThresholds
-from model.store import FitError
+from model.runtime import configure
+from model.settings import BACKTEST_SAMPLER, GateThresholds
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -58,7 +57,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     b.add_argument("--serial", action="store_true", help="no Dask: origins one after another")
     b.add_argument("--out", default="backtest", help="output directory (resumable)")
     b.add_argument("--data", help="snapshot directory (default ../shared/data/raw)")
-    b.add_argument("--fit-start", default="2006-01-04", help="first week of every fit")
+    b.add_argument("--fit-start", default=DEFAULT_START, help="first week of every fit")
     b.add_argument("--qe-definition", choices=("strict", "broad"), default="strict")
     b.add_argument(
         "--events",
@@ -256,7 +255,7 @@ def dense_backtest(args: argparse.Namespace, spec, out: Path) -> int:
 
 def review(args: argparse.Namespace) -> int:
     from diagnostics.review import write_review
-    from model.store import load_fit
+    from model.store import FitError, load_fit
 
     try:
         fit = load_fit(Path(args.fit))
@@ -286,7 +285,7 @@ def episodes(args: argparse.Namespace) -> int:
 
 def loo(args: argparse.Namespace) -> int:
     from diagnostics.loo import LooError, compare_fits
-    from model.store import load_fit
+    from model.store import FitError, load_fit
 
     try:
         fits = {}
@@ -307,6 +306,7 @@ def loo(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    configure()  # before JAX and PyMC load: the heavy imports come after the arguments
     commands = {"backtest": backtest, "review": review, "episodes": episodes, "loo": loo}
     return commands[args.command](args)
 

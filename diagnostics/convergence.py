@@ -7,15 +7,12 @@ every sampled scalar (manifest) and per structural parameter (table).
 
 from __future__ import annotations
 
-import matplotlib
+import arviz as az
+import matplotlib.pyplot as plt
+import pandas as pd
 
-matplotlib.use("Agg")
-import arviz as az  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from model.posterior import OPTIONAL_PARAMETERS, PARAMETERS  # noqa: E402
-from model.store import Fit  # noqa: E402
+from model.posterior import OPTIONAL_PARAMETERS, PARAMETERS
+from model.store import Fit
 
 #: Plotted in the rank and trace plots: the parameters the committee's numbers rest on.
 PLOTTED = (

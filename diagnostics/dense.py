@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from data.atomic import atomic_write_text
+from data.defaults import DEFAULT_START
 from data.panel import Panel, build_panel, latest_data_date
 from data.sources import resolve_source
 from diagnostics.outcomes import climatology, realized
@@ -75,7 +76,7 @@ class DenseSpec:
     fits: dict  # variant name -> fits directory of its refits
     data_dir: str | None = None
     horizon: int = 13
-    start: str = "2006-01-04"
+    start: str = DEFAULT_START
     seed: int = 20061
     post_weeks: int = 13
 

@@ -11,17 +11,14 @@ import html
 import json
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from data.atomic import atomic_write_text  # noqa: E402
-from diagnostics import skill  # noqa: E402
-from diagnostics.scoring import brier, log_score, reliability_bins  # noqa: E402
-from diagnostics.targets import EVENT_SOURCES  # noqa: E402
+from data.atomic import atomic_write_text
+from diagnostics import skill
+from diagnostics.scoring import brier, log_score, reliability_bins
+from diagnostics.targets import EVENT_SOURCES
 
 BASELINES = ("climatology", "bayes_logit", "ms_tvtp", "signal")
 PERIODS = {

@@ -11,20 +11,17 @@ the Fed was already buying (not at risk).
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from data.catalogue import qe_weeks  # noqa: E402
-from model.inputs import lag_once  # noqa: E402
-from model.posterior import driver_moments, flat_draws, parameters  # noqa: E402
-from model.simulate import flattened, sigmoid  # noqa: E402
-from model.store import Fit  # noqa: E402
-from outlook.figures import DRIVER_LABELS, shade_events  # noqa: E402
-from outlook.forecast import inputs_from_fit  # noqa: E402
+from data.catalogue import qe_weeks
+from model.inputs import lag_once
+from model.posterior import driver_moments, flat_draws, parameters
+from model.simulate import flattened, sigmoid
+from model.store import Fit
+from outlook.figures import DRIVER_LABELS, shade_events
+from outlook.forecast import inputs_from_fit
 
 
 def entry_curves(fit: Fit, n_points: int = 60) -> dict[str, dict[str, np.ndarray]]:

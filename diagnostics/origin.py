@@ -16,31 +16,14 @@ from pathlib import Path
 import pandas as pd
 
 import model  # noqa: F401  (JAX device count before JAX loads, on every worker)
+from data.defaults import DEFAULT_START
 from data.panel import build_panel
 from data.sources import resolve_source
 from diagnostics.baselines import baseline_forecasts
 from diagnostics.outcomes import realized
 from model.config import DRIVER_ORDER, ModelConfig
-from model.gate import GateThresholds
 from model.inputs import MIN_OBSERVED_WEEKS
-
-#: Backtest fits: fewer chains than the committee's fit, but still gated (2 chains so R-hat
-#: means something). 1000 draws each: fewer left tail ESS under the gate's 400 at some
-#: origins with no divergence. 32 optimizer starts, twice the committee's fit: the
-#: posterior is more rugged on shorter histories, and with fewer starts some vintages passed
-#: the gate in a lower mode. A dense mass matrix: short histories have a ridge of correlated
-#: parameters (the stress kinds' market share with the emission parameters) that a diagonal
-#: metric cannot follow. 600 warm-up iterations: fewer took no less time with dense
-#: adaptation and gave no better ESS.
-BACKTEST_SAMPLER = {
-    "draws": 1000,
-    "tune": 600,
-    "chains": 2,
-    "target_accept": 0.8,
-    "backend": "numpyro",
-    "map_starts": 32,
-    "dense_mass": True,
-}
+from model.settings import BACKTEST_SAMPLER, GateThresholds
 
 
 @dataclass(frozen=True)
@@ -50,7 +33,7 @@ class BacktestSpec:
     data_dir: str | None = None
     horizon: int = 13
     qe_definition: str = "strict"
-    start: str = "2006-01-04"
+    start: str = DEFAULT_START
     sampler: dict = field(default_factory=lambda: dict(BACKTEST_SAMPLER))
     gate: dict = field(default_factory=lambda: asdict(GateThresholds()))
     forecast_draws: int = 1000
@@ -93,7 +76,7 @@ def drivers_known_at(frame: pd.DataFrame) -> tuple[str, ...]:
 def run_origin(spec: BacktestSpec, origin: str) -> dict:
     """Fit, forecast and score one origin; returns the per-origin record."""
     from model.fitting import run_fit
-    from model.sampling import SamplerSettings
+    from model.settings import SamplerSettings
     from model.store import Fit
     from outlook.forecast import make_forecast
 

@@ -9,18 +9,15 @@ the event and restart counts as predictive distributions with the observed count
 
 from __future__ import annotations
 
-import matplotlib
+import arviz as az
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
 
-matplotlib.use("Agg")
-import arviz as az  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-
-from model.checks import observed_counts, predictive_counts  # noqa: E402
-from model.inputs import FUNDING_UNIT_BP, ModelInputs  # noqa: E402
-from model.posterior import driver_moments, parameters  # noqa: E402
-from model.simulate import simulate  # noqa: E402
+from model.checks import observed_counts, predictive_counts
+from model.inputs import FUNDING_UNIT_BP, ModelInputs
+from model.posterior import driver_moments, parameters
+from model.simulate import simulate
 
 OBSERVABLES = {"funding_spread_bp": "weekly max funding spread (bp)", "move": "MOVE index (points)"}
 

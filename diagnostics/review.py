@@ -12,20 +12,17 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from data.atomic import atomic_write_text  # noqa: E402
-from diagnostics import convergence, effects, predictive  # noqa: E402
-from model.posterior import driver_moments, fill_sd  # noqa: E402
-from model.store import Fit  # noqa: E402
-from outlook.figures import DRIVER_LABELS, smoothed_stress_axes  # noqa: E402
-from outlook.forecast import inputs_from_fit  # noqa: E402
-from outlook.report import STYLE, embed  # noqa: E402
+from data.atomic import atomic_write_text
+from diagnostics import convergence, effects, predictive
+from model.posterior import driver_moments, fill_sd
+from model.store import Fit
+from outlook.figures import DRIVER_LABELS, smoothed_stress_axes
+from outlook.forecast import inputs_from_fit
+from outlook.report import STYLE, embed
 
 
 def stress_history_figure(fit: Fit) -> plt.Figure:

@@ -12,17 +12,14 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from data.atomic import atomic_write_text  # noqa: E402
-from diagnostics.outcomes import TARGETS  # noqa: E402
-from diagnostics.scoring import reliability_bins, score_table_row  # noqa: E402
-from outlook.report import embed  # noqa: E402
+from data.atomic import atomic_write_text
+from diagnostics.outcomes import TARGETS
+from diagnostics.scoring import reliability_bins, score_table_row
+from outlook.report import embed
 
 FORECASTERS = ("model", "climatology", "logistic", "markov_tvtp")
 TARGET_LABELS = {"liquidity_event": "liquidity event", "qe_restart": "QE restart"}

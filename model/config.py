@@ -11,6 +11,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
+from data.defaults import DEFAULT_START
+
 #: Bump when the equations in model/likelihood.py or model/build.py change meaning.
 MODEL_VERSION = "4.1"
 
@@ -81,7 +83,7 @@ def default_priors(move_observable: str = "level") -> dict[str, tuple[str, tuple
 @dataclass(frozen=True)
 class ModelConfig:
     qe_definition: str = "strict"
-    start: str = "2006-01-04"
+    start: str = DEFAULT_START
     drivers: tuple[str, ...] = DRIVER_ORDER
     initial_stress_probability: float = 0.1
     #: None: :func:`default_priors` for this config's ``move_observable``.

@@ -23,12 +23,13 @@ from data.sources import REPO_ROOT, DataSource
 from model.build import build_model
 from model.checks import observed_counts, predictive_counts, prior_group, summarize_counts
 from model.config import ModelConfig
-from model.gate import GateThresholds, convergence_report
+from model.gate import convergence_report
 from model.inputs import ModelInputs, model_inputs
 from model.jax_density import jax_potential
 from model.posterior import PARAMETERS, regime_probabilities
-from model.sampling import SamplerSettings, sample
-from model.store import write_fit
+from model.sampling import sample
+from model.settings import GateThresholds, SamplerSettings
+from model.store import check_store, write_fit
 
 PACKAGES = (
     "pymc",
@@ -106,6 +107,7 @@ def run_fit(
     prior_draws: int = 300,
 ) -> FitResult:
     started = time.perf_counter()
+    check_store(Path(fits_dir))
     panel = build_panel(source, start=config.start, end=end)
     inputs = model_inputs(panel, config)
     model = build_model(inputs, config)

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import arviz as az
 import numpy as np
 
-
-@dataclass(frozen=True)
-class GateThresholds:
-    max_rhat: float = 1.01
-    min_ess_bulk: float = 400.0
-    min_ess_tail: float = 400.0
-    max_divergences: int = 0
+from model.settings import GateThresholds
 
 
 def convergence_report(
@@ -36,6 +30,14 @@ def convergence_report(
         "divergences": divergences,
     }
     failures = []
+    # pandas' max/min skip NaN: a parameter whose chains never moved has an undefined R-hat
+    # and ESS and must fail, not vanish from the comparison
+    undefined = summary.index[summary[["r_hat", "ess_bulk", "ess_tail"]].isna().any(axis=1)]
+    if len(undefined):
+        failures.append(
+            f"R-hat/ESS undefined (NaN) for {len(undefined)} parameter(s), e.g. {undefined[0]}: "
+            "chains that never moved"
+        )
     if not np.isfinite(worst["max_rhat"]) or worst["max_rhat"] > thresholds.max_rhat:
         failures.append(
             f"R-hat {worst['max_rhat']:.3f} > {thresholds.max_rhat} ({worst['max_rhat_at']})"

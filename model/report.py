@@ -6,6 +6,8 @@ from pathlib import Path
 
 import arviz as az
 
+from model.store import latest_is
+
 KEY_PARAMETERS = (
     "trans_intercept",
     "trans_coef",
@@ -52,9 +54,13 @@ def fit_summary(manifest: dict, idata: az.InferenceData, path: Path) -> str:
                 f"{row['q95_per_20y']:.1f} per 20y (observed "
                 f"{row['observed_per_20y']:.1f})"
             )
-    lines.append(
-        f"written to {path}" + (" (now fits/latest)" if conv["passed"] else " (kept, NOT latest)")
-    )
+    if not conv["passed"]:
+        where = " (kept, NOT latest)"
+    elif latest_is(path.parent, path.name):
+        where = " (now fits/latest)"
+    else:
+        where = " (passed, but NOT latest: fits/latest holds a fit of newer data)"
+    lines.append(f"written to {path}{where}")
     return "\n".join(lines)
 
 

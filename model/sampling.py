@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from unittest import mock
 
 import arviz as az
@@ -36,38 +35,8 @@ from numpyro.infer.util import ParamInfo
 from pymc.sampling.jax import get_jaxified_logp, sample_numpyro_nuts
 
 from model.initial import ChainStarts, chain_starts
+from model.settings import BACKENDS, SamplerSettings
 from model.timing import PhaseClock
-
-BACKENDS = ("numpyro", "pymc")
-
-
-@dataclass(frozen=True)
-class SamplerSettings:
-    """What ``fit.py`` samples with by default.
-
-    ``target_accept`` 0.8 (NumPyro's, PyMC's and Stan's default): on the full history it
-    takes as many leapfrog steps per draw as 0.9 with a larger step, so each draw moves
-    further and bulk ESS per draw is higher; the gate still refuses any fit with a
-    divergence or too small an ESS.
-
-    ``dense_mass``: NUTS adapts a full mass matrix instead of a diagonal one. Off by
-    default: on the full history the posterior's correlations are mild and dense
-    adaptation costs more time than it gains in ESS. On shorter histories a ridge appears
-    that no diagonal scaling follows; :data:`diagnostics.origin.BACKTEST_SAMPLER` turns it
-    on.
-    """
-
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    seed: int = 20061
-    target_accept: float = 0.8
-    backend: str = "numpyro"
-    map_starts: int = 16
-    dense_mass: bool = False
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def sample(

@@ -3,14 +3,18 @@
 Layout: ``fits/<fit-id>/idata.nc`` + ``manifest.json``; ``fits/latest`` is a symlink to the
 newest fit that passed the convergence gate. A fit directory is assembled under a hidden
 temporary name and renamed into place, so a crash never leaves a half-written fit, and
-``latest`` is swapped by an atomic rename of a new symlink.
+``latest`` is swapped by an atomic rename of a new symlink, under a lock, and only towards
+a fit whose data are not older than those of the fit it points to now: a passing refit of an
+old vintage (a backtest, an ``--end`` rerun) never becomes the committee's fit.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,11 +65,64 @@ def write_fit(fits_dir: Path, fit_id: str, idata: az.InferenceData, manifest: di
     return final
 
 
-def point_latest(fits_dir: Path, fit_id: str) -> None:
-    tmp = fits_dir / f".{LATEST}.tmp"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(fit_id)
-    os.replace(tmp, fits_dir / LATEST)
+def check_store(fits_dir: Path) -> None:
+    """Refuse, before any sampling, a store a fit could not be written to.
+
+    A refit takes minutes; finding afterwards that ``fits_dir`` is a file, read-only, or
+    that ``latest`` is a real directory (left by a ``cp -rL``) would lose the whole fit.
+    """
+    fits_dir = Path(fits_dir)
+    if fits_dir.exists() and not fits_dir.is_dir():
+        raise FitError(f"{fits_dir}: the fits directory is a file")
+    try:
+        fits_dir.mkdir(parents=True, exist_ok=True)
+        probe = fits_dir / f".probe-{uuid.uuid4().hex}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise FitError(f"{fits_dir}: cannot write fits there ({exc.strerror})") from exc
+    latest = fits_dir / LATEST
+    if latest.exists() and not latest.is_symlink():
+        raise FitError(
+            f"{latest}: is a real file or directory, not the link to the committee's fit; "
+            "move it away before refitting"
+        )
+
+
+def cutoff_of(fit_dir: Path) -> str | None:
+    """The data cut-off (YYYY-MM-DD) a stored fit's manifest names; None if unreadable."""
+    try:
+        return str(json.loads((fit_dir / MANIFEST).read_text())["data"]["cutoff"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def point_latest(fits_dir: Path, fit_id: str) -> bool:
+    """Point ``latest`` at ``fit_id`` unless it points to a fit of newer data; True if moved.
+
+    Concurrent refits take a lock on the store for the compare-and-swap, and each writes
+    its new link under a name of its own before renaming it into place.
+    """
+    fits_dir = Path(fits_dir)
+    latest = fits_dir / LATEST
+    with open(fits_dir / f".{LATEST}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = cutoff_of(latest) if latest.is_symlink() else None
+        new = cutoff_of(fits_dir / fit_id)
+        if current is not None and new is not None and new < current:
+            return False
+        tmp = fits_dir / f".{LATEST}.{uuid.uuid4().hex}.tmp"
+        try:
+            tmp.symlink_to(fit_id)
+            os.replace(tmp, latest)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return True
+
+
+def latest_is(fits_dir: Path, fit_id: str) -> bool:
+    latest = Path(fits_dir) / LATEST
+    return latest.is_symlink() and os.readlink(latest) == fit_id
 
 
 def load_fit(path: Path) -> Fit:
@@ -98,8 +155,13 @@ def load_fit(path: Path) -> Fit:
         idata.posterior.load()
     except Exception as exc:  # noqa: BLE001 - any read failure means a corrupt file
         raise FitError(f"{resolved / IDATA}: cannot read InferenceData ({exc})") from exc
-    if idata.posterior.attrs.get("config_digest") != stored_digest:
-        raise FitError(f"{path}: idata.nc and manifest.json belong to different fits")
+    if idata.posterior.attrs.get("config_digest") != stored_digest or idata.posterior.attrs.get(
+        "fit_id"
+    ) != manifest.get("fit_id"):
+        raise FitError(
+            f"{path}: idata.nc (fit {idata.posterior.attrs.get('fit_id')}) and manifest.json "
+            f"(fit {manifest.get('fit_id')}) belong to different fits"
+        )
     return Fit(resolved, manifest, config, idata)
 
 
@@ -110,10 +172,12 @@ def list_fits(fits_dir: Path) -> list[dict]:
         if child.parent.name.startswith(".") or child.parent.is_symlink():
             continue
         try:
-            out.append(json.loads(child.read_text()))
-        except json.JSONDecodeError:
-            continue
-    return sorted(out, key=lambda m: m["created_at"])
+            manifest = json.loads(child.read_text())
+            manifest["created_at"], manifest["convergence"]["passed"], manifest["fit_id"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # one damaged sibling must not stop work on the good fits
+        out.append(manifest)
+    return sorted(out, key=lambda m: str(m["created_at"]))
 
 
 def previous_passing(fits_dir: Path, fit_id: str) -> str | None:

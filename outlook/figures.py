@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from data.catalogue import liquidity_events, qe_weeks  # noqa: E402
-from model.store import Fit  # noqa: E402
+from data.catalogue import liquidity_events, qe_weeks
+from model.store import Fit
 
 DRIVER_LABELS = {
     "basis_short": ("Basis-trade size: leveraged-fund net short", "million 10Y-eq. contracts"),

@@ -7,7 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from data.sources import DEFAULT_SNAPSHOT, SnapshotSource
+from model.runtime import configure
+
+configure()  # what every command does first: XLA devices, headless plots, quiet warnings
+
+from data.sources import DEFAULT_SNAPSHOT, SnapshotSource  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def repo_env(**extra: str) -> dict[str, str]:
+    """The environment for a child process that imports the project from the repository
+    (it is not installed into site-packages): the repository first on ``PYTHONPATH``."""
+    path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path, **extra}
+
 
 SNAPSHOT = Path(os.environ.get("LIQSHOCK_DATA", DEFAULT_SNAPSHOT))
 
@@ -58,8 +72,7 @@ def snapshot_copy(snapshot_dir: Path, tmp_path: Path):
 def small_real_fit(tmp_path_factory, snapshot):
     """A short real-data fit (2018-2020, small draws, relaxed gate) for forecast tests."""
     from model.fitting import run_fit
-    from model.gate import GateThresholds
-    from model.sampling import SamplerSettings
+    from model.settings import GateThresholds, SamplerSettings
     from model.store import load_fit
 
     fits_dir = tmp_path_factory.mktemp("small_fit")

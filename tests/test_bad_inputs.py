@@ -116,3 +116,35 @@ def test_cli_summary_and_plot_on_real_data(snapshot_dir, tmp_path, capsys):
     png = tmp_path / "drivers.png"
     assert main(["plot", "--data", str(snapshot_dir), "--out", str(png)]) == 0
     assert png.stat().st_size > 50_000
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "message"),
+    [
+        ("IORB.csv", "date,value\n", r"IORB\.csv: no data rows"),
+        ("SOFR.csv", "", r"SOFR\.csv: empty file"),
+        ("MOVE.csv", "date,value\n2020-03-11,120\n2030-01-02,80\n", r"2030-01-02 is in the future"),
+        (
+            "TGA_DTS_daily.csv",
+            "date,tga_opening_balance_mn,tga_closing_balance_mn\n2025-12-01,800000,\n"
+            "2025-13-02,800000,\n",
+            r"TGA_DTS_daily\.csv.*unparsable date .2025-13-02.*line 3",
+        ),
+    ],
+    ids=["header-only IORB", "empty SOFR", "future MOVE row", "bad DTS date"],
+)
+def test_bad_files_stop_the_panel_instead_of_being_skipped_or_substituted(
+    snapshot_copy, file, text, message
+):
+    """Before, each of these exited 0: a header-only IORB silently turned SOFR-IORB into
+    SOFR-top of range, a bad Daily Treasury Statement dropped the TGA's last months, and a
+    future-dated MOVE row moved the default cut-off to today."""
+    with pytest.raises(DataError, match=message):
+        build_panel(SnapshotSource(snapshot_copy({file: text})))
+
+
+def test_a_missing_daily_treasury_statement_file_is_an_error(snapshot_copy):
+    directory = snapshot_copy()
+    (directory / "TGA_DTS_daily.csv").unlink()
+    with pytest.raises(DataError, match=r"TGA_DTS_daily\.csv: file not found"):
+        build_panel(SnapshotSource(directory))

@@ -16,6 +16,7 @@ import pytest
 
 from diagnostics import dense
 from diagnostics.targets import onset_targets
+from tests.conftest import repo_env
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -141,6 +142,7 @@ def test_a_tiny_dense_backtest_on_a_real_scheduler_and_two_workers(
     dask_cli = Path(sys.executable).with_name("dask")
     scheduler = subprocess.Popen(
         [str(dask_cli), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        env=repo_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -157,6 +159,7 @@ def test_a_tiny_dense_backtest_on_a_real_scheduler_and_two_workers(
                 f"w{i}",
             ],
             cwd=REPO,
+            env=repo_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

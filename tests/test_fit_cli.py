@@ -152,8 +152,7 @@ def test_no_flags_mean_the_settings_classes_defaults_and_help_shows_them():
     """``python fit.py`` with no flags fits with exactly what ``run_fit`` defaults to."""
     from fit import fit_options, parse_args
     from model.config import ModelConfig
-    from model.gate import GateThresholds
-    from model.sampling import SamplerSettings
+    from model.settings import GateThresholds, SamplerSettings
 
     config, settings, thresholds = fit_options(parse_args([]))
     assert config == ModelConfig()

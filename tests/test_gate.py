@@ -5,7 +5,8 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 
-from model.gate import GateThresholds, convergence_report
+from model.gate import convergence_report
+from model.settings import GateThresholds
 
 
 def draws_with_one_chain_shifted(shift: float) -> az.InferenceData:
@@ -34,3 +35,18 @@ def test_chains_that_agree_pass_and_the_report_names_the_worst_scalar():
     assert report["passed"] and report["failures"] == []
     assert report["max_rhat"] < 1.01 and report["max_rhat_at"] == "a"
     assert report["min_ess_bulk"] > 400 and report["min_ess_tail"] > 400
+
+
+def test_a_parameter_whose_chains_never_moved_fails_the_gate():
+    """Its R-hat and ESS are NaN, which pandas' max and min skip: the gate must not."""
+    good = draws_with_one_chain_shifted(0.0)
+    frozen = np.full((4, 1000), 0.5)
+    idata = az.from_dict(
+        posterior={"a": good.posterior["a"].to_numpy(), "b": frozen},
+        sample_stats={"diverging": np.zeros((4, 1000), dtype=bool)},
+    )
+    assert np.isnan(float(az.rhat(idata)["b"]))
+    report = convergence_report(idata, ["a", "b"])
+    assert np.isfinite(report["max_rhat"])  # what the gate read before: b was skipped
+    assert not report["passed"]
+    assert any("NaN" in f and "b" in f for f in report["failures"])

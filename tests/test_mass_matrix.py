@@ -12,7 +12,8 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from model.sampling import SamplerSettings, sample
+from model.sampling import sample
+from model.settings import SamplerSettings
 
 RHO = 0.995
 

@@ -16,7 +16,8 @@ from model.inputs import FUNDING_ROUNDING_VAR, lag_once
 from model.jax_density import jax_potential
 from model.likelihood import NP, log_emissions, log_transitions, onset_probabilities
 from model.posterior import flat_draws
-from model.sampling import SamplerSettings, sample
+from model.sampling import sample
+from model.settings import SamplerSettings
 from model.simulate import simulate, simulate_drivers
 from outlook.projection import StartState, driver_shocks, outlook, project_drivers
 from tests.model_fixtures import inputs_from, random_short_inputs, true_parameters

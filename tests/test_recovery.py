@@ -19,7 +19,8 @@ from model.posterior import (
     regime_probabilities,
     sample_drivers,
 )
-from model.sampling import SamplerSettings, sample
+from model.sampling import sample
+from model.settings import SamplerSettings
 from model.simulate import simulate, simulate_drivers
 from tests.model_fixtures import inputs_from, true_parameters
 

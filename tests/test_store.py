@@ -1,0 +1,85 @@
+"""The fit store: ``latest`` follows the newest data under concurrency, nothing is lost."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from data.atomic import atomic_write_text
+from model.store import LATEST, FitError, check_store, list_fits, point_latest
+
+
+def fake_fit(fits_dir: Path, fit_id: str, cutoff: str, passed: bool = True) -> None:
+    """A fit directory with a manifest only (the store's pointer logic reads no draws)."""
+    (fits_dir / fit_id).mkdir(parents=True)
+    manifest = {
+        "fit_id": fit_id,
+        "created_at": f"{cutoff}T00:00:00",
+        "data": {"cutoff": cutoff},
+        "convergence": {"passed": passed},
+    }
+    (fits_dir / fit_id / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_latest_never_moves_to_a_fit_of_older_data(tmp_path):
+    fake_fit(tmp_path, "new", "2026-08-19")
+    fake_fit(tmp_path, "old", "2020-03-11")
+    fake_fit(tmp_path, "rerun", "2026-08-19")
+    assert point_latest(tmp_path, "new")
+    assert not point_latest(tmp_path, "old")  # a backtest or --end rerun of an old vintage
+    assert os.readlink(tmp_path / LATEST) == "new"
+    assert point_latest(tmp_path, "rerun")  # same data, made later: the newer fit
+    assert os.readlink(tmp_path / LATEST) == "rerun"
+
+
+def _point(args: tuple[str, str]) -> bool:
+    return point_latest(Path(args[0]), args[1])
+
+
+def test_concurrent_writers_leave_latest_at_the_newest_vintage_and_no_temp_files(tmp_path):
+    cutoffs = [f"20{y:02d}-06-{d:02d}" for y in range(10, 26) for d in (3, 17)]
+    for i, cutoff in enumerate(cutoffs):
+        fake_fit(tmp_path, f"fit{i:02d}", cutoff)
+    jobs = [(str(tmp_path), f"fit{i:02d}") for i in range(len(cutoffs))][::-1]
+    with multiprocessing.get_context("spawn").Pool(6) as pool:
+        for _ in range(3):
+            pool.map(_point, jobs, chunksize=1)
+    assert os.readlink(tmp_path / LATEST) == f"fit{len(cutoffs) - 1:02d}"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_store_that_cannot_take_a_fit_is_refused_before_sampling(tmp_path):
+    as_file = tmp_path / "fits_file"
+    as_file.write_text("")
+    with pytest.raises(FitError, match="is a file"):
+        check_store(as_file)
+    store = tmp_path / "fits"
+    (store / LATEST).mkdir(parents=True)  # what `cp -rL` leaves
+    with pytest.raises(FitError, match="real file or directory"):
+        check_store(store)
+    (store / LATEST).rmdir()
+    check_store(store)
+    assert [p.name for p in store.iterdir()] == []  # the probe is gone
+
+
+def test_one_damaged_sibling_manifest_is_skipped(tmp_path):
+    fake_fit(tmp_path, "good", "2026-08-19")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "manifest.json").write_text('{"fit_id": "broken"}')
+    (tmp_path / "garbled").mkdir()
+    (tmp_path / "garbled" / "manifest.json").write_text("{not json")
+    assert [m["fit_id"] for m in list_fits(tmp_path)] == ["good"]
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "report.html", "<p>x</p>")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "report.html").stat().st_mode) == 0o644
