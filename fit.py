@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from data.arguments import iso_date, nonnegative_int, positive_int
+from data.defaults import REPO_ROOT
 from data.errors import DataError
 from model.config import MOVE_OBSERVABLES, ModelConfig
 from model.runtime import configure
@@ -28,25 +30,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--fred", action="store_true", help="FRED series via fredapi and its cache")
     p.add_argument(
-        "--end", help="data cut-off as known on that date (YYYY-MM-DD; default: all the data)"
+        "--end",
+        type=iso_date,
+        help="data cut-off as known on that date (YYYY-MM-DD; default: all the data)",
     )
     p.add_argument(
-        "--start", default=config.start, help="first week of the fit (default %(default)s)"
+        "--start",
+        type=iso_date,
+        default=config.start,
+        help="first week of the fit (default %(default)s)",
     )
     p.add_argument(
-        "--draws", type=int, default=sampler.draws, help="draws per chain (default %(default)s)"
+        "--draws",
+        type=positive_int,
+        default=sampler.draws,
+        help="draws per chain (default %(default)s)",
     )
     p.add_argument(
         "--tune",
-        type=int,
+        type=nonnegative_int,
         default=sampler.tune,
         help="warm-up iterations per chain (default %(default)s)",
     )
     p.add_argument(
-        "--chains", type=int, default=sampler.chains, help="NUTS chains (default %(default)s)"
+        "--chains",
+        type=positive_int,
+        default=sampler.chains,
+        help="NUTS chains (default %(default)s)",
     )
     p.add_argument(
-        "--seed", type=int, default=sampler.seed, help="random seed (default %(default)s)"
+        "--seed",
+        type=nonnegative_int,
+        default=sampler.seed,
+        help="random seed (default %(default)s)",
     )
     p.add_argument(
         "--target-accept",
@@ -56,7 +72,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--map-starts",
-        type=int,
+        type=nonnegative_int,
         default=sampler.map_starts,
         help="local optimizations that place the chains in the dominant mode "
         "(default %(default)s; 0: PyMC's jittered default start)",
@@ -104,7 +120,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "volatility-level stress state; jump: log MOVE over its trailing-year "
         "median, a volatility-jump state, docs/backtest.md)",
     )
-    p.add_argument("--fits-dir", default="fits", help="where fits are stored (default %(default)s)")
+    p.add_argument(
+        "--fits-dir",
+        default=str(REPO_ROOT / "fits"),
+        help="where fits are stored (default fits/ in the repository)",
+    )
     p.add_argument(
         "--max-rhat",
         type=float,

@@ -1,8 +1,11 @@
 """Posterior scenarios for the coming quarter from a stored fit (default ``fits/latest``).
 
 Writes ``forecast.json`` and ``report.html`` (self-contained) under ``--out`` (default
-``reports/<data cut-off>/``) and prints the headline table. Exit status 2 on a missing,
-corrupt or unconverged fit (unless --allow-unconverged) or a bad scenario file.
+``reports/<fit-id>/``, one directory per fit, so a review copy of a refused fit or a fit of
+the other QE definition never replaces a page the committee read) and prints the headline
+table. An existing report is never overwritten without ``--force``. Exit status 2 on a
+missing, corrupt or unconverged fit (unless --allow-unconverged), a bad scenario file or an
+output directory that cannot take the report.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from data.arguments import nonnegative_int, positive_int
 from data.defaults import REPO_ROOT
 from model.runtime import configure
 
@@ -23,16 +27,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--fit", default="fits/latest", help="fit directory (default fits/latest)")
-    p.add_argument("--horizon", type=int, default=13, help="weeks ahead (default 13)")
+    p.add_argument(
+        "--fit",
+        default=str(REPO_ROOT / "fits" / "latest"),
+        help="fit directory (default fits/latest)",
+    )
+    p.add_argument("--horizon", type=positive_int, default=13, help="weeks ahead (default 13)")
     p.add_argument(
         "--scenarios",
         default=str(DEFAULT_SCENARIOS),
         help="TOML scenario file (default scenarios/seed.toml); 'none' for none",
     )
-    p.add_argument("--draws", type=int, default=4000, help="posterior draws used (max: all)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="output directory (default reports/<data cut-off>/)")
+    p.add_argument(
+        "--draws", type=positive_int, default=4000, help="posterior draws used (max: all)"
+    )
+    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--out", help="output directory (default reports/<fit-id>/)")
+    p.add_argument("--force", action="store_true", help="replace a report already in --out")
     p.add_argument(
         "--allow-unconverged",
         action="store_true",
@@ -59,6 +70,21 @@ def headline_lines(forecast: dict) -> list[str]:
         f"posterior draws); QE restart: {forecast['qe_definition']} definition"
     )
     return lines
+
+
+class OutputError(ValueError):
+    """The output directory cannot take this report."""
+
+
+def check_out(out: Path, force: bool) -> None:
+    """Refuse an output that is a file, or that holds a report, unless ``force``."""
+    if out.exists() and not out.is_dir():
+        raise OutputError("is a file, not a directory")
+    existing = [n for n in ("report.html", "forecast.json") if (out / n).exists()]
+    if existing and not force:
+        raise OutputError(
+            f"already holds {', '.join(existing)}; choose another --out or pass --force"
+        )
 
 
 def compare_with_previous(fit, args: argparse.Namespace) -> dict:
@@ -110,12 +136,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     forecast["wall_time_s"] = round(time.perf_counter() - started, 2)
-    out = Path(args.out) if args.out else REPO_ROOT / "reports" / forecast["data_cutoff"]
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "forecast.json", json.dumps(forecast, indent=2))
+    out = Path(args.out) if args.out else REPO_ROOT / "reports" / fit.fit_id
     from outlook.report import render
 
-    atomic_write_text(out / "report.html", render(forecast, fit))
+    page = render(forecast, fit)  # before anything is written: a failure leaves no half report
+    try:
+        check_out(out, args.force)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "forecast.json", json.dumps(forecast, indent=2))
+        atomic_write_text(out / "report.html", page)
+    except (OSError, OutputError) as exc:
+        print(f"error: --out {out}: {exc}", file=sys.stderr)
+        return 2
     print("\n".join(headline_lines(forecast)))
     print(f"report: {out / 'report.html'}")
     return 0

@@ -11,7 +11,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from data.defaults import DEFAULT_START
+from data.arguments import iso_date, nonnegative_int, positive_int
+from data.defaults import DEFAULT_START, REPO_ROOT
 from data.errors import DataError
 from model.runtime import configure
 from model.settings import BACKTEST_SAMPLER, GateThresholds
@@ -25,7 +26,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("review", help="plots and checks of one fit, as one HTML page")
-    r.add_argument("--fit", default="fits/latest", help="fit directory (default fits/latest)")
+    r.add_argument(
+        "--fit", default=str(REPO_ROOT / "fits" / "latest"), help="fit (default fits/latest)"
+    )
     r.add_argument("--out", help="output directory (default diagnostics/review/<fit-id>)")
     lo = sub.add_parser("loo", help="PSIS-LOO comparison of fits of the same weeks and events")
     lo.add_argument(
@@ -40,24 +43,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the objective stress episodes and their recall of the catalogue, as Markdown tables",
     )
     e.add_argument("--data", help="snapshot directory (default ../shared/data/raw)")
-    e.add_argument("--end", help="panel as known on this date (default: latest data)")
+    e.add_argument(
+        "--end", type=iso_date, help="panel as known on this date (default: latest data)"
+    )
     b = sub.add_parser("backtest", help="rolling-origin backtest against baselines, on Dask")
-    b.add_argument("--start", default="2010-01-01", help="first origin (YYYY-MM-DD)")
+    b.add_argument("--start", type=iso_date, default="2010-01-01", help="first origin (YYYY-MM-DD)")
     b.add_argument(
         "--end",
+        type=iso_date,
         help="last origin at most this date (default: the last whose horizon is inside the data)",
     )
     b.add_argument("--every", default="quarter", choices=("week", "month", "quarter", "year"))
-    b.add_argument("--horizon", type=int, default=13, help="weeks")
+    b.add_argument("--horizon", type=positive_int, default=13, help="weeks")
     b.add_argument(
         "--scheduler",
         help="address of an existing Dask scheduler (default: a LocalCluster on this machine)",
     )
-    b.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
+    b.add_argument("--workers", type=positive_int, default=2, help="LocalCluster worker processes")
     b.add_argument("--serial", action="store_true", help="no Dask: origins one after another")
     b.add_argument("--out", default="backtest", help="output directory (resumable)")
     b.add_argument("--data", help="snapshot directory (default ../shared/data/raw)")
-    b.add_argument("--fit-start", default=DEFAULT_START, help="first week of every fit")
+    b.add_argument(
+        "--fit-start", type=iso_date, default=DEFAULT_START, help="first week of every fit"
+    )
     b.add_argument("--qe-definition", choices=("strict", "broad"), default="strict")
     b.add_argument(
         "--events",
@@ -66,14 +74,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="what each origin's model is trained on (see fit.py --events)",
     )
     b.add_argument(
-        "--draws", type=int, default=BACKTEST_SAMPLER["draws"], help="per chain, per origin fit"
+        "--draws",
+        type=positive_int,
+        default=BACKTEST_SAMPLER["draws"],
+        help="per chain, per origin fit",
     )
-    b.add_argument("--tune", type=int, default=BACKTEST_SAMPLER["tune"])
-    b.add_argument("--chains", type=int, default=BACKTEST_SAMPLER["chains"])
+    b.add_argument("--tune", type=nonnegative_int, default=BACKTEST_SAMPLER["tune"])
+    b.add_argument("--chains", type=positive_int, default=BACKTEST_SAMPLER["chains"])
     b.add_argument("--target-accept", type=float, default=BACKTEST_SAMPLER["target_accept"])
     b.add_argument(
         "--map-starts",
-        type=int,
+        type=nonnegative_int,
         default=BACKTEST_SAMPLER["map_starts"],
         help="see fit.py --map-starts",
     )
@@ -83,10 +94,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=BACKTEST_SAMPLER["dense_mass"],
         help="full (default) or diagonal mass matrix in warm-up",
     )
-    b.add_argument("--forecast-draws", type=int, default=1000)
+    b.add_argument("--forecast-draws", type=positive_int, default=1000)
     b.add_argument("--min-ess", type=float, default=400.0, help="gate: bulk and tail ESS")
     b.add_argument("--max-rhat", type=float, default=1.01)
-    b.add_argument("--max-divergences", type=int, default=0)
+    b.add_argument("--max-divergences", type=nonnegative_int, default=0)
     b.add_argument("--keep-fits", action="store_true", help="keep each origin's idata.nc")
     b.add_argument(
         "--event-coef-sd",
@@ -262,7 +273,7 @@ def review(args: argparse.Namespace) -> int:
     except FitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out) if args.out else Path("diagnostics") / "review" / fit.fit_id
+    out = Path(args.out) if args.out else REPO_ROOT / "diagnostics" / "review" / fit.fit_id
     page = write_review(fit, out)
     gate = "PASSED" if fit.manifest["convergence"]["passed"] else "FAILED"
     print(f"review of {fit.fit_id} (gate {gate}): {page}")

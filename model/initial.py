@@ -339,6 +339,7 @@ class ChainStarts:
     """Where each chain starts, and what the search knows there.
 
     ``inits``: one point per chain in the constrained space (what ``initvals`` takes);
+    ``points``: the same in the unconstrained space NUTS samples in (value variables);
     ``record``: the search, for the fit's manifest; ``inverse_mass``: the Laplace variances
     at the best optimum (flat, value-variable order) for NUTS's initial diagonal mass
     matrix, or None if the best optimum's Hessian is not positive definite;
@@ -350,6 +351,7 @@ class ChainStarts:
     inits: list[dict]
     record: dict
     inverse_mass: np.ndarray | None
+    points: list[dict[str, np.ndarray]]
     potential_energy: np.ndarray | None = None
     gradient: list[np.ndarray] | None = None
 
@@ -387,9 +389,9 @@ def chain_starts(
         or any(s.gradient is None for s in per_chain)
         or not all(np.isfinite(s.gradient).all() for s in per_chain)
     ):
-        return ChainStarts(inits, record, inverse_mass)
+        return ChainStarts(inits, record, inverse_mass, [s.point for s in per_chain])
     names = [v.name for v in model.value_vars]
     shapes = [np.shape(best.point[n]) for n in names]
     by_chain = [_unflatten(s.gradient, names, shapes) for s in per_chain]
     gradient = [np.stack(parts) for parts in zip(*by_chain, strict=True)]
-    return ChainStarts(inits, record, inverse_mass, energy, gradient)
+    return ChainStarts(inits, record, inverse_mass, [s.point for s in per_chain], energy, gradient)

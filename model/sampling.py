@@ -22,17 +22,18 @@ restores the defaults on both. The search is recorded in
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from unittest import mock
+from collections.abc import Callable
 
 import arviz as az
+import jax
 import numpy as np
-import numpyro.infer
 import pymc as pm
-import pymc.sampling.jax as pymc_jax
+from numpyro.infer import MCMC, NUTS
 from numpyro.infer.util import ParamInfo
-from pymc.sampling.jax import get_jaxified_logp, sample_numpyro_nuts
+from pymc.backends.arviz import coords_and_dims_for_inferencedata
+from pymc.initial_point import make_initial_point_fn
+from pymc.sampling.jax import get_jaxified_graph, get_jaxified_logp
+from pymc.util import get_default_varnames
 
 from model.initial import ChainStarts, chain_starts
 from model.settings import BACKENDS, SamplerSettings
@@ -94,17 +95,11 @@ def sample(
             nuts_kwargs["find_heuristic_step_size"] = False
     with model, clock.phase("nuts"):
         if settings.backend == "numpyro":
-            # Straight to PyMC's NumPyro bridge: pm.sample(nuts_sampler="numpyro") first
-            # assigns PyMC step methods, building a PyTensor gradient it never uses
-            # (~10 s on the full history). Chains run in parallel, one per JAX host device
-            # ("vectorized" chains in lockstep measured 2.4x slower on 2 cores).
-            with translated_once(model, potential), started_with_gradient(starts):
-                idata = sample_numpyro_nuts(
-                    chain_method="parallel",
-                    jitter=record["jitter"],
-                    nuts_kwargs=nuts_kwargs,
-                    **kwargs,
-                )
+            # NumPyro's own MCMC on the given potential (PyMC's pm.sample would first
+            # assign PyMC step methods and build a PyTensor gradient it never uses). Chains
+            # run in parallel, one per JAX host device ("vectorized" chains in lockstep
+            # measured 2.4x slower on 2 cores).
+            idata = numpyro_nuts(model, settings, potential, starts, nuts_kwargs, progressbar)
         else:
             init = ("jitter+" if record["jitter"] else "") + (
                 "adapt_full" if settings.dense_mass else "adapt_diag"
@@ -118,58 +113,78 @@ def sample(
     return idata
 
 
-@contextmanager
-def translated_once(model: pm.Model, potential: Callable | None) -> Iterator[None]:
-    """Let PyMC's NumPyro bridge use the potential the start search used.
+#: NumPyro's per-draw statistics, under the names PyMC and ArviZ use.
+NUMPYRO_STATS = {
+    "potential_energy": "lp",
+    "adapt_state.step_size": "step_size",
+    "num_steps": "n_steps",
+    "accept_prob": "acceptance_rate",
+    "diverging": "diverging",
+    "energy": "energy",
+}
 
-    The bridge translates the model itself (``pymc.sampling.jax.get_jaxified_logp``) and
-    has no argument to pass one in; the translation takes seconds on the full history
-    (~3 s, measured), and :func:`model.jax_density.jax_potential` is faster to run. Within
-    this block that one lookup returns ``potential`` for this model; any other call goes to
-    PyMC's own function. Nothing is replaced when there is no potential.
+
+def numpyro_nuts(
+    model: pm.Model,
+    settings: SamplerSettings,
+    potential: Callable,
+    starts: ChainStarts | None,
+    nuts_kwargs: dict,
+    progressbar: bool,
+) -> az.InferenceData:
+    """NUTS by NumPyro's public API on ``potential`` (-log p over ``model.value_vars``).
+
+    Chains start at the search's points with -log p and its gradient there (a
+    ``ParamInfo``), so NumPyro's program does not hold a second copy of the gradient to
+    evaluate them; without a search, at PyMC's jittered initial points. The draws are
+    mapped back to the model's variables (constrained values and deterministics) by PyMC's
+    own JAX translation of those expressions.
     """
-    if potential is None:
-        yield
-        return
-    original = pymc_jax.get_jaxified_logp
+    chains = settings.chains
+    kernel = NUTS(potential_fn=potential, target_accept_prob=settings.target_accept, **nuts_kwargs)
+    mcmc = MCMC(
+        kernel,
+        num_warmup=settings.tune,
+        num_samples=settings.draws,
+        num_chains=chains,
+        chain_method="parallel",
+        progress_bar=progressbar,
+    )
+    init = start_params(model, settings, starts)
+    key = jax.random.PRNGKey(settings.seed)
+    mcmc.run(
+        jax.random.split(key, chains) if chains > 1 else key,
+        init_params=init,
+        extra_fields=tuple(NUMPYRO_STATS),
+    )
+    samples = mcmc.get_samples(group_by_chain=True)
+    names = list(get_default_varnames(model.unobserved_value_vars, include_transformed=False))
+    to_model = jax.jit(jax.vmap(jax.vmap(get_jaxified_graph(model.value_vars, names))))
+    posterior = {v.name: np.asarray(r) for v, r in zip(names, to_model(*samples), strict=True)}
+    extra = mcmc.get_extra_fields(group_by_chain=True)
+    stats = {NUMPYRO_STATS[k]: np.asarray(v) for k, v in extra.items()}
+    stats["tree_depth"] = np.log2(stats["n_steps"]).astype(int) + 1
+    coords, dims = coords_and_dims_for_inferencedata(model)
+    return az.from_dict(posterior=posterior, sample_stats=stats, coords=coords, dims=dims)
 
-    def reuse(m: pm.Model, negative_logp: bool = True) -> Callable:
-        if m is model and not negative_logp:
-            return potential
-        return original(m, negative_logp=negative_logp)
 
-    with mock.patch.object(pymc_jax, "get_jaxified_logp", reuse):
-        yield
-
-
-@contextmanager
-def started_with_gradient(starts: ChainStarts | None) -> Iterator[None]:
-    """Hand NumPyro -log p and its gradient at the chains' starts, as the search found them.
-
-    Given only the start points, NumPyro computes value and gradient there inside its
-    compiled program, which puts a second copy of the gradient into it next to the
-    leapfrog's: on the full history that copy cost 1.5 s of tracing and 1.8 s of XLA
-    compilation (2.4 + 9.4 s against 0.9 + 7.6 s, one run each, 2026-12-01). NumPyro takes
-    a ``ParamInfo(z, potential_energy, z_grad)`` instead and then skips it. PyMC's bridge
-    has no argument for that, so within this block ``MCMC.run`` wraps the start points the
-    bridge passes (one array per value variable, chains first) with the search's values.
-    Nothing is replaced when the search has none (no starts, or a value not finite).
-    """
-    if starts is None or starts.gradient is None:
-        yield
-        return
-    original = numpyro.infer.MCMC.run
-
-    def run(self, rng_key, *args, init_params=None, **kwargs):
-        if init_params is not None and not isinstance(init_params, ParamInfo):
-            shapes = [np.shape(a) for a in init_params]
-            if shapes != [np.shape(g) for g in starts.gradient]:
-                raise ValueError(
-                    f"start points {shapes} do not match the search's "
-                    f"gradient {[np.shape(g) for g in starts.gradient]}"
-                )
-            init_params = ParamInfo(init_params, starts.potential_energy, starts.gradient)
-        return original(self, rng_key, *args, init_params=init_params, **kwargs)
-
-    with mock.patch.object(numpyro.infer.MCMC, "run", run):
-        yield
+def start_params(
+    model: pm.Model, settings: SamplerSettings, starts: ChainStarts | None
+) -> ParamInfo | list[np.ndarray]:
+    """Each chain's start in the unconstrained space (value-variable order, chains first):
+    the search's optima with their -log p and gradient, or PyMC's jittered initial points."""
+    chains = settings.chains
+    if starts is None:
+        point = make_initial_point_fn(
+            model=model, jitter_rvs=set(model.free_RVs), return_transformed=True
+        )
+        seeds = np.random.default_rng(settings.seed).integers(2**30, size=chains)
+        points = [point(int(seed)) for seed in seeds]
+        z = [np.stack([p[v.name] for p in points]) for v in model.value_vars]
+        return z if chains > 1 else [a[0] for a in z]
+    z = [np.stack([p[v.name] for p in starts.points]) for v in model.value_vars]
+    if starts.gradient is None:
+        return z if chains > 1 else [a[0] for a in z]
+    if chains > 1:
+        return ParamInfo(z, starts.potential_energy, starts.gradient)
+    return ParamInfo([a[0] for a in z], starts.potential_energy[0], [g[0] for g in starts.gradient])

@@ -254,6 +254,7 @@ def synthetic_records(n: int = 60, seed: int = 0) -> list[dict]:
     return records
 
 
+@pytest.mark.slow
 def test_the_dense_report_scores_what_it_says_on_the_same_origins(tmp_path, monkeypatch):
     from diagnostics import dense_report
     from diagnostics.scoring import brier

@@ -151,3 +151,18 @@ def test_the_printed_table_says_what_its_intervals_are(report):
     assert lines[2].startswith("baseline") and f"{baseline['q95']:5.1%}" in lines[2]
     assert "90% interval: 5th-95th percentile over 300 posterior draws" in lines[-1]
     assert "strict definition" in lines[-1]
+
+
+def test_an_existing_report_is_never_replaced_without_force(report, small_real_fit, tmp_path):
+    out = tmp_path / "official"
+    args = ["--fit", str(small_real_fit.path), "--out", str(out), "--draws", "100"]
+    assert forecast_cli.main([*args, "--scenarios", "none"]) == 0
+    first = (out / "report.html").read_bytes(), (out / "forecast.json").read_bytes()
+    # a second run (other draws, so other numbers) is refused and leaves both files
+    assert forecast_cli.main([*args, "--seed", "9"]) == 2
+    assert ((out / "report.html").read_bytes(), (out / "forecast.json").read_bytes()) == first
+    assert forecast_cli.main([*args, "--seed", "9", "--force"]) == 0
+    assert (out / "forecast.json").read_bytes() != first[1]
+    as_file = tmp_path / "a_file"
+    as_file.write_text("")
+    assert forecast_cli.main(["--fit", str(small_real_fit.path), "--out", str(as_file)]) == 2

@@ -59,6 +59,7 @@ def tree_loglik(log_init, log_trans, log_emis):
 
 
 @pytest.mark.parametrize("n_weeks", [1, 2, 3, 6, 9, 10])
+@pytest.mark.slow
 def test_forward_equals_enumeration_with_tvtp_missing_values_and_qe(n_weeks):
     rng = np.random.default_rng(n_weeks)
     inputs = random_short_inputs(rng, n_weeks)
@@ -76,6 +77,7 @@ def test_forward_equals_enumeration_with_tvtp_missing_values_and_qe(n_weeks):
 
 
 @pytest.mark.parametrize("gaps", [False, True])
+@pytest.mark.slow
 def test_pymc_model_potential_equals_enumeration(gaps):
     """The compiled PyMC graph (PyTensor terms) gives the NumPy/enumeration value, with
     missing driver weeks integrated out when there are any."""
@@ -157,6 +159,7 @@ def jax_value_and_grad(scale, ll):
 
 
 @pytest.mark.parametrize("n_weeks", [2, 7, 64])
+@pytest.mark.slow
 def test_each_backend_runs_its_own_forward_and_they_agree(n_weeks):
     """PyTensor's C backend compiles the tree (the node is inlined, gradient from L_op); JAX
     runs the lax.scan and differentiates it itself. Values and gradients must agree, with
@@ -180,6 +183,7 @@ def test_each_backend_runs_its_own_forward_and_they_agree(n_weeks):
         assert float(c_grad) == pytest.approx(float(numeric), rel=1e-5, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_gradient_is_finite_at_a_thousand_weeks_with_extreme_emissions():
     # Un-normalized forward messages overflow near T ~ 90 with several emissions; the
     # log-space tree (C backend) and scan (JAX) must not, and their gradients stay finite.

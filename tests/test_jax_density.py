@@ -43,6 +43,7 @@ def assert_same_potential(model, inputs, config, n_points: int = 4) -> None:
             np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_equals_pymcs_translation_on_real_data_with_gaps(snapshot):
     """2010-2016: driver weeks missing (the CFTC basis series' gaps) and weeks not at risk
     of a QE restart (QE3)."""
@@ -53,6 +54,7 @@ def test_equals_pymcs_translation_on_real_data_with_gaps(snapshot):
     assert_same_potential(build_model(inputs, config), inputs, config)
 
 
+@pytest.mark.slow
 def test_equals_pymcs_translation_on_simulated_inputs():
     """Short random inputs with gaps that open, sit inside and close the drivers' columns."""
     inputs = random_short_inputs(np.random.default_rng(3), 40)
@@ -63,6 +65,7 @@ def test_equals_pymcs_translation_on_simulated_inputs():
     assert_same_potential(build_model(inputs, config), inputs, config, n_points=3)
 
 
+@pytest.mark.slow
 def test_equals_pymcs_translation_with_the_onset_hazard_and_objective_events(snapshot):
     """The hazard variant's extra parameter reaches the JAX likelihood (left out, it would be
     sampled from its prior alone: this test fails then), on real data labelled with the
