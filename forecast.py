@@ -108,6 +108,8 @@ def compare_with_previous(fit, args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure()  # before JAX and PyMC load: the heavy imports come after the arguments
+    import pandas as pd
+
     from data.atomic import atomic_write_text
     from model.store import FitError, load_fit
     from outlook.forecast import make_forecast
@@ -132,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         forecast = make_forecast(fit, args.horizon, args.draws, args.seed, scenarios)
         forecast.update(compare_with_previous(fit, args))
+        from diagnostics.dense import base_rates
+
+        weeks = pd.DatetimeIndex(fit.idata.observed_data["week"].to_numpy())
+        forecast["base_rate"] = base_rates(weeks, args.horizon, fit.config.qe_definition)
     except (FitError, ScenarioError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -34,12 +34,19 @@ import numpy as np
 import pandas as pd
 
 from data.atomic import atomic_write_text
+from data.catalogue import liquidity_event_weeks
 from data.defaults import DEFAULT_START
 from data.panel import Panel, build_panel, latest_data_date
 from data.sources import resolve_source
 from diagnostics.outcomes import climatology, realized
 from diagnostics.skill import relative_usefulness
-from diagnostics.targets import EVENT_SOURCES, event_weeks, known_onset_history, onset_targets
+from diagnostics.targets import (
+    EVENT_SOURCES,
+    POST_EVENT_WEEKS,
+    event_weeks,
+    known_onset_history,
+    onset_targets,
+)
 
 #: Coefficient prior of the Bayesian logit: the model's ``trans_coef`` prior (per driver sd).
 LOGIT_COEF_SD = 0.35
@@ -78,7 +85,7 @@ class DenseSpec:
     horizon: int = 13
     start: str = DEFAULT_START
     seed: int = 20061
-    post_weeks: int = 13
+    post_weeks: int = POST_EVENT_WEEKS
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -227,6 +234,17 @@ def climatology_forecast(
 ) -> float:
     history = known_onset_history(under_way, horizon, origin, post_weeks)
     return float((history["onset"].sum() + 1) / (len(history) + 2))
+
+
+def base_rates(weeks: pd.DatetimeIndex, horizon: int, qe_definition: str) -> dict[str, float]:
+    """The climatological rates the committee's probabilities should be read against, as
+    the backtest's climatology computes them at an origin: the onset rate of a counted
+    liquidity event within ``horizon`` weeks (scored weeks only) and the QE restart rate."""
+    under_way = liquidity_event_weeks(weeks)["any"].astype(int)
+    return {
+        "p_liquidity_event": climatology_forecast(under_way, weeks[-1], horizon, POST_EVENT_WEEKS),
+        "p_qe_restart": climatology(weeks, horizon, qe_definition)["qe_restart"],
+    }
 
 
 def signal_forecast(

@@ -142,6 +142,18 @@ def attribution(start: StartState, inputs: ModelInputs) -> dict:
     }
 
 
+def last_observed(fit: Fit) -> dict[str, str | None]:
+    """Each driver's last observed week up to the cut-off (None: never observed): after it,
+    the forecast starts from the model's estimate of that driver, not from data."""
+    observed = fit.idata.observed_data
+    weeks = pd.DatetimeIndex(observed["week"].to_numpy())
+    out = {}
+    for driver in fit.config.drivers:
+        seen = np.flatnonzero(~np.isnan(observed[f"driver_{driver}"].to_numpy()))
+        out[driver] = str(weeks[seen[-1]].date()) if len(seen) else None
+    return out
+
+
 def make_forecast(
     fit: Fit,
     horizon: int = 13,
@@ -169,6 +181,11 @@ def make_forecast(
             zip(("funding", "market_functioning"), start.event_ongoing, strict=True)
         ),
         "fit_convergence_passed": bool(fit.manifest["convergence"]["passed"]),
+        "convergence": {
+            k: fit.manifest["convergence"][k]
+            for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "passed")
+        },
+        "drivers_last_observed": last_observed(fit),
         "p_stress_now": interval(start.p_stress_last),
         "baseline": summarize(baseline, weeks),
         "scenarios": {},

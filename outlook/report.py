@@ -9,11 +9,15 @@ from __future__ import annotations
 import base64
 import html
 import io
+from datetime import date
 
 import matplotlib.pyplot as plt
 
 from model.store import Fit
 from outlook import figures
+
+#: Plain names of the drivers for the committee's page.
+DRIVER_NAMES = {d: label for d, (label, _) in figures.DRIVER_LABELS.items()}
 
 
 def pct(value: float) -> str:
@@ -47,6 +51,58 @@ def headline_table(forecast: dict) -> str:
         f"<table><tr><th>scenario</th><th>P(liquidity event within {h} weeks)</th>"
         f"<th>P(QE restart within {h} weeks)</th><th>P(stress) in week {h}</th></tr>"
         f"{body}</table>"
+    )
+
+
+def weeks_between(earlier: str, later: str) -> int:
+    return (date.fromisoformat(later) - date.fromisoformat(earlier)).days // 7
+
+
+def answer_box(forecast: dict) -> str:
+    """The first screen: how likely, against what base rate, how far to trust it, how fresh."""
+    h = forecast["horizon_weeks"]
+    base = forecast.get("base_rate", {})
+    rows = []
+    for key, label in (
+        ("p_liquidity_event", f"Liquidity event starting within {h} weeks"),
+        ("p_qe_restart", f"Fed QE restart within {h} weeks ({forecast['qe_definition']})"),
+    ):
+        d = forecast["baseline"][key]
+        rate = f"{pct(base[key])}" if key in base else "not computed"
+        rows.append(
+            f"<tr><th scope=row>{html.escape(label)}</th><td><span class=big>{pct(d['mean'])}"
+            f"</span><br><small>90%: {pct(d['q05'])} – {pct(d['q95'])}</small></td>"
+            f"<td class=num>{rate}</td></tr>"
+        )
+    c = forecast.get("convergence", {})
+    gate = (
+        f"<b class=ok>passed</b> the convergence gate: largest R-hat {c['max_rhat']:.3f}, "
+        f"smallest bulk / tail ESS {c['min_ess_bulk']:.0f} / {c['min_ess_tail']:.0f}, "
+        f"{c['divergences']} divergent transitions"
+        if c.get("passed")
+        else "<b class=bad>FAILED</b> the convergence gate: not for decisions"
+    )
+    cutoff = forecast["data_cutoff"]
+    fresh = []
+    for driver, last in forecast.get("drivers_last_observed", {}).items():
+        name = html.escape(DRIVER_NAMES.get(driver, driver))
+        if last is None:
+            fresh.append(f"<li>{name}: never observed in the fit's window (estimated)</li>")
+        elif last == forecast["last_data_week"]:
+            fresh.append(f"<li>{name}: observed {last}</li>")
+        else:
+            age = weeks_between(last, forecast["last_data_week"])
+            fresh.append(
+                f"<li>{name}: last observed {last}, {age} weeks before the last data week: "
+                "<b>estimated</b> since then</li>"
+            )
+    return (
+        "<section class=answer><table class=headline><tr><th></th><th>probability</th>"
+        "<th>base rate<br><small>(past windows)</small></th></tr>" + "".join(rows) + "</table>"
+        f"<p>Fit {gate}. The model has shown <b>no skill over the base rate</b> out of sample "
+        "(README, Limitations); read the probability beside the base rate.</p>"
+        f"<p>Data as known on <b>{cutoff}</b>, last data week {forecast['last_data_week']}:</p>"
+        f"<ul class=fresh>{''.join(fresh)}</ul></section>"
     )
 
 
@@ -148,7 +204,12 @@ def what_moved(forecast: dict) -> str:
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px}
 th{background:#f3f3f3}td.num{text-align:right;white-space:nowrap}img{max-width:100%}
-.warn{background:#fee;border:2px solid #c00;padding:8px}.meta{color:#555}"""
+.warn{background:#fee;border:2px solid #c00;padding:8px}.meta{color:#555}
+.answer{border:2px solid #333;padding:4px 12px;margin:1em 0}.big{font-size:1.6em;font-weight:bold}
+.ok{color:#060}.bad{color:#c00}.fresh{margin:0;padding-left:1.2em}
+table{max-width:100%;overflow-x:auto;display:block}.headline{display:table}
+@media (max-width:600px){body{margin:0.5em}.big{font-size:1.2em}.answer{padding:2px 6px}
+.headline th,.headline td{padding:3px 4px}}"""
 
 
 def render(forecast: dict, fit: Fit) -> str:
@@ -168,15 +229,17 @@ def render(forecast: dict, fit: Fit) -> str:
         else ""
     )
     parts = [
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>liqshock outlook {forecast['data_cutoff']}</title><style>{STYLE}</style>"
         "</head><body>",
         f"<h1>liqshock outlook: next {forecast['horizon_weeks']} weeks</h1>",
+        warn,
+        answer_box(forecast),
         f"<p class=meta>Data cut-off <b>{forecast['data_cutoff']}</b> (last data week "
         f"{forecast['last_data_week']}); fit <code>{html.escape(forecast['fit_id'])}</code>; "
         f"{forecast['draws']} posterior draws, seed {forecast['seed']}. Probabilities are "
         f"posterior means with 90% intervals across draws.</p>",
-        warn,
         "<h2>Headline and scenarios</h2>",
         headline_table(forecast),
         f"<p>{html.escape(what_moved(forecast))}</p>",

@@ -8,6 +8,7 @@ import re
 import shutil
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 
 import forecast as forecast_cli
@@ -166,3 +167,29 @@ def test_an_existing_report_is_never_replaced_without_force(report, small_real_f
     as_file = tmp_path / "a_file"
     as_file.write_text("")
     assert forecast_cli.main(["--fit", str(small_real_fit.path), "--out", str(as_file)]) == 2
+
+
+def test_the_first_screen_answers_how_likely_against_what_base_rate_and_how_fresh(
+    report, small_real_fit
+):
+    """The answer box comes before any other section and shows the headline beside its base
+    rate, the gate's numbers and each driver's last observed week (brute force from the
+    fit's observed data)."""
+    from outlook.report import pct
+
+    data, page = report
+    box = page[page.index("<section class=answer>") : page.index("</section>")]
+    assert page.index("<section class=answer>") < page.index("<h2>")
+    for key in ("p_liquidity_event", "p_qe_restart"):
+        assert pct(data["baseline"][key]["mean"]) in box
+        assert 0 < data["base_rate"][key] < 1
+        assert pct(data["base_rate"][key]) in box
+    assert f"{data['convergence']['max_rhat']:.3f}" in box
+    observed = small_real_fit.idata.observed_data
+    weeks = observed["week"].to_numpy()
+    for driver in small_real_fit.config.drivers:
+        values = observed[f"driver_{driver}"].to_numpy()
+        last = max(w for w, v in zip(weeks, values, strict=True) if not np.isnan(v))
+        assert data["drivers_last_observed"][driver] == str(last)[:10]
+        assert data["drivers_last_observed"][driver] in box
+    assert 'name="viewport"' in page
