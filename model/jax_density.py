@@ -9,7 +9,7 @@ against ~0.9 ms, 2026-11-25), and XLA compiles them faster. Nothing is written t
   translated by PyMC (``model.logp`` over the free variables, a small scalar graph), as are
   the constrained parameters the likelihood reads;
 - the likelihood is :func:`model.likelihood.likelihood_terms`, the function the PyTensor
-  model is built from, on ``jax.numpy`` and with :func:`model.hmm.loglik_scan` as the
+  model is built from, on ``jax.numpy`` and with :func:`model.hmm.loglik_scaled` as the
   forward algorithm.
 
 ``tests/test_jax_density.py`` checks value and gradient against PyMC's translation of the
@@ -27,7 +27,7 @@ from jax.scipy.special import gammaln
 from pymc.sampling.jax import get_jaxified_graph
 
 from model.config import ModelConfig
-from model.hmm import loglik_scan
+from model.hmm import loglik_scaled
 from model.inputs import ModelInputs
 from model.likelihood import Ops, likelihood_terms
 from model.missing import GapLayout
@@ -47,23 +47,27 @@ JX = Ops(
 )
 
 
-def log_likelihood_fn(inputs: ModelInputs, config: ModelConfig) -> Callable[[dict], jax.Array]:
+def log_likelihood_fn(
+    inputs: ModelInputs, config: ModelConfig, forward: Callable = loglik_scaled
+) -> Callable[[dict], jax.Array]:
     """params -> log p(data | params): the two terms of :func:`model.build.build_model`
-    (``driver_ar1`` and ``regime_loglik``), with the forward algorithm as one scan."""
+    (``driver_ar1`` and ``regime_loglik``), with the forward algorithm as one scan
+    (``forward``: :func:`model.hmm.loglik_scaled`; the benchmark also times the log-space
+    :func:`model.hmm.loglik_scan`)."""
     layout = GapLayout.from_matrix(inputs.x)
     obs = {k: jnp.asarray(v) for k, v in inputs.obs.items()}
     p0 = config.initial_stress_probability
     log_init = jnp.log(jnp.array([1.0 - p0, p0]))
 
     def log_likelihood(p: dict) -> jax.Array:
-        ar_logp, regime_loglik = likelihood_terms(JX, loglik_scan, layout, obs, p, log_init)
+        ar_logp, regime_loglik = likelihood_terms(JX, forward, layout, obs, p, log_init)
         return ar_logp + regime_loglik
 
     return log_likelihood
 
 
 def jax_potential(
-    model: pm.Model, inputs: ModelInputs, config: ModelConfig
+    model: pm.Model, inputs: ModelInputs, config: ModelConfig, forward: Callable = loglik_scaled
 ) -> Callable[[Sequence], jax.Array]:
     """-log p of the values of ``model.value_vars`` (a list, in that order), as PyMC's
     ``get_jaxified_logp(model, negative_logp=False)`` returns it, for the model
@@ -78,7 +82,7 @@ def jax_potential(
             *model.replace_rvs_by_values([model[name] for name in names]),
         ],
     )
-    log_likelihood = log_likelihood_fn(inputs, config)
+    log_likelihood = log_likelihood_fn(inputs, config, forward)
 
     def potential(values: Sequence) -> jax.Array:
         log_prior, *parameters = prior_and_parameters(*values)

@@ -15,6 +15,7 @@ from model.hmm import (
     brute_force,
     forward_backward,
     forward_loglik,
+    loglik_scaled,
     loglik_scan,
     loglik_tree,
 )
@@ -73,6 +74,7 @@ def test_forward_equals_enumeration_with_tvtp_missing_values_and_qe(n_weeks):
     assert loglik == pytest.approx(exact, abs=1e-9)
     assert tree_loglik(log_init, log_trans, log_emis) == pytest.approx(exact, abs=1e-9)
     assert float(loglik_scan(log_init, log_trans, log_emis)) == pytest.approx(exact, abs=1e-9)
+    assert float(loglik_scaled(log_init, log_trans, log_emis)) == pytest.approx(exact, abs=1e-9)
     np.testing.assert_allclose(smoothed, exact_smoothed, atol=1e-10)
 
 
@@ -195,3 +197,27 @@ def test_gradient_is_finite_at_a_thousand_weeks_with_extreme_emissions():
         # a sum of 1100 weeks of |N(0, 40^2)| log terms: far beyond what exp() can hold
         assert abs(value) > 1e3
     assert float(j_value) == pytest.approx(float(c_value), rel=1e-10)
+
+
+@pytest.mark.parametrize("stay", [0.95, 1 - 1e-12])
+def test_the_scaled_recursion_equals_the_log_space_one_in_value_and_gradient(stay):
+    """The sampler's forward pass (probabilities, normalized every week) against the
+    log-space oracle, at T = 1100 with emissions of sd 40 nats (far beyond exp's range) and
+    transitions that vary by week, including a stay probability within 1e-12 of 1."""
+    import jax
+
+    rng = np.random.default_rng(11)
+    n = 1100
+    log_emis = rng.normal(0.0, 40.0, (n, 2))
+    p_stay = np.clip(stay + rng.uniform(-0.04, 0.0, n - 1) * (stay < 0.99), 1e-6, None)
+    enter = rng.uniform(0.001, 0.05, n - 1)
+    trans = np.stack([np.stack([1 - enter, enter], -1), np.stack([1 - p_stay, p_stay], -1)], axis=1)
+    log_trans = np.log(trans)
+    log_init = np.log([0.9, 0.1])
+    value, grad = jax.value_and_grad(loglik_scaled, argnums=(1, 2))(log_init, log_trans, log_emis)
+    want, want_grad = jax.value_and_grad(loglik_scan, argnums=(1, 2))(log_init, log_trans, log_emis)
+    assert abs(float(value)) > 1e4
+    assert float(value) == pytest.approx(float(want), rel=1e-12)
+    for got, expected in zip(grad, want_grad, strict=True):
+        assert np.isfinite(np.asarray(got)).all()
+        np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=1e-7, atol=1e-9)

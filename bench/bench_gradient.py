@@ -1,0 +1,164 @@
+"""Gradient benchmark: the project's density against a minimal stand-in, timed interleaved.
+
+    python bench/bench_gradient.py [--repeats 7] [--calls 300]
+
+What NUTS calls (value and gradient of -log p, compiled by JAX), per call in microseconds:
+
+- ``project``: the full model density on the snapshot (priors, transforms, missing-driver
+  moments, emissions, QE hazard, the scaled forward recursion), as ``fit.py`` samples it;
+- ``project, log-space forward``: the same density with the log-space recursion
+  (:func:`model.hmm.loglik_scan`), the sampler's forward pass before the scaled one;
+- ``reference``: the smallest model of the same shape written here, synthetic data
+  (machinery only): 2-state HMM, logistic TVTP in 5 drivers, T = 1077, Student-t, normal and
+  Bernoulli emissions, 24 parameters, float64, with the same scaled recursion.
+
+The three are timed in turns (round robin, ``--repeats`` rounds of ``--calls`` calls each)
+so that the machine's load falls on all of them alike; medians and the ratio project /
+reference are printed last. Target: project <= 1.5x the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from model.runtime import configure  # noqa: E402
+
+N_WEEKS = 1077
+N_DRIVERS = 5
+
+
+def reference_potential():
+    """A minimal stand-in of the model's shape; returns (potential, initial params)."""
+    import jax
+    import jax.numpy as jnp
+    from jax.scipy.special import gammaln
+
+    from model.hmm import loglik_scaled
+
+    rng = jax.random.PRNGKey(0)
+    k1, k2, k3, k4 = jax.random.split(rng, 4)
+    x = jax.random.normal(k1, (N_WEEKS, N_DRIVERS))
+    f = jax.random.normal(k2, (N_WEEKS,))
+    m = 4.4 + 0.2 * jax.random.normal(k3, (N_WEEKS,))
+    e = (jax.random.uniform(k4, (N_WEEKS,)) < 0.02).astype(float)
+
+    def potential(theta):
+        a, b = theta[:2], theta[2:12].reshape(2, N_DRIVERS)
+        mu_f, log_sf, log_nu, mu_m, log_sm = (
+            theta[12],
+            theta[13:15],
+            theta[15],
+            theta[16],
+            theta[17:19],
+        )
+        logit_q, shift_f, shift_m = theta[19:21], theta[21], theta[22]
+        z = a[:, None] + b @ x[:-1].T  # (2, T-1): logit P(stress_t | s_t-1 = j)
+        ls = -jax.nn.softplus(-z)
+        lc = ls - z
+        log_trans = jnp.stack([lc.T, ls.T], axis=-1)  # (T-1, 2, 2)
+        nu = jnp.exp(log_nu)
+
+        def t_lpdf(y, mu, s):
+            zz = (y - mu) / s
+            return (
+                gammaln((nu + 1) / 2)
+                - gammaln(nu / 2)
+                - 0.5 * jnp.log(nu * jnp.pi)
+                - jnp.log(s)
+                - (nu + 1) / 2 * jnp.log1p(zz * zz / nu)
+            )
+
+        def n_lpdf(y, mu, s):
+            return -0.5 * jnp.log(2 * jnp.pi) - jnp.log(s) - 0.5 * ((y - mu) / s) ** 2
+
+        q = jax.nn.sigmoid(logit_q)
+        sf, sm = jnp.exp(log_sf), jnp.exp(log_sm)
+        calm = (
+            t_lpdf(f, mu_f, sf[0])
+            + n_lpdf(m, mu_m, sm[0])
+            + e * jnp.log(q[0])
+            + (1 - e) * jnp.log1p(-q[0])
+        )
+        stress = (
+            t_lpdf(f, mu_f + shift_f, sf[1])
+            + n_lpdf(m, mu_m + shift_m, sm[1])
+            + e * jnp.log(q[1])
+            + (1 - e) * jnp.log1p(-q[1])
+        )
+        log_emis = jnp.stack([calm, stress], -1)
+        loglik = loglik_scaled(jnp.log(jnp.array([0.9, 0.1])), log_trans, log_emis)
+        return -(loglik - 0.5 * jnp.sum(theta**2))
+
+    theta = jnp.zeros(24).at[0].set(-4.0).at[1].set(3.0).at[16].set(4.4).at[15].set(2.0)
+    return potential, theta
+
+
+def project_potentials():
+    """The model's potential on the snapshot, with both forward passes, at its initial point."""
+    from data.panel import build_panel
+    from data.sources import resolve_source
+    from model.build import build_model
+    from model.config import ModelConfig
+    from model.hmm import loglik_scaled, loglik_scan
+    from model.inputs import model_inputs
+    from model.jax_density import jax_potential
+
+    config = ModelConfig()
+    inputs = model_inputs(build_panel(resolve_source(None), start=config.start), config)
+    model = build_model(inputs, config)
+    point = model.initial_point()
+    values = [point[v.name] for v in model.value_vars]
+    return (
+        jax_potential(model, inputs, config, loglik_scaled),
+        jax_potential(model, inputs, config, loglik_scan),
+        values,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--repeats", type=int, default=7, help="rounds of timing (default 7)")
+    p.add_argument("--calls", type=int, default=300, help="calls per round (default 300)")
+    args = p.parse_args(argv)
+    configure()
+    import jax
+    import numpy as np
+
+    scaled, logspace, values = project_potentials()
+    reference, theta = reference_potential()
+    subjects = {
+        "project": (jax.jit(jax.value_and_grad(scaled)), values),
+        "project, log-space forward": (jax.jit(jax.value_and_grad(logspace)), values),
+        "reference (minimal stand-in)": (jax.jit(jax.value_and_grad(reference)), theta),
+    }
+    for fn, x in subjects.values():  # compile outside the clock
+        jax.block_until_ready(fn(x))
+    times: dict[str, list[float]] = {name: [] for name in subjects}
+    for _ in range(args.repeats):
+        for name, (fn, x) in subjects.items():
+            started = time.perf_counter()
+            for _ in range(args.calls):
+                out = fn(x)
+            jax.block_until_ready(out)
+            times[name].append(1e6 * (time.perf_counter() - started) / args.calls)
+    print(f"value + gradient, microseconds per call ({args.repeats} rounds x {args.calls} calls)")
+    for name, t in times.items():
+        print(f"  {name:<30} median {np.median(t):7.0f}   min {min(t):7.0f}   max {max(t):7.0f}")
+    ref = np.median(times["reference (minimal stand-in)"])
+    print(f"ratio project / reference: {np.median(times['project']) / ref:.2f}x (target <= 1.5x)")
+    print(
+        f"ratio log-space project / reference: "
+        f"{np.median(times['project, log-space forward']) / ref:.2f}x"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
