@@ -61,8 +61,12 @@ def compare_fits(fits: dict[str, Fit]) -> pd.DataFrame:
         for name, f in fits.items()
     }
     events = {name: f.config.events for name, f in fits.items()}
-    if len(set(weeks.values())) > 1 or len(set(events.values())) > 1:
-        raise LooError(f"fits explain different data (weeks {weeks}, events {events})")
+    move = {name: f.config.move_observable for name, f in fits.items()}
+    if any(len(set(d.values())) > 1 for d in (weeks, events, move)):
+        raise LooError(
+            f"fits explain different data (weeks {weeks}, events {events}, MOVE observable "
+            f"{move}): their log densities are not comparable"
+        )
     data = {name: pointwise_loglik(fit) for name, fit in fits.items()}
     table = az.compare(data, ic="loo", scale="log")
     pareto = {

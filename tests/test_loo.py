@@ -27,11 +27,11 @@ def test_weekly_terms_add_up_to_the_brute_force_likelihood():
     assert increments[:3].sum() == pytest.approx(partial, rel=1e-12)
 
 
-def fake_fit(first: str, events: str) -> SimpleNamespace:
+def fake_fit(first: str, events: str, move: str = "level") -> SimpleNamespace:
     weeks = pd.date_range(first, periods=10, freq="7D")
     return SimpleNamespace(
         idata=SimpleNamespace(constant_data=xr.Dataset(coords={"week": weeks})),
-        config=ModelConfig(events=events),
+        config=ModelConfig(events=events, move_observable=move),
     )
 
 
@@ -43,6 +43,13 @@ def test_fits_of_different_data_are_not_compared():
     with pytest.raises(LooError, match="different data"):
         compare_fits(
             {"a": fake_fit("2020-01-01", "catalogue"), "b": fake_fit("2020-01-08", "catalogue")}
+        )
+    with pytest.raises(LooError, match="MOVE observable"):
+        compare_fits(
+            {
+                "a": fake_fit("2020-01-01", "catalogue"),
+                "b": fake_fit("2020-01-01", "catalogue", move="jump"),
+            }
         )
 
 
