@@ -121,6 +121,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "median, a volatility-jump state, docs/backtest.md)",
     )
     p.add_argument(
+        "--warm-start",
+        action="store_true",
+        help="start from the last state of FITS_DIR/latest when it is a passing fit of the "
+        "same model whose data this refit extends (no start search, a short warm-up); "
+        "otherwise a cold start, and the manifest says why",
+    )
+    p.add_argument(
         "--fits-dir",
         default=str(REPO_ROOT / "fits"),
         help="where fits are stored (default fits/ in the repository)",
@@ -180,11 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     from data.sources import resolve_source
     from model.fitting import run_fit
     from model.report import fit_summary
-    from model.store import FitError
+    from model.store import FitError, load_fit
 
     config, settings, thresholds = fit_options(args)
     try:
         source = resolve_source(args.data, use_fred=args.fred)
+        latest = Path(args.fits_dir) / "latest"
+        warm_from = load_fit(latest) if args.warm_start and latest.exists() else None
         result = run_fit(
             source,
             end=args.end,
@@ -193,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             thresholds=thresholds,
             fits_dir=Path(args.fits_dir),
             progressbar=not args.no_progress and sys.stderr.isatty(),
+            warm_from=warm_from,
         )
     except (DataError, FitError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import arviz as az
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from data.panel import Panel, build_panel
@@ -27,9 +28,9 @@ from model.gate import convergence_report
 from model.inputs import ModelInputs, model_inputs
 from model.jax_density import jax_potential
 from model.posterior import PARAMETERS, regime_probabilities
-from model.sampling import sample
+from model.sampling import WarmStart, sample
 from model.settings import GateThresholds, SamplerSettings
-from model.store import check_store, write_fit
+from model.store import Fit, check_store, write_fit
 
 PACKAGES = (
     "pymc",
@@ -95,6 +96,28 @@ def make_fit_id(panel: Panel, config: ModelConfig) -> str:
     return f"{panel.cutoff.date()}_{config.qe_definition}_{stamp}_{config.digest()[:8]}"
 
 
+def warm_start_for(
+    earlier: Fit | None, config: ModelConfig, panel: Panel
+) -> tuple[WarmStart | None, str | None]:
+    """The earlier fit's last state if this refit may start from it, else why not.
+
+    Only a passing fit of the same model and config (same digest) whose data this refit's
+    extend: its chains then sit where the new posterior is, up to the new weeks' news.
+    """
+    if earlier is None:
+        return None, None
+    if not earlier.manifest["convergence"]["passed"]:
+        return None, f"{earlier.fit_id} failed the gate"
+    if earlier.config.digest() != config.digest():
+        return None, f"{earlier.fit_id} is another model or config"
+    if pd.Timestamp(earlier.manifest["data"]["cutoff"]) > panel.cutoff:
+        return None, f"{earlier.fit_id} has newer data than this refit"
+    warm = WarmStart.from_idata(earlier.idata, earlier.fit_id)
+    if warm is None:
+        return None, f"{earlier.fit_id} kept no chain state"
+    return warm, None
+
+
 def run_fit(
     source: DataSource,
     *,
@@ -105,6 +128,7 @@ def run_fit(
     fits_dir: Path = Path("fits"),
     progressbar: bool = True,
     prior_draws: int = 300,
+    warm_from: Fit | None = None,
 ) -> FitResult:
     started = time.perf_counter()
     check_store(Path(fits_dir))
@@ -112,7 +136,12 @@ def run_fit(
     inputs = model_inputs(panel, config)
     model = build_model(inputs, config)
     potential = jax_potential(model, inputs, config) if settings.backend == "numpyro" else None
-    idata = sample(model, settings, progressbar=progressbar, potential=potential)
+    warm, cold_reason = warm_start_for(warm_from, config, panel)
+    idata = sample(model, settings, progressbar=progressbar, potential=potential, warm=warm)
+    if cold_reason:
+        record = json.loads(idata.sample_stats.attrs["initialization"])
+        record["warm_start_refused"] = cold_reason
+        idata.sample_stats.attrs["initialization"] = json.dumps(record)
     sampling_seconds = time.perf_counter() - started
 
     regimes = regime_probabilities(idata.posterior, inputs, config)

@@ -34,6 +34,7 @@ def fit_summary(manifest: dict, idata: az.InferenceData, path: Path) -> str:
         f"sampler: {manifest['sampler']['backend']} {manifest['sampler']['chains']} chains x "
         f"{manifest['sampler']['draws']} draws (+{manifest['sampler']['tune']} tune), "
         f"{manifest['wall_time_s']} s wall" + phase_times(manifest.get("timing", {})),
+        start_line(manifest.get("initialization", {}), manifest["sampler"]),
         "",
         f"{'parameter':<42}{'mean':>8}{'5%':>8}{'95%':>8}",
     ]
@@ -62,6 +63,19 @@ def fit_summary(manifest: dict, idata: az.InferenceData, path: Path) -> str:
         where = " (passed, but NOT latest: fits/latest holds a fit of newer data)"
     lines.append(f"written to {path}{where}")
     return "\n".join(lines)
+
+
+def start_line(record: dict, sampler: dict) -> str:
+    """How the chains started: warm from an earlier fit, or a search (and why not warm)."""
+    if "warm_start_from" in record:
+        return (
+            f"warm start from {record['warm_start_from']} "
+            f"({sampler.get('warm_tune')} warm-up iterations instead of {sampler['tune']})"
+        )
+    text = f"cold start: {record.get('map_starts', 0)} optimizer starts"
+    if record.get("warm_start_refused"):
+        text += f" (no warm start: {record['warm_start_refused']})"
+    return text
 
 
 def phase_times(timing: dict) -> str:

@@ -22,12 +22,15 @@ restores the defaults on both. The search is recorded in
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import arviz as az
 import jax
 import numpy as np
 import pymc as pm
+import xarray as xr
 from numpyro.infer import MCMC, NUTS
 from numpyro.infer.util import ParamInfo
 from pymc.backends.arviz import coords_and_dims_for_inferencedata
@@ -40,11 +43,69 @@ from model.settings import BACKENDS, SamplerSettings
 from model.timing import PhaseClock
 
 
+@dataclass(frozen=True)
+class WarmStart:
+    """Where an earlier fit's chains ended and what its warm-up learned (NumPyro only).
+
+    A refit on data that extend an earlier passing fit of the same model starts there: no
+    start search, the adapted step size and mass matrix as the initial ones, and a short
+    warm-up (``SamplerSettings.warm_tune``) that re-adapts them to the new weeks. The gate
+    judges the result exactly as a cold fit's.
+    """
+
+    source_fit: str
+    points: list[np.ndarray]  # value-variable order, chains first (unconstrained)
+    step_size: float
+    inverse_mass: np.ndarray  # (n,) diagonal or (n, n) dense
+
+    @classmethod
+    def from_idata(cls, idata: az.InferenceData, fit_id: str) -> WarmStart | None:
+        if "warm_start" not in idata.groups():
+            return None
+        ds = idata["warm_start"]
+        names = json.loads(ds.attrs["value_vars"])
+        return cls(
+            fit_id,
+            [ds[f"z_{n}"].to_numpy() for n in names],
+            float(np.median(ds["step_size"].to_numpy())),
+            ds["inverse_mass"].to_numpy().mean(axis=0),
+        )
+
+    def unusable_for(self, model: pm.Model, dense_mass: bool) -> str | None:
+        """Why this state cannot start ``model``'s chains (None: it can)."""
+        point = model.initial_point()
+        want = [np.shape(point[v.name]) for v in model.value_vars]
+        if want != [np.shape(z)[1:] for z in self.points]:
+            return "its parameters have other shapes (another set of drivers)"
+        if (self.inverse_mass.ndim == 2) != dense_mass:
+            return "its mass matrix is of the other kind (dense vs diagonal)"
+        return None
+
+    def init_params(self, chains: int) -> list[np.ndarray]:
+        have = len(self.points[0])
+        return [np.stack([z[i % have] for i in range(chains)]) for z in self.points]
+
+
+def warm_start_dataset(model: pm.Model, mcmc: MCMC) -> xr.Dataset:
+    """The last state of every chain, to start a later refit from (:class:`WarmStart`)."""
+    state = mcmc.last_state
+    names = [v.name for v in model.value_vars]
+    data = {}
+    for name, z in zip(names, state.z, strict=True):
+        z = np.asarray(z)
+        data[f"z_{name}"] = (("chain", *[f"{name}_dim_{i}" for i in range(z.ndim - 1)]), z)
+    data["step_size"] = ("chain", np.asarray(state.adapt_state.step_size))
+    mass = np.asarray(state.adapt_state.inverse_mass_matrix)
+    data["inverse_mass"] = (("chain", *[f"mass_dim_{i}" for i in range(mass.ndim - 1)]), mass)
+    return xr.Dataset(data, attrs={"value_vars": json.dumps(names)})
+
+
 def sample(
     model: pm.Model,
     settings: SamplerSettings,
     progressbar: bool = True,
     potential: Callable | None = None,
+    warm: WarmStart | None = None,
 ) -> az.InferenceData:
     """Posterior draws of ``model``. ``potential`` is its -log p in JAX over the value
     variables (:func:`model.jax_density.jax_potential`); on NumPyro the start search and
@@ -74,7 +135,19 @@ def sample(
         potential = None
     elif potential is None:
         potential = get_jaxified_logp(model, negative_logp=False)
-    if settings.map_starts > 0:
+    reason = None if warm is None else warm.unusable_for(model, settings.dense_mass)
+    refused = None
+    if warm is not None and (settings.backend != "numpyro" or reason):
+        refused = reason or "PyMC's sampler takes no warm start"
+        warm = None
+    if warm is not None:
+        # the earlier fit's last positions, step size and mass matrix; its warm-up
+        # already found the mode, so there is no search and a short re-adaptation
+        record = {"warm_start_from": warm.source_fit, "jitter": False, "map_starts": 0}
+        nuts_kwargs["inverse_mass_matrix"] = warm.inverse_mass
+        nuts_kwargs["step_size"] = warm.step_size
+        nuts_kwargs["find_heuristic_step_size"] = False
+    elif settings.map_starts > 0:
         with clock.phase("start_search"):
             starts = chain_starts(
                 model, settings.chains, settings.map_starts, settings.seed, potential=potential
@@ -99,12 +172,18 @@ def sample(
             # assign PyMC step methods and build a PyTensor gradient it never uses). Chains
             # run in parallel, one per JAX host device ("vectorized" chains in lockstep
             # measured 2.4x slower on 2 cores).
-            idata = numpyro_nuts(model, settings, potential, starts, nuts_kwargs, progressbar)
+            if warm is not None:
+                init, tune = warm.init_params(settings.chains), settings.warm_tune
+            else:
+                init, tune = start_params(model, settings, starts), settings.tune
+            idata = numpyro_nuts(model, settings, potential, init, tune, nuts_kwargs, progressbar)
         else:
             init = ("jitter+" if record["jitter"] else "") + (
                 "adapt_full" if settings.dense_mass else "adapt_diag"
             )
             idata = pm.sample(cores=min(settings.chains, 2), init=init, **kwargs)
+    if refused:
+        record["warm_start_refused"] = refused
     idata.sample_stats.attrs["initialization"] = json.dumps(record)
     timing = clock.seconds
     if settings.backend == "pymc":  # JAX compiled nothing; PyTensor's compiling is not split
@@ -128,7 +207,8 @@ def numpyro_nuts(
     model: pm.Model,
     settings: SamplerSettings,
     potential: Callable,
-    starts: ChainStarts | None,
+    init: ParamInfo | list[np.ndarray],
+    tune: int,
     nuts_kwargs: dict,
     progressbar: bool,
 ) -> az.InferenceData:
@@ -138,19 +218,19 @@ def numpyro_nuts(
     ``ParamInfo``), so NumPyro's program does not hold a second copy of the gradient to
     evaluate them; without a search, at PyMC's jittered initial points. The draws are
     mapped back to the model's variables (constrained values and deterministics) by PyMC's
-    own JAX translation of those expressions.
+    own JAX translation of those expressions. The chains' last state is kept in a
+    ``warm_start`` group for a later refit (:class:`WarmStart`).
     """
     chains = settings.chains
     kernel = NUTS(potential_fn=potential, target_accept_prob=settings.target_accept, **nuts_kwargs)
     mcmc = MCMC(
         kernel,
-        num_warmup=settings.tune,
+        num_warmup=tune,
         num_samples=settings.draws,
         num_chains=chains,
         chain_method="parallel",
         progress_bar=progressbar,
     )
-    init = start_params(model, settings, starts)
     key = jax.random.PRNGKey(settings.seed)
     mcmc.run(
         jax.random.split(key, chains) if chains > 1 else key,
@@ -165,7 +245,11 @@ def numpyro_nuts(
     stats = {NUMPYRO_STATS[k]: np.asarray(v) for k, v in extra.items()}
     stats["tree_depth"] = np.log2(stats["n_steps"]).astype(int) + 1
     coords, dims = coords_and_dims_for_inferencedata(model)
-    return az.from_dict(posterior=posterior, sample_stats=stats, coords=coords, dims=dims)
+    idata = az.from_dict(posterior=posterior, sample_stats=stats, coords=coords, dims=dims)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*group.*")  # ArviZ: a group of our own
+        idata.add_groups(warm_start=warm_start_dataset(model, mcmc))
+    return idata
 
 
 def start_params(

@@ -38,6 +38,8 @@ class SamplerSettings:
     backend: str = "numpyro"
     map_starts: int = 16
     dense_mass: bool = False
+    #: Warm-up iterations of a refit warm-started from an earlier fit's last state.
+    warm_tune: int = 300
 
     def to_dict(self) -> dict:
         return asdict(self)
