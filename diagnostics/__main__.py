@@ -14,6 +14,7 @@ from pathlib import Path
 from data.arguments import iso_date, nonnegative_int, positive_int
 from data.defaults import DEFAULT_START, REPO_ROOT
 from data.errors import DataError
+from model.config import MOVE_OBSERVABLES, ModelConfig
 from model.runtime import configure
 from model.settings import BACKTEST_SAMPLER, GateThresholds
 
@@ -108,8 +109,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     b.add_argument(
         "--move-observable",
-        choices=("level", "jump"),
-        default="level",
+        choices=MOVE_OBSERVABLES,
+        default=ModelConfig().move_observable,
         help="what each origin's MOVE emission reads (see fit.py --move-observable)",
     )
     b.add_argument(
@@ -203,8 +204,7 @@ def backtest(args: argparse.Namespace) -> int:
 
 def variant_name(args: argparse.Namespace) -> str:
     name = "hazard" if args.event_coef_sd > 0 else "regime"
-    if args.move_observable != "level":
-        name = f"{name}_{args.move_observable}"
+    name = f"{name}_{args.move_observable}"
     return args.name or (name if args.events == "catalogue" else f"{name}_{args.events}")
 
 

@@ -98,7 +98,15 @@ MARKOV_SEARCH_SEED = 20061
 
 
 def markov_forecast(inputs: ModelInputs, horizon: int) -> dict:
-    """Two-regime MarkovRegression on log MOVE with TVTP; P(stress in the horizon)."""
+    """Two-regime MarkovRegression on log MOVE with TVTP; P(stress in the horizon).
+
+    ``inputs`` must read the MOVE level (``move_observable == "level"``): the baseline is
+    defined on log MOVE whatever the model's own emission reads."""
+    if inputs.move_observable != "level":
+        raise ValueError(
+            "the Markov-switching baseline reads log MOVE: build its inputs "
+            "with move_observable='level'"
+        )
     drivers, first = complete_tvtp_drivers(inputs)
     move = inputs.obs["move"]
     observed_move = inputs.obs["move_mask"] > 0

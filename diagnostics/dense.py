@@ -284,7 +284,9 @@ def ms_tvtp_forecast(panel: Panel, origin: pd.Timestamp, horizon: int, start: st
     from model.config import ModelConfig
     from model.inputs import model_inputs
 
-    config = ModelConfig(start=start, drivers=drivers_known_at(panel.frame.loc[start:]))
+    config = ModelConfig(
+        start=start, drivers=drivers_known_at(panel.frame.loc[start:]), move_observable="level"
+    )
     result = markov_forecast(model_inputs(panel, config), horizon)
     return result.get("liquidity_event")
 

@@ -10,19 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
-import model  # noqa: F401  (JAX device count before JAX loads, on every worker)
 from data.defaults import DEFAULT_START
 from data.panel import build_panel
 from data.sources import resolve_source
 from diagnostics.baselines import baseline_forecasts
 from diagnostics.outcomes import realized
 from model.config import DRIVER_ORDER, ModelConfig
-from model.inputs import MIN_OBSERVED_WEEKS
+from model.inputs import MIN_OBSERVED_WEEKS, model_inputs
+from model.runtime import configure
 from model.settings import BACKTEST_SAMPLER, GateThresholds
 
 
@@ -42,7 +42,7 @@ class BacktestSpec:
     keep_idata: bool = False
     events: str = "catalogue"
     event_coef_prior_sd: float = 0.0
-    move_observable: str = "level"
+    move_observable: str = ModelConfig().move_observable
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,6 +75,7 @@ def drivers_known_at(frame: pd.DataFrame) -> tuple[str, ...]:
 
 def run_origin(spec: BacktestSpec, origin: str) -> dict:
     """Fit, forecast and score one origin; returns the per-origin record."""
+    configure()  # a Dask worker started from its command line has not: before JAX loads
     from model.fitting import run_fit
     from model.settings import SamplerSettings
     from model.store import Fit
@@ -120,7 +121,11 @@ def run_origin(spec: BacktestSpec, origin: str) -> dict:
             "qe_restart": forecast["baseline"]["p_qe_restart"],
             "p_stress_now": forecast["p_stress_now"],
         },
-        "baselines": baseline_forecasts(result.inputs, spec.horizon, spec.qe_definition),
+        "baselines": baseline_forecasts(
+            model_inputs(panel, replace(config, move_observable="level")),
+            spec.horizon,
+            spec.qe_definition,
+        ),
         "realized": realized(last_week, spec.horizon, spec.qe_definition),
         "fit_seconds": result.manifest["wall_time_s"],
         "seconds": round(time.perf_counter() - started, 1),

@@ -96,8 +96,10 @@ class ModelConfig:
     #: driver sd); 0: onsets depend on the regime alone (model 4.1's default). Nine
     #: catalogued onsets cannot support loose coefficients, hence a tight prior when on.
     event_coef_prior_sd: float = 0.0
-    #: What the MOVE emission reads (:data:`MOVE_OBSERVABLES`).
-    move_observable: str = "level"
+    #: What the MOVE emission reads (:data:`MOVE_OBSERVABLES`). ``jump`` since the second
+    #: pre-registered round of the dense backtest chose it (``docs/backtest.md``); ``level``
+    #: configs keep the identity of the fits made before the choice existed.
+    move_observable: str = "jump"
 
     def __post_init__(self) -> None:
         if self.priors is None:

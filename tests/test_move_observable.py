@@ -12,9 +12,11 @@ from model.config import DEFAULT_PRIORS, JUMP_MOVE_PRIORS, ModelConfig, default_
 from model.inputs import model_inputs, move_observable
 
 
-def test_the_default_config_keeps_the_identity_of_fits_made_before_the_choice():
-    level = ModelConfig()
+def test_a_level_config_keeps_the_identity_of_fits_made_before_the_choice():
+    level = ModelConfig(move_observable="level")
     assert "move_observable" not in level.to_dict()
+    assert ModelConfig.from_dict(level.to_dict()) == level
+    assert ModelConfig().move_observable == "jump"  # the default since the second round
     assert level.priors == DEFAULT_PRIORS
     jump = ModelConfig(move_observable="jump")
     assert jump.to_dict()["move_observable"] == "jump"

@@ -162,7 +162,7 @@ def test_driver_dependent_onsets_are_recovered():
     x = simulate_drivers(rng, n_weeks, truth["ar_mu"], truth["ar_phi"], truth["ar_sigma"])
     sim = simulate(rng, truth, x, np.ones(n_weeks))
     inputs = inputs_from(x, sim.obs)
-    config = ModelConfig(event_coef_prior_sd=1.0)
+    config = ModelConfig(event_coef_prior_sd=1.0, move_observable="level")  # simulated log level
     model = build_model(inputs, config)
     idata = sample(
         model,

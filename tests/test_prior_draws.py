@@ -24,7 +24,7 @@ DRAWS = 2000
 
 @pytest.fixture(scope="module")
 def two_models():
-    config = ModelConfig()
+    config = ModelConfig(move_observable="level")  # the priors of the table below
     first = build_model(random_short_inputs(np.random.default_rng(1), 30), config)
     other = build_model(random_short_inputs(np.random.default_rng(2), 45), config)
     return first, other

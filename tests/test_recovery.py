@@ -44,7 +44,7 @@ def recovered():
     x = simulate_drivers(rng, N_WEEKS, truth["ar_mu"], truth["ar_phi"], truth["ar_sigma"])
     sim = simulate(rng, truth, x, np.ones(N_WEEKS))
     inputs = recovered_inputs(x, sim.obs)
-    config = ModelConfig()
+    config = ModelConfig(move_observable="level")  # the simulated MOVE is a log level
     model = build_model(inputs, config)
     idata = sample(
         model,
