@@ -81,11 +81,21 @@ def observables_figure(
             kind="cumulative" if name == "funding_spread_bp" else "kde",
             legend=True,
         )
-        ax.set(xlabel=label, title=f"{which} predictive: {label}")
+        short = "funding spread" if name == "funding_spread_bp" else "MOVE"
+        ax.set(xlabel=label, title=f"{which} predictive: {short}")
         if name == "funding_spread_bp":
             ax.set(xscale="symlog", ylabel="cumulative share of weeks")
         else:
-            ax.set(ylabel="density")
+            # the data's range, widened: prior draws reach MOVE levels no market has seen,
+            # which would otherwise squeeze the observed density into one pixel column
+            observed = idata.observed_data[name].to_numpy()
+            ax.set(ylabel="density", xlim=(observed.min() / 1.5, observed.max() * 1.5))
+        legend = ax.get_legend()
+        if legend is not None:  # ArviZ names the replicated group "Posterior" in both checks
+            for text in legend.get_texts():
+                text.set_text(
+                    text.get_text().replace("Posterior predictive", f"{which} predictive")
+                )
     fig.suptitle(
         f"{which} predictive check of the stress observables "
         f"({n_draws} replicated histories vs the data)"
