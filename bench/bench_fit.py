@@ -9,7 +9,8 @@ baseline); also the monthly refit warm-started from a fit four weeks older (``fi
 transitions, log MOVE only) is timed as the classical reference; it has no ESS. Also
 printed: PyMC's own sampling clock with the ratio against it alone (unaffected by
 PyTensor's C cache being cold or warm), and the machine's speed (one gradient, timed
-before NumPyro's fit and after the fits). PyMC runs first, before JAX starts, as ``fit.py --backend pymc`` runs it.
+before NumPyro's fit and after the fits). PyMC runs first, before JAX starts, as
+``fit.py --backend pymc`` runs it.
 """
 
 from __future__ import annotations
