@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote, quote_plus
 
 import pandas as pd
 
@@ -113,8 +115,15 @@ class FredSource:
         """One FRED series, from the cache unless ``refresh`` (then the cache is rewritten)."""
         cached = self.cache_dir / f"{fred_id}.csv"
         if cached.is_file() and not self.refresh:
-            frame = pd.read_csv(cached, parse_dates=["date"], index_col="date")
-            return frame["value"]
+            try:
+                frame = pd.read_csv(cached, parse_dates=["date"], index_col="date")
+                return frame["value"]
+            except (ValueError, KeyError, pd.errors.ParserError) as exc:
+                raise DataError(
+                    str(cached),
+                    f"unreadable FRED cache file ({exc})",
+                    expected="run `python -m data refresh` to download it again",
+                ) from exc
         client = self._client()
         if client is None:
             raise DataError(
@@ -125,8 +134,10 @@ class FredSource:
             )
         try:
             raw = client.get_series(fred_id)
-        except (ValueError, OSError) as exc:
-            raise DataError(f"FRED {fred_id}", f"download failed: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - any client failure is a failed download
+            raise DataError(
+                f"FRED {fred_id}", f"download failed: {redact(str(exc), self.api_key)}"
+            ) from None
         raw = raw.dropna()
         raw.index = pd.DatetimeIndex(raw.index).normalize()
         raw.index.name = "date"
@@ -172,6 +183,16 @@ class FredSource:
     def tga_dts(self) -> pd.Series | None:
         # FRED holds WTREGEN only; without a snapshot the TGA ends at WTREGEN's last week
         return None if self.snapshot is None else self.snapshot.tga_dts()
+
+
+def redact(text: str, key: str | None = None) -> str:
+    """``text`` without the FRED API key: the key itself wherever it appears (a malformed
+    key may hold spaces) and any ``api_key=...`` of a URL. fredapi's errors carry the
+    request URL, and messages end up in cron logs."""
+    if key:
+        for form in {key, quote(key), quote_plus(key)}:
+            text = text.replace(form, "***")
+    return re.sub(r"api_key=[^&\s'\"]*", "api_key=***", text)
 
 
 def resolve_source(data_dir: str | Path | None = None, *, use_fred: bool = False) -> DataSource:

@@ -42,3 +42,21 @@ def test_fred_errors_are_clear(snapshot, tmp_path, monkeypatch):
     fred_only = FredSource(cache_dir=tmp_path / "c3", api_key="x")
     with pytest.raises(DataError, match="MOVE.*not a FRED series"):
         fred_only.series("MOVE")
+
+
+def test_a_malformed_key_never_appears_in_a_message_and_a_corrupt_cache_is_named(
+    snapshot, tmp_path
+):
+    """A key with a space made fredapi raise an uncaught InvalidURL whose text held the
+    whole query string, key included; a garbled cache file gave a pandas traceback."""
+    with FredServer(snapshot.directory) as server:
+        spaced = FredSource(cache_dir=tmp_path / "c", api_key="sekrit key 42", root_url=server.url)
+        with pytest.raises(DataError, match="FRED SOFR: download failed") as caught:
+            spaced.series("SOFR")
+    assert "sekrit" not in str(caught.value) and "42" not in str(caught.value)
+    assert caught.value.__cause__ is None  # no chained exception carrying the URL
+    cache = tmp_path / "garbled"
+    cache.mkdir()
+    (cache / "SOFR.csv").write_text("when,what\n2020-01-01,1\n")
+    with pytest.raises(DataError, match=r"SOFR\.csv: unreadable FRED cache file"):
+        FredSource(cache_dir=cache, api_key=None).series("SOFR")
