@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -140,6 +141,12 @@ def load_fit(path: Path) -> Fit:
         stored_digest = manifest["model"]["config_digest"]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise FitError(f"{manifest_path}: unreadable manifest ({exc})") from exc
+    fit_id, cutoff = manifest.get("fit_id"), manifest.get("data", {}).get("cutoff")
+    if fit_id != resolved.name:
+        # the id names output directories and goes into pages: it must be this directory's
+        raise FitError(f"{manifest_path}: fit_id {fit_id!r} is not the directory's name")
+    if not isinstance(cutoff, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", cutoff):
+        raise FitError(f"{manifest_path}: data cut-off {cutoff!r} is not a date YYYY-MM-DD")
     if config.version != MODEL_VERSION:
         raise FitError(
             f"{path}: made by model version {config.version}, this code is "

@@ -83,3 +83,24 @@ def test_written_files_are_readable_by_others(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "report.html").stat().st_mode) == 0o644
+
+
+def test_a_manifest_whose_id_or_cut_off_was_crafted_is_refused(tmp_path):
+    """The fit id names output directories and the cut-off goes into pages: a manifest
+    naming another id (e.g. a path outside the store) or a non-date is refused on load."""
+    from model.config import ModelConfig
+    from model.store import load_fit
+
+    config = ModelConfig()
+    cases = {"../../outside": "2026-08-19", "good": "<script>alert(1)</script>"}
+    for fit_id, cutoff in cases.items():
+        folder = tmp_path / "good"
+        folder.mkdir(exist_ok=True)
+        manifest = {
+            "fit_id": fit_id,
+            "data": {"cutoff": cutoff},
+            "model": {"config": config.to_dict(), "config_digest": config.digest()},
+        }
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        with pytest.raises(FitError, match="not the directory's name|not a date"):
+            load_fit(folder)
