@@ -73,17 +73,50 @@ def liquidity_events(counted_only: bool = True) -> pd.DataFrame:
         ["start", "end"],
         ["id", "name", "start", "end", "kind", "counts_as_event", "source"],
     )
+    check_values(frame, LIQUIDITY_FILE, "counts_as_event", ("yes", "no"))
+    counted = frame["counts_as_event"] == "yes"
+    check_values(frame[counted], LIQUIDITY_FILE, "kind", (*EVENT_KINDS, "both"))
+    check_order(frame, LIQUIDITY_FILE, "start", "end")
     if counted_only:
-        frame = frame[frame["counts_as_event"] == "yes"]
+        frame = frame[counted]
     return frame.sort_values("start").reset_index(drop=True)
 
 
+def check_values(frame: pd.DataFrame, path: Path, column: str, allowed: tuple[str, ...]) -> None:
+    """Refuse a value outside ``allowed`` (exact spelling): a counted event of an unknown
+    kind was dropped without a word, and "Yes" did not count where "yes" did."""
+    bad = ~frame[column].isin(allowed)
+    if bad.any():
+        row = frame[bad].iloc[0]
+        raise DataError(
+            str(path),
+            f"{column} {row[column]!r}",
+            where=f"row {row['id']}",
+            expected=f"one of {', '.join(allowed)}",
+        )
+
+
+def check_order(frame: pd.DataFrame, path: Path, first: str, last: str) -> None:
+    """Refuse a row that ends before it starts (it would cover no week at all)."""
+    bad = frame[last].notna() & (frame[last] < frame[first])
+    if bad.any():
+        row = frame[bad].iloc[0]
+        raise DataError(
+            str(path),
+            f"{last} {row[last].date()} is before {first} {row[first].date()}",
+            where=f"row {row['id']}",
+        )
+
+
 def policy_events() -> pd.DataFrame:
-    return _read(
+    frame = _read(
         POLICY_FILE,
         ["announced", "effective", "end"],
         ["id", "programme", "type", "announced", "end", "purchase_kind", "source"],
     )
+    check_values(frame, POLICY_FILE, "purchase_kind", ("coupon", "bills", "none"))
+    check_order(frame, POLICY_FILE, "announced", "end")
+    return frame
 
 
 def week_of(date: pd.Timestamp) -> pd.Timestamp:

@@ -53,3 +53,32 @@ def test_event_weeks_by_kind():
     # a handful of episodes in twenty years
     starts = (e["any"].diff() == 1).sum()
     assert 6 <= starts <= 12
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("counts_as_event", "Yes", r"counts_as_event 'Yes' at row B11 \(expected one of yes, no\)"),
+        ("kind", "liquidity", r"kind 'liquidity' at row B11"),
+        ("end", "2019-01-01", r"end 2019-01-01 is before start 2020-03-\d\d at row B11"),
+    ],
+)
+def test_a_bad_catalogue_row_is_refused_not_dropped(monkeypatch, tmp_path, column, value, message):
+    """Before, an unknown kind dropped the event silently, 'Yes' did not count, and an end
+    before the start covered no week; each is now an error naming the row."""
+    import csv
+
+    from data import catalogue
+
+    rows = list(csv.DictReader(catalogue.LIQUIDITY_FILE.open()))
+    for row in rows:
+        if row["id"] == "B11":
+            row[column] = value
+    path = tmp_path / "liquidity_events.csv"
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    monkeypatch.setattr(catalogue, "LIQUIDITY_FILE", path)
+    with pytest.raises(DataError, match=message):
+        catalogue.liquidity_events()
