@@ -38,10 +38,40 @@ UNITS: dict[str, dict[str, Callable[[np.ndarray], np.ndarray]]] = {
 }
 
 
-def accepted_units(driver: str, mode: str) -> list[str]:
-    """Units a path may be given in: a shift must be linear in the driver's own unit."""
+#: Plausible values per accepted unit (pin) or for a change (shift, scale): a path outside
+#: is a typo or a unit mix-up (MOVE pinned at "160" read as a log gave P(QE) 55%).
+PIN_RANGES: dict[str, tuple[float, float]] = {
+    "million 10Y-equivalent contracts": (-10.0, 40.0),
+    "index points": (20.0, 500.0),
+    "log index points": (float(np.log(20.0)), float(np.log(500.0))),
+    "bp": (-200.0, 1000.0),
+    "$bn": (-2000.0, 2000.0),
+    "percent": (-60.0, 60.0),
+}
+SHIFT_RANGES: dict[str, tuple[float, float]] = {
+    "million 10Y-equivalent contracts": (-40.0, 40.0),
+    "log index points": (-2.5, 2.5),
+    "bp": (-500.0, 1000.0),
+    "$bn": (-3000.0, 3000.0),
+    "percent": (-100.0, 100.0),
+}
+#: ``scale``: percent change of the last value, above -100% (a level cannot turn negative).
+SCALE_RANGE = (-99.0, 300.0)
+SCENARIO_KEYS = {"description", "drivers"}
+CHANGE_KEYS = {"mode", "unit", "path", "hold"}
+
+
+def plausible_range(mode: str, unit: str) -> tuple[float, float]:
     if mode == "scale":
-        return ["percent"]
+        return SCALE_RANGE
+    return (SHIFT_RANGES if mode == "shift" else PIN_RANGES)[unit]
+
+
+def accepted_units(driver: str, mode: str) -> list[str]:
+    """Units a path may be given in: a shift must be linear in the driver's own unit, and a
+    scale applies to levels (not to log MOVE, whose log it would multiply)."""
+    if mode == "scale":
+        return [] if driver == "log_move" else ["percent"]
     if mode == "shift":
         return [u for u in UNITS[driver] if u != "index points"]
     return list(UNITS[driver])
@@ -70,9 +100,11 @@ class Scenario:
 def load_scenarios(path: Path, drivers: tuple[str, ...], horizon: int) -> list[Scenario]:
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -89,6 +121,13 @@ def _scenario(
     path: Path, name: str, body: dict, drivers: tuple[str, ...], horizon: int
 ) -> Scenario:
     where = f"{path}: scenario '{name}'"
+    if not isinstance(body, dict):
+        raise ScenarioError(f"{where}: expected a table [scenarios.{name}]")
+    unknown = set(body) - SCENARIO_KEYS
+    if unknown:
+        raise ScenarioError(
+            f"{where}: unknown key(s) {sorted(unknown)}; expected {sorted(SCENARIO_KEYS)}"
+        )
     if name == "baseline":
         raise ScenarioError(f"{where}: 'baseline' is reserved for the unconditional forecast")
     changes = body.get("drivers")
@@ -99,6 +138,13 @@ def _scenario(
         here = f"{where}, driver '{driver}'"
         if driver not in drivers:
             raise ScenarioError(f"{here}: unknown driver; expected one of {list(drivers)}")
+        if not isinstance(spec, dict):
+            raise ScenarioError(f"{here}: expected a table of {sorted(CHANGE_KEYS)}")
+        unknown = set(spec) - CHANGE_KEYS
+        if unknown:
+            raise ScenarioError(
+                f"{here}: unknown key(s) {sorted(unknown)}; expected {sorted(CHANGE_KEYS)}"
+            )
         mode = spec.get("mode")
         if mode not in MODES:
             raise ScenarioError(f"{here}: mode {mode!r}; expected one of {list(MODES)}")
@@ -112,18 +158,29 @@ def _scenario(
         if (
             not isinstance(values, list)
             or not values
-            or not all(isinstance(v, int | float) for v in values)
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
         ):
             raise ScenarioError(f"{here}: 'path' must be a non-empty list of numbers")
         if len(values) > horizon:
             raise ScenarioError(
                 f"{here}: path has {len(values)} weeks, longer than the {horizon}-week horizon"
             )
-        out.append(
-            DriverChange(
-                driver, mode, unit, tuple(float(v) for v in values), bool(spec.get("hold", True))
+        low, high = plausible_range(mode, unit)
+        outside = [v for v in values if not low <= v <= high]  # NaN and inf fail too
+        if outside:
+            raise ScenarioError(
+                f"{here}: value {outside[0]} outside the plausible range {low:g}..{high:g} "
+                f"{unit} for mode '{mode}'"
             )
-        )
+        hold = spec.get("hold")
+        if hold is None and len(values) < horizon:
+            raise ScenarioError(
+                f"{here}: the path is shorter than the {horizon}-week horizon; say with "
+                "hold = true or false whether its last value holds for the rest"
+            )
+        if hold is not None and not isinstance(hold, bool):
+            raise ScenarioError(f"{here}: hold must be true or false, got {hold!r}")
+        out.append(DriverChange(driver, mode, unit, tuple(float(v) for v in values), bool(hold)))
     return Scenario(name, str(body.get("description", "")), tuple(out))
 
 

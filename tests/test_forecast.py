@@ -126,6 +126,43 @@ def write(tmp_path, text: str):
             '[scenarios.x.drivers.funding_spread]\nmode="pin"\nunit="bp"\npath=["a"]',
             "list of numbers",
         ),
+        # strict files: each of these ran before, silently meaning something else
+        (
+            '[scenarios.x.drivers.funding_spread]\nmode="pin"\nunit="bp"\npath=[1]\nhodl=false',
+            r"unknown key\(s\) \['hodl'\]",
+        ),
+        ('[scenarios.x]\ndescripton="typo"\n[scenarios.x.drivers.funding_spread]', "unknown key"),
+        ("[scenarios]\nx = 3", "expected a table"),
+        (
+            '[scenarios.x.drivers.funding_spread]\nmode="pin"\nunit="bp"\npath=[1]',
+            "say with hold = true or false",
+        ),
+        (
+            '[scenarios.x.drivers.log_move]\nmode="pin"\nunit="log index points"\n'
+            "path=[160]\nhold=true",
+            r"value 160 outside the plausible range 2\.99\d*\.\.6\.21\d* log index points",
+        ),
+        (
+            '[scenarios.x.drivers.log_move]\nmode="pin"\nunit="index points"\npath=[0]\nhold=true',
+            "outside the plausible range",
+        ),
+        (
+            '[scenarios.x.drivers.log_move]\nmode="pin"\nunit="index points"\n'
+            "path=[nan]\nhold=true",
+            "outside the plausible range",
+        ),
+        (
+            '[scenarios.x.drivers.funding_spread]\nmode="pin"\nunit="bp"\npath=[true]\nhold=true',
+            "list of numbers",
+        ),
+        (
+            '[scenarios.x.drivers.log_move]\nmode="scale"\nunit="percent"\npath=[50]\nhold=true',
+            "not accepted for mode 'scale'",
+        ),
+        (
+            '[scenarios.x.drivers.funding_spread]\nmode="pin"\nunit="bp"\npath=[1]\nhold="yes"',
+            "hold must be true or false",
+        ),
     ],
 )
 def test_scenario_file_errors_are_clear(tmp_path, text, message):
@@ -135,6 +172,13 @@ def test_scenario_file_errors_are_clear(tmp_path, text, message):
     assert str(path) in str(info.value) and (
         "malformed" in message or "scenario 'x'" in str(info.value)
     )
+
+
+def test_a_scenario_file_that_is_not_utf8_is_refused(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_bytes(b"[scenarios.x]\ndescription = '\xff'\n")
+    with pytest.raises(ScenarioError, match="not UTF-8"):
+        load_scenarios(path, DRIVERS, horizon=3)
 
 
 def test_seed_scenarios_load_and_convert_units():
