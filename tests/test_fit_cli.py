@@ -102,15 +102,15 @@ def test_an_under_sampled_fit_is_refused_kept_and_latest_does_not_move(fits):
 def test_a_corrupted_or_altered_fit_gives_a_clear_error(fits, tmp_path):
     fits_dir, _, _ = fits
     source = (fits_dir / "latest").resolve()
-    broken = tmp_path / "broken"
-    broken.mkdir()
+    broken = tmp_path / "broken" / source.name  # a fit directory is named by its id
+    broken.mkdir(parents=True)
     (broken / "manifest.json").write_text((source / "manifest.json").read_text())
     (broken / "idata.nc").write_bytes((source / "idata.nc").read_bytes()[:5000])
     with pytest.raises(FitError, match="cannot read InferenceData"):
         load_fit(broken)
 
-    altered = tmp_path / "altered"
-    altered.mkdir()
+    altered = tmp_path / "altered" / source.name
+    altered.mkdir(parents=True)
     manifest = json.loads((source / "manifest.json").read_text())
     manifest["model"]["config"]["priors"]["trans_coef"][1] = [0.0, 5.0]
     (altered / "manifest.json").write_text(json.dumps(manifest))
