@@ -97,6 +97,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "README, 'Events and definitions')",
     )
     p.add_argument(
+        "--without-driver",
+        action="append",
+        default=[],
+        choices=config.drivers,
+        metavar="DRIVER",
+        help="leave a driver out of the model (repeatable; e.g. basis_short for cut-offs "
+        "before the CFTC history starts in 2015); choices: " + ", ".join(config.drivers),
+    )
+    p.add_argument(
         "--events",
         choices=("catalogue", "objective"),
         default=config.events,
@@ -155,7 +164,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="no progress bars (they are shown only on a terminal)",
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if set(args.without_driver) >= set(config.drivers):
+        p.error("--without-driver: at least one driver must stay in the model")
+    return args
 
 
 def fit_options(args: argparse.Namespace) -> tuple[ModelConfig, SamplerSettings, GateThresholds]:
@@ -166,6 +178,7 @@ def fit_options(args: argparse.Namespace) -> tuple[ModelConfig, SamplerSettings,
         events=args.events,
         event_coef_prior_sd=args.event_coef_sd,
         move_observable=args.move_observable,
+        drivers=tuple(d for d in ModelConfig().drivers if d not in args.without_driver),
     )
     settings = SamplerSettings(
         draws=args.draws,

@@ -156,7 +156,7 @@ def check_drivers_observed(frame: pd.DataFrame, drivers: tuple[str, ...]) -> Non
                 f"only {n} observed weeks",
                 where=f"{frame.index[0].date()}..{frame.index[-1].date()}",
                 expected=f"at least {MIN_OBSERVED_WEEKS} to use it as a driver; "
-                "leave it out of ModelConfig.drivers for this cut-off",
+                f"leave it out for this cut-off: fit.py --without-driver {driver}",
             )
 
 

@@ -177,3 +177,22 @@ def test_no_flags_mean_the_settings_classes_defaults_and_help_shows_them():
         f"default {SamplerSettings().seed}",
     ):
         assert shown in help_text
+
+
+def test_a_driver_can_be_left_out_from_the_command_line(snapshot):
+    """Cut-offs before the CFTC history (2015) cannot model the basis driver: the error
+    names the flag that fixes it, and the flag gives a config without that driver."""
+    from data.errors import DataError
+    from data.panel import build_panel
+    from fit import fit_options, parse_args
+    from model.inputs import model_inputs
+
+    panel = build_panel(snapshot, end="2014-06-25")
+    config, _, _ = fit_options(parse_args([]))
+    with pytest.raises(DataError, match="basis_short.*--without-driver basis_short"):
+        model_inputs(panel, config)
+    config, _, _ = fit_options(parse_args(["--without-driver", "basis_short"]))
+    assert "basis_short" not in config.drivers and len(config.drivers) == 4
+    assert model_inputs(panel, config).x.shape[1] == 4
+    with pytest.raises(SystemExit):
+        parse_args([f"--without-driver={d}" for d in config.drivers + ("basis_short",)])
