@@ -98,8 +98,17 @@ def make_client(scheduler: str | None, n_workers: int):
 
     if scheduler:
         return Client(scheduler)
+    # distributed starts the scheduler's HTTP server even with dashboard_address=None
+    # (dask/distributed#7207 and #8136, open): on 127.0.0.1:8787, or with a warning on
+    # another port when a second cluster runs. Ask for a free local port outright; the
+    # endpoint cannot be switched off in this version, and everything stays on 127.0.0.1
     cluster = LocalCluster(
-        n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        worker_dashboard_address="127.0.0.1:0",
     )
     return Client(cluster)
 
