@@ -21,35 +21,13 @@ import pandas as pd
 
 from data import cftc
 from data.defaults import DEFAULT_START
+from data.drivers import REGISTRY
 from data.errors import DataError
 from data.registry import FILES, SERIES
 from data.sources import DataSource
 
-#: Model drivers: column -> (formula, units).
-DRIVERS: dict[str, tuple[str, str]] = {
-    "basis_short": (
-        "leveraged-fund net short (short - long) over 2Y, 5Y, 10Y, Ultra 10Y, Bond and "
-        "Ultra Bond futures, in 10-year-note equivalents by relative DV01 (data.cftc)",
-        "million 10Y-equivalent contracts",
-    ),
-    "log_move": ("log of the weekly mean MOVE close", "log index points"),
-    "funding_spread": (
-        "weekly mean of the daily overnight rate minus the administered rate: SOFR-IORB "
-        "(2021-07-29+), SOFR-top of range (2018-04..2021-07), EFFR-IOER (2008-10..2017-01), "
-        "EFFR-top of range / target otherwise (see funding_basis)",
-        "bp",
-    ),
-    "tga_change_13w": (
-        "TGA weekly average minus its value 13 weeks earlier (WTREGEN; "
-        "Daily Treasury Statement after WTREGEN ends)",
-        "$bn",
-    ),
-    "foreign_demand_12m": (
-        "12-month log change of total foreign holdings of Treasuries "
-        "(TIC Major Foreign Holders) x 100",
-        "percent",
-    ),
-}
+#: Model drivers: column -> (formula, units), from the one registry (:mod:`data.drivers`).
+DRIVERS: dict[str, tuple[str, str]] = {d.name: (d.formula, d.unit) for d in REGISTRY}
 
 #: Stress observables and state variables the regime model reads.
 OBSERVABLES: dict[str, tuple[str, str]] = {

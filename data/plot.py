@@ -10,15 +10,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from data.catalogue import liquidity_events, qe_weeks
+from data.drivers import label
 from data.panel import DRIVERS, Panel
 
-TITLES = {
-    "basis_short": "Basis trade: leveraged-fund net short, Treasury futures",
-    "log_move": "Rate volatility: MOVE index (log axis)",
-    "funding_spread": "Funding spread: overnight rate minus administered rate (weekly mean)",
-    "tga_change_13w": "TGA: 13-week change",
-    "foreign_demand_12m": "Foreign demand: 12-month change in foreign holdings of Treasuries",
-}
 KIND_COLOURS = {"funding": "tab:red", "market_functioning": "tab:purple", "both": "tab:brown"}
 #: One-day events (the 2014 flash rally) get a visible one-week band.
 MIN_EVENT_WIDTH = pd.Timedelta(days=7)
@@ -47,7 +41,7 @@ def plot_drivers(panel: Panel, out: Path) -> Path:
             )
         for week in restarts.index[restarts["restart"] == 1]:
             ax.axvline(week, color="tab:green", ls="--", lw=1.0)
-        ax.set_title(TITLES[column], fontsize=11, loc="left")
+        ax.set_title(label(column), fontsize=11, loc="left")
         ax.set_ylabel(units)
         ax.grid(alpha=0.3)
         coverage = values.notna().mean()

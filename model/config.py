@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from data.defaults import DEFAULT_START
+from data.drivers import DRIVER_ORDER
 
 #: Bump when the equations in model/likelihood.py or model/build.py change meaning.
 MODEL_VERSION = "4.1"
@@ -23,7 +24,6 @@ MODEL_VERSION = "4.1"
 #: the full refit sat (version 2.1: all 5 at phi in the top 9% of its posterior).
 LATENT_START_SD = 1.0
 
-DRIVER_ORDER = ("basis_short", "log_move", "funding_spread", "tga_change_13w", "foreign_demand_12m")
 
 #: Priors: name -> (distribution, parameters). Reasons are in docs/model.md.
 DEFAULT_PRIORS: dict[str, tuple[str, tuple[float, ...]]] = {

@@ -7,15 +7,11 @@ import numpy as np
 import pandas as pd
 
 from data.catalogue import liquidity_events, qe_weeks
+from data.drivers import REGISTRY
 from model.store import Fit
 
-DRIVER_LABELS = {
-    "basis_short": ("Basis-trade size: leveraged-fund net short", "million 10Y-eq. contracts"),
-    "log_move": ("Rate volatility: MOVE", "index points"),
-    "funding_spread": ("Funding spread: SOFR (bridge) - IORB", "bp"),
-    "tga_change_13w": ("TGA: 13-week change", "$bn"),
-    "foreign_demand_12m": ("Foreign demand: 12-month change in holdings", "% (log x 100)"),
-}
+#: driver -> (plain label, display unit), from the one registry (:mod:`data.drivers`).
+DRIVER_LABELS = {d.name: (d.label, d.display_unit) for d in REGISTRY}
 
 
 def shade_events(ax, start: pd.Timestamp | None = None) -> None:
