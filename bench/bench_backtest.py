@@ -20,13 +20,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model.runtime import configure  # noqa: E402
-
-configure()
-from diagnostics.backtest import default_origins, run_backtest  # noqa: E402
-from diagnostics.origin import BacktestSpec  # noqa: E402
-from model.settings import BACKTEST_SAMPLER  # noqa: E402
-
 
 def main() -> None:
     p = argparse.ArgumentParser(
@@ -38,6 +31,13 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--data", help="snapshot directory")
     args = p.parse_args()
+    # heavy imports after argparse, so --help answers at once
+    from model.runtime import configure
+
+    configure()
+    from diagnostics.backtest import default_origins, run_backtest
+    from diagnostics.origin import BacktestSpec
+    from model.settings import BACKTEST_SAMPLER
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = BacktestSpec(

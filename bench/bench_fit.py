@@ -25,23 +25,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model.runtime import configure  # noqa: E402
-
-configure()
-from data.panel import build_panel  # noqa: E402
-from data.sources import resolve_source  # noqa: E402
-from model.build import build_model  # noqa: E402
-from model.config import ModelConfig  # noqa: E402
-from model.gate import convergence_report  # noqa: E402
-from model.inputs import model_inputs  # noqa: E402
-from model.jax_density import jax_potential  # noqa: E402
-from model.posterior import PARAMETERS  # noqa: E402
-from model.report import phase_times  # noqa: E402
-from model.sampling import WarmStart, sample  # noqa: E402
-from model.settings import SamplerSettings  # noqa: E402
-
 
 def bench_backend(backend: str, inputs, config, args, warm=None, label=None) -> dict:
+    from model.build import build_model
+    from model.gate import convergence_report
+    from model.jax_density import jax_potential
+    from model.posterior import PARAMETERS
+    from model.sampling import sample
+    from model.settings import SamplerSettings
+
     started = time.perf_counter()
     pymc_model = build_model(inputs, config)
     potential = jax_potential(pymc_model, inputs, config) if backend == "numpyro" else None
@@ -74,6 +66,9 @@ def bench_backend(backend: str, inputs, config, args, warm=None, label=None) -> 
 
 
 def passes(row: dict) -> bool:
+    from model.gate import convergence_report
+    from model.posterior import PARAMETERS
+
     return bool(convergence_report(row["idata"], list(PARAMETERS))["passed"])
 
 
@@ -81,6 +76,11 @@ def warm_refit(panel, inputs, config, args, weeks_earlier: int = 4) -> dict:
     """The monthly refit as the quant team runs it: a fit of the data as known
     ``weeks_earlier`` weeks before (not timed), then the refit on all the data started from
     its chains (``fit.py --warm-start``), timed like the cold one."""
+    from data.panel import build_panel
+    from data.sources import resolve_source
+    from model.inputs import model_inputs
+    from model.sampling import WarmStart
+
     earlier_end = inputs.weeks[-1 - weeks_earlier]
     earlier = model_inputs(
         build_panel(resolve_source(args.data), start=config.start, end=earlier_end), config
@@ -104,6 +104,9 @@ def gradient_timer(inputs, config, repeats: int = 400) -> Callable[[], float]:
     """
     import jax
     import jax.numpy as jnp
+
+    from model.build import build_model
+    from model.jax_density import jax_potential
 
     pymc_model = build_model(inputs, config)
     potential = jax_potential(pymc_model, inputs, config)
@@ -184,6 +187,15 @@ def main() -> None:
     p.add_argument("--data", default=None)
     p.add_argument("--skip-pymc", action="store_true", help="numpyro and MLE only")
     args = p.parse_args()
+    # heavy imports after argparse, so --help answers at once
+    from model.runtime import configure
+
+    configure()
+    from data.panel import build_panel
+    from data.sources import resolve_source
+    from model.config import ModelConfig
+    from model.inputs import model_inputs
+    from model.report import phase_times
 
     config = ModelConfig()
     panel = build_panel(resolve_source(args.data), start=config.start, end=args.end)

@@ -19,13 +19,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from outlook.projection import StartState, driver_shocks, outlook, project_drivers  # noqa: E402
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from outlook.projection import StartState
 
 N_SCENARIOS = 6
 HORIZON = 13
 
 
 def synthetic_start(n_draws: int) -> StartState:
+    from outlook.projection import StartState
+
     rng = np.random.default_rng(0)
     k = 5
     params = {
@@ -46,6 +51,8 @@ def synthetic_start(n_draws: int) -> StartState:
 
 
 def vectorized(start: StartState) -> None:
+    from outlook.projection import driver_shocks, outlook, project_drivers
+
     n, k = start.x_last.shape
     shocks = driver_shocks(np.random.default_rng(1), n, HORIZON, k)
     for s in range(N_SCENARIOS):
@@ -56,6 +63,8 @@ def vectorized(start: StartState) -> None:
 
 
 def draw_by_draw(start: StartState, n_draws: int) -> None:
+    from outlook.projection import StartState
+
     for d in range(n_draws):
         one = StartState(
             {key: v[d : d + 1] for key, v in start.params.items()},

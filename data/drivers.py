@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Driver:
@@ -17,6 +19,12 @@ class Driver:
     formula: str  # how the panel computes it
     unit: str  # the unit of the panel column
     display_unit: str  # the unit a person reads it in (log MOVE is shown as MOVE)
+    #: modelled as the log of what people read (MOVE): shown with exp, never scaled in %
+    in_logs: bool = False
+
+    def to_display(self, values):
+        """Panel unit -> the unit a person reads (exp of a log driver, else unchanged)."""
+        return np.exp(values) if self.in_logs else values
 
 
 REGISTRY: tuple[Driver, ...] = (
@@ -34,6 +42,7 @@ REGISTRY: tuple[Driver, ...] = (
         "log of the weekly mean MOVE close",
         "log index points",
         "index points",
+        in_logs=True,
     ),
     Driver(
         "funding_spread",
@@ -64,6 +73,11 @@ REGISTRY: tuple[Driver, ...] = (
 
 BY_NAME: dict[str, Driver] = {d.name: d for d in REGISTRY}
 DRIVER_ORDER: tuple[str, ...] = tuple(d.name for d in REGISTRY)
+
+
+def to_display(name: str, values):
+    """Values of driver ``name`` in the unit a person reads (:meth:`Driver.to_display`)."""
+    return BY_NAME[name].to_display(values) if name in BY_NAME else values
 
 
 def label(name: str) -> str:

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from data.catalogue import qe_weeks
+from data.drivers import to_display
 from model.inputs import lag_once
+from model.likelihood import restart_probabilities, stress_probabilities
 from model.posterior import driver_moments, flat_draws, parameters
-from model.simulate import flattened, sigmoid
 from model.store import Fit
 from outlook.figures import DRIVER_LABELS, shade_events
 from outlook.forecast import inputs_from_fit
@@ -28,16 +29,14 @@ def entry_curves(fit: Fit, n_points: int = 60) -> dict[str, dict[str, np.ndarray
     """Per driver: grid in own units, and the 5/50/95% and mean of P(enter stress)."""
     inputs = inputs_from_fit(fit)
     params = parameters(fit.idata.posterior)
-    a = params["trans_intercept"][:, 0]
-    b = params["trans_coef"][:, 0, :]
     out = {}
     for k, driver in enumerate(inputs.drivers):
         observed = inputs.x[:, k][~np.isnan(inputs.x[:, k])]
         grid = np.linspace(observed.min(), observed.max(), n_points)
-        p = sigmoid(a[:, None] + b[:, k, None] * grid[None, :])
-        own = grid * inputs.driver_sd[k] + inputs.driver_mean[k]
-        if driver == "log_move":
-            own = np.exp(own)
+        x_from = np.zeros((n_points, len(inputs.drivers)))
+        x_from[:, k] = grid
+        p = stress_probabilities(params, x_from)[..., 0]  # (D, n_points), leaving calm
+        own = to_display(driver, grid * inputs.driver_sd[k] + inputs.driver_mean[k])
         out[driver] = {
             "x": own,
             "mean": p.mean(0),
@@ -75,12 +74,9 @@ def qe_hazard(fit: Fit) -> pd.DataFrame:
     params = parameters(post)
     x, x_var = driver_moments(post, inputs)
     x_lagged, var_lagged = lag_once(x), lag_once(x_var)
-    eta = params["qe_intercept"][:, None] + np.einsum("dtk,dk->dt", x_lagged, params["qe_coef"])
+    by_regime = restart_probabilities(params, x_lagged, var_lagged)  # (D, T, 2)
     p_stress = flat_draws(post, "p_stress_smoothed")
-    coef = params["qe_coef"][:, None, :]
-    calm = flattened(eta, var_lagged, coef)
-    stress = flattened(eta + params["qe_stress_effect"][:, None], var_lagged, coef)
-    hazard = (1 - p_stress) * sigmoid(calm) + p_stress * sigmoid(stress)
+    hazard = (1 - p_stress) * by_regime[..., 0] + p_stress * by_regime[..., 1]
     at_risk = inputs.obs["at_risk"] > 0
     frame = pd.DataFrame(
         {

@@ -154,34 +154,70 @@ def flatten_logit(ops: Ops, mean_logit, logit_var):
     return mean_logit / ops.sqrt(1.0 + PROBIT_SCALE * logit_var)
 
 
+def transition_logits(ops: Ops, p: dict, x_from, x_from_var=None):
+    """(..., T, 2): logit P(stress next week | calm, stress this week), drivers of this week.
+
+    ``x_from`` (..., T, K) holds the drivers of the week the chain leaves; ``x_from_var``
+    (same shape, 0 where observed) the variance of a missing driver week. The one place the
+    transition equation is written: the likelihood, simulations, projections and the
+    effects page all read it.
+    """
+    logits = []
+    for j in (0, 1):
+        coef = p["trans_coef"][..., j, :]
+        logits.append(
+            expected_logit(
+                ops, p["trans_intercept"][..., j, None] + linear(x_from, coef), x_from_var, coef
+            )
+        )
+    return ops.stack(logits, -1)
+
+
 def log_transitions(ops: Ops, p: dict, x, x_var=None):
     """(..., T-1, 2, 2): log P(s_t = k | s_{t-1} = j) from drivers x (..., T, K) lagged once.
 
     ``x_var`` (same shape, 0 where observed) is the variance of a missing driver week.
     """
-    lagged = x[..., :-1, :]
-    lagged_var = None if x_var is None else x_var[..., :-1, :]
-    rows = []
-    for j in (0, 1):
-        coef = p["trans_coef"][..., j, :]
-        z = expected_logit(
-            ops, p["trans_intercept"][..., j, None] + linear(lagged, coef), lagged_var, coef
-        )
-        rows.append(ops.stack(list(log_sigmoid_pair(ops, z)), -1))
+    z = transition_logits(ops, p, x[..., :-1, :], None if x_var is None else x_var[..., :-1, :])
+    rows = [ops.stack(list(log_sigmoid_pair(ops, z[..., j])), -1) for j in (0, 1)]
     return ops.stack(rows, -2)
+
+
+def stress_probabilities(p: dict, x_from, x_from_var=None) -> np.ndarray:
+    """(..., T, 2) NumPy: P(stress next week | calm, stress), from :func:`transition_logits`."""
+    return special.expit(transition_logits(NP, p, x_from, x_from_var))
+
+
+def qe_logits(ops: Ops, p: dict, x_lagged, x_lagged_var=None):
+    """(..., T, 2): logit P(QE restart this week | calm, stress), drivers of the week before.
+
+    The one place the restart hazard is written (likelihood, simulations, projections, the
+    review's hazard chart)."""
+    base = p["qe_intercept"][..., None] + linear(x_lagged, p["qe_coef"])
+    return ops.stack(
+        [
+            expected_logit(
+                ops, base + s * p["qe_stress_effect"][..., None], x_lagged_var, p["qe_coef"]
+            )
+            for s in (0, 1)
+        ],
+        -1,
+    )
+
+
+def restart_probabilities(p: dict, x_lagged, x_lagged_var=None) -> np.ndarray:
+    """(..., T, 2) NumPy: P(QE restart this week | calm, stress), from :func:`qe_logits`."""
+    return special.expit(qe_logits(NP, p, x_lagged, x_lagged_var))
 
 
 def qe_log_hazard_terms(ops: Ops, p: dict, x_lagged, at_risk, restart, x_lagged_var=None):
     """(..., T, 2): log P(restart_t | s_t) on at-risk weeks, 0 elsewhere."""
-    base = p["qe_intercept"][..., None] + linear(x_lagged, p["qe_coef"])
-    out = []
-    for s in (0, 1):
-        eta = expected_logit(
-            ops, base + s * p["qe_stress_effect"][..., None], x_lagged_var, p["qe_coef"]
-        )
-        # restart log s + (1 - restart) log(1 - s) = log s - (1 - restart) eta
-        out.append(at_risk * (log_sigmoid(ops, eta) - (1 - restart) * eta))
-    return ops.stack(out, -1)
+    eta = qe_logits(ops, p, x_lagged, x_lagged_var)
+    # restart log s + (1 - restart) log(1 - s) = log s - (1 - restart) eta
+    return ops.stack(
+        [at_risk * (log_sigmoid(ops, eta[..., s]) - (1 - restart) * eta[..., s]) for s in (0, 1)],
+        -1,
+    )
 
 
 def onset_logits(ops: Ops, p: dict, x_lagged, x_lagged_var=None) -> dict:
@@ -217,6 +253,33 @@ def onset_probabilities(
     calm = np.stack([special.expit(logits[("calm", k)]) for k in (0, 1)], -1)
     stress = np.stack([special.expit(logits[("stress", k)]) for k in (0, 1)], -1)
     return calm, stress
+
+
+def quiet_week_probabilities(
+    p: dict, onset_calm, onset_stress, ongoing: tuple = (False, False)
+) -> np.ndarray:
+    """(..., 2) NumPy: P(no liquidity-event week | calm, stress), the event part of
+    :func:`log_emissions` with the observables summed out.
+
+    ``onset_calm``/``onset_stress`` (..., 2 kinds) are onset probabilities
+    (:func:`onset_probabilities`). In stress, the kind of stress is a mixture with weights
+    ``w``: an event of a stressed kind starts with its hit rate, of an unstressed kind with
+    its false-alarm rate. If an event of kind k was under way the week before
+    (``ongoing[k]``), this week's kind-k event is its continuation instead, with
+    probability ``kappa_k`` in either regime.
+    """
+    w, kappa = p["stress_type_weights"], p["event_continue"]
+
+    def quiet(k: int, onset) -> np.ndarray:
+        return 1 - (kappa[..., k] if ongoing[k] else onset[..., k])
+
+    calm = quiet(0, onset_calm) * quiet(1, onset_calm)
+    stress = (
+        w[..., 0] * quiet(0, onset_stress) * quiet(1, onset_calm)
+        + w[..., 1] * quiet(0, onset_calm) * quiet(1, onset_stress)
+        + w[..., 2] * quiet(0, onset_stress) * quiet(1, onset_stress)
+    )
+    return np.stack([calm, stress], axis=-1)
 
 
 def bernoulli_logit_logpmf(ops: Ops, e, eta):

@@ -12,7 +12,7 @@ import numpy as np
 
 from model.config import LATENT_START_SD
 from model.inputs import FUNDING_RESOLUTION_BP, FUNDING_UNIT_BP, lag_once
-from model.likelihood import NP, flatten_logit, onset_probabilities
+from model.likelihood import onset_probabilities, restart_probabilities, stress_probabilities
 
 
 @dataclass
@@ -32,18 +32,6 @@ def simulate_drivers(
     for t in range(1, n_weeks):
         x[t] = mu + phi * (x[t - 1] - mu) + sigma * rng.standard_normal(len(mu))
     return x
-
-
-def sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def flattened(z, x_var_row, coef):
-    """The logit z with a missing driver week's variance integrated out (probit
-    approximation, as in :func:`model.likelihood.expected_logit`); z itself if no variance."""
-    if x_var_row is None:
-        return z
-    return flatten_logit(NP, z, (x_var_row * coef * coef).sum(-1))
 
 
 def event_weeks(rng: np.random.Generator, onset: np.ndarray, kappa: float) -> np.ndarray:
@@ -75,13 +63,11 @@ def simulate(
     n_weeks = len(x)
     lagged = lag_once(x)
     lagged_var = None if x_var is None else lag_once(x_var)
+    to_stress = stress_probabilities(p, x, x_var)  # (T, 2): week t -> t+1, from calm/stress
     regime = np.zeros(n_weeks, dtype=int)
     regime[0] = rng.random() < initial_stress_probability
     for t in range(1, n_weeks):
-        j = regime[t - 1]
-        z = p["trans_intercept"][j] + x[t - 1] @ p["trans_coef"][j]
-        z = flattened(z, None if x_var is None else x_var[t - 1], p["trans_coef"][j])
-        regime[t] = rng.random() < sigmoid(z)
+        regime[t] = rng.random() < to_stress[t - 1, regime[t - 1]]
     kind = np.where(regime == 1, rng.choice(3, size=n_weeks, p=p["stress_type_weights"]), -1)
     funding_stressed = (kind == 0) | (kind == 2)
     market_stressed = (kind == 1) | (kind == 2)
@@ -105,12 +91,8 @@ def simulate(
     kappa = p["event_continue"]
     event_funding = event_weeks(rng, np.where(funding_stressed, q[:, 0], eps[:, 0]), kappa[0])
     event_market = event_weeks(rng, np.where(market_stressed, q[:, 1], eps[:, 1]), kappa[1])
-    eta = flattened(
-        p["qe_intercept"] + p["qe_stress_effect"] * regime + lagged @ p["qe_coef"],
-        lagged_var,
-        p["qe_coef"],
-    )
-    restart = (rng.random(n_weeks) < sigmoid(eta)) & (at_risk > 0)
+    hazard = restart_probabilities(p, lagged, lagged_var)[np.arange(n_weeks), regime]
+    restart = (rng.random(n_weeks) < hazard) & (at_risk > 0)
     ones = np.ones(n_weeks)
     obs = {
         "funding": funding,
@@ -163,22 +145,15 @@ def simulate_event_counts(
     episodes_count = np.zeros(n_draws, dtype=int)
     restarts = np.zeros(n_draws, dtype=int)
     cum_w = np.cumsum(p["stress_type_weights"], axis=-1)
-    eps, q = onset_probabilities(p, lag_once(x), None if x_var is None else lag_once(x_var))
+    lagged, lagged_var = lag_once(x), None if x_var is None else lag_once(x_var)
+    eps, q = onset_probabilities(p, lagged, lagged_var)
+    to_stress = stress_probabilities(p, x, x_var)  # (D, T, 2)
+    hazard = restart_probabilities(p, lagged, lagged_var)  # (D, T, 2)
     for t in range(n_weeks):
         if t > 0:
-            var_row = None if x_var is None else x_var[:, t - 1]
-            coef = p["trans_coef"][idx, regime]
-            z = p["trans_intercept"][idx, regime] + np.einsum("dk,dk->d", x[:, t - 1], coef)
-            regime = (rng.random(n_draws) < sigmoid(flattened(z, var_row, coef))).astype(int)
+            regime = (rng.random(n_draws) < to_stress[idx, t - 1, regime]).astype(int)
             stress_weeks += regime
-            eta = flattened(
-                p["qe_intercept"]
-                + p["qe_stress_effect"] * regime
-                + np.einsum("dk,dk->d", x[:, t - 1], p["qe_coef"]),
-                var_row,
-                p["qe_coef"],
-            )
-            restarts += (rng.random(n_draws) < sigmoid(eta)) & (at_risk[t] > 0)
+            restarts += (rng.random(n_draws) < hazard[idx, t, regime]) & (at_risk[t] > 0)
         kind = (rng.random(n_draws)[:, None] > cum_w).sum(-1)
         f_hit = (regime == 1) & ((kind == 0) | (kind == 2))
         m_hit = (regime == 1) & ((kind == 1) | (kind == 2))

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from data.catalogue import liquidity_events, qe_weeks
-from data.drivers import REGISTRY
+from data.drivers import REGISTRY, to_display
 from model.store import Fit
 
 #: driver -> (plain label, display unit), from the one registry (:mod:`data.drivers`).
@@ -112,9 +112,7 @@ def driver_fan_charts(fit: Fit, forecast: dict, history_weeks: int = 156) -> plt
     fig, axes = plt.subplots(len(drivers), 1, figsize=(10, 2.3 * len(drivers)), sharex=True)
     for ax, driver in zip(axes, drivers, strict=True):
         title, unit = DRIVER_LABELS.get(driver, (driver, ""))
-        hist = observed[f"driver_{driver}"].to_numpy()[-history_weeks:]
-        if driver == "log_move":
-            hist = np.exp(hist)
+        hist = to_display(driver, observed[f"driver_{driver}"].to_numpy()[-history_weeks:])
         fan = forecast["driver_fans"]["baseline"][driver]
         shade_events(ax, weeks[0])
         ax.plot(weeks, hist, color="black", lw=1, label="observed (gaps left empty)")

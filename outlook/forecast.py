@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from data.drivers import to_display
 from model.inputs import ModelInputs
 from model.posterior import driver_moments, parameters, sample_drivers
 from model.store import Fit
@@ -83,9 +84,8 @@ def forecast_weeks(inputs: ModelInputs, horizon: int) -> list[str]:
 def own_units(inputs: ModelInputs, standardized: np.ndarray) -> np.ndarray:
     """(..., K) standardized -> each driver's panel unit (log MOVE shown as MOVE points)."""
     values = standardized * inputs.driver_sd + inputs.driver_mean
-    if "log_move" in inputs.drivers:
-        k = inputs.drivers.index("log_move")
-        values[..., k] = np.exp(values[..., k])
+    for k, driver in enumerate(inputs.drivers):
+        values[..., k] = to_display(driver, values[..., k])
     return values
 
 
@@ -134,9 +134,7 @@ def attribution(start: StartState, inputs: ModelInputs) -> dict:
             "odds_ratio": interval(np.exp(contrib[:, k])),
             "current_value": interval(current[:, k]),
             "current_observed": bool(observed_last[k]),
-            "historical_mean": float(
-                np.exp(inputs.driver_mean[k]) if driver == "log_move" else inputs.driver_mean[k]
-            ),
+            "historical_mean": float(to_display(driver, inputs.driver_mean[k])),
         }
         for k, driver in enumerate(inputs.drivers)
     }

@@ -25,8 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.likelihood import onset_probabilities
-from model.simulate import sigmoid
+from model.likelihood import (
+    onset_probabilities,
+    quiet_week_probabilities,
+    restart_probabilities,
+    stress_probabilities,
+)
 
 
 @dataclass
@@ -79,42 +83,21 @@ def project_drivers(
 
 def transition_probability(params: dict, x_prev: np.ndarray) -> np.ndarray:
     """(D, 2): P(stress next week | calm, stress now) given drivers x_prev (D, K)."""
-    z = params["trans_intercept"] + np.einsum("dk,djk->dj", x_prev, params["trans_coef"])
-    return sigmoid(z)
+    return stress_probabilities(params, x_prev[:, None, :])[:, 0]
 
 
 def no_event_probability(
     params: dict, x_prev: np.ndarray, ongoing: tuple[bool, bool] = (False, False)
 ) -> np.ndarray:
-    """(D, 2): P(no liquidity event week this week | calm, stress), drivers of the week before.
-
-    After a quiet week an event of kind k starts with its onset probability (``eps_k`` in
-    calm, ``q_k`` when the stress is of that kind; logistic in ``x_prev`` when the model has
-    an onset hazard in the drivers, :func:`model.likelihood.onset_probabilities`). If an
-    event of kind k was under way last week (``ongoing[k]``), this week's kind-k event is
-    its continuation instead, with probability ``kappa_k`` in either regime.
-    """
+    """(D, 2): P(no liquidity event week this week | calm, stress), drivers of the week before
+    (:func:`model.likelihood.quiet_week_probabilities`)."""
     eps, q = (a[:, 0, :] for a in onset_probabilities(params, x_prev[:, None, :]))
-    w, kappa = params["stress_type_weights"], params["event_continue"]
-
-    def quiet(k: int, stressed: bool) -> np.ndarray:
-        if ongoing[k]:
-            return 1 - kappa[:, k]
-        return 1 - (q[:, k] if stressed else eps[:, k])
-
-    calm = quiet(0, False) * quiet(1, False)
-    stress = (
-        w[:, 0] * quiet(0, True) * quiet(1, False)
-        + w[:, 1] * quiet(0, False) * quiet(1, True)
-        + w[:, 2] * quiet(0, True) * quiet(1, True)
-    )
-    return np.stack([calm, stress], axis=-1)
+    return quiet_week_probabilities(params, eps, q, ongoing)
 
 
 def restart_hazard(params: dict, x_prev: np.ndarray) -> np.ndarray:
     """(D, 2): P(QE restart this week | calm, stress), drivers of the week before."""
-    eta = params["qe_intercept"] + np.einsum("dk,dk->d", x_prev, params["qe_coef"])
-    return sigmoid(np.stack([eta, eta + params["qe_stress_effect"]], axis=-1))
+    return restart_probabilities(params, x_prev[:, None, :])[:, 0]
 
 
 @dataclass

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from data.drivers import BY_NAME
+
 MODES = ("pin", "shift", "scale")
 
 #: driver -> accepted unit -> function turning a path in that unit into the driver's own
@@ -71,7 +73,7 @@ def accepted_units(driver: str, mode: str) -> list[str]:
     """Units a path may be given in: a shift must be linear in the driver's own unit, and a
     scale applies to levels (not to log MOVE, whose log it would multiply)."""
     if mode == "scale":
-        return [] if driver == "log_move" else ["percent"]
+        return [] if BY_NAME[driver].in_logs else ["percent"]
     if mode == "shift":
         return [u for u in UNITS[driver] if u != "index points"]
     return list(UNITS[driver])

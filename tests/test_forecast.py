@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from scipy.special import expit as sigmoid
 
-from model.simulate import sigmoid
 from outlook.forecast import make_forecast, start_state
 from outlook.projection import StartState, driver_shocks, outlook, project_drivers
 from outlook.scenarios import ScenarioError, load_scenarios, scenario_arrays

@@ -13,11 +13,11 @@ import pytensor
 import pytensor.tensor as pt
 import pytest
 from scipy import integrate, stats
+from scipy.special import expit as sigmoid
 
 from model.config import LATENT_START_SD
 from model.likelihood import NP, PT, expected_logit
 from model.missing import GapLayout, gap_moments, observed_logpdf
-from model.simulate import sigmoid
 
 
 def ar1_joint(n: int, mu: float, phi: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:

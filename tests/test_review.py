@@ -6,11 +6,11 @@ import re
 
 import numpy as np
 import pytest
+from scipy.special import expit as sigmoid
 
 from diagnostics.__main__ import main
 from diagnostics.effects import entry_curves, qe_hazard
 from model.posterior import parameters
-from model.simulate import sigmoid
 from outlook.forecast import inputs_from_fit
 
 pytestmark = pytest.mark.slow
