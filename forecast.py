@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--out", help="output directory (default reports/<fit-id>/)")
     p.add_argument("--force", action="store_true", help="replace a report already in --out")
+    p.add_argument(
+        "--backtests",
+        default=str(REPO_ROOT / "backtests"),
+        help="where dense backtests are kept (default backtests/); the page shows the "
+        "newest one of this model version as its track record",
+    )
     p.add_argument(
         "--allow-unconverged",
         action="store_true",
@@ -87,22 +94,33 @@ def check_out(out: Path, force: bool) -> None:
         )
 
 
-def compare_with_previous(fit, args: argparse.Namespace) -> dict:
+def compare_with_previous(fit, reports: Path, args: argparse.Namespace) -> dict:
+    """The previous passing fit's headline numbers as its report showed them, under
+    ``"previous"``.
+
+    Read from that fit's stored ``forecast.json`` under ``reports`` (what the committee saw,
+    not recomputed with today's code). When no report of it was stored, its numbers are
+    recomputed and marked so (``"source": "recomputed"``); when that fit cannot be loaded by
+    this code either, the reason goes under ``"previous_unavailable"``. The comparison never
+    stops the forecast of the fit that was asked for."""
     from model.store import FitError, load_fit, previous_passing
     from outlook.forecast import headline, make_forecast
 
-    """The previous passing fit's headline numbers, under ``"previous"``; or, when that fit
-    cannot be loaded by this code (another model version, say, after an upgrade), the
-    reason under ``"previous_unavailable"``. The comparison is a courtesy: it never stops
-    the forecast of the fit that was asked for."""
     previous_id = previous_passing(fit.path.parent, fit.fit_id)
     if not previous_id:
         return {}
+    stored = reports / previous_id / "forecast.json"
+    try:
+        shown = json.loads(stored.read_text())
+        return {"previous": {**headline(shown), "source": "stored", "report": str(stored)}}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     try:
         previous = load_fit(fit.path.parent / previous_id)
     except FitError as exc:
         return {"previous_unavailable": str(exc)}
-    return {"previous": headline(make_forecast(previous, args.horizon, args.draws, args.seed))}
+    recomputed = headline(make_forecast(previous, args.horizon, args.draws, args.seed))
+    return {"previous": {**recomputed, "source": "recomputed"}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,16 +151,20 @@ def main(argv: list[str] | None = None) -> int:
             else load_scenarios(Path(args.scenarios), drivers, args.horizon)
         )
         forecast = make_forecast(fit, args.horizon, args.draws, args.seed, scenarios)
-        forecast.update(compare_with_previous(fit, args))
+        out = Path(args.out) if args.out else REPO_ROOT / "reports" / fit.fit_id
+        forecast.update(compare_with_previous(fit, out.parent, args))
         from diagnostics.dense import base_rates
+        from diagnostics.track_record import track_record
 
         weeks = pd.DatetimeIndex(fit.idata.observed_data["week"].to_numpy())
         forecast["base_rate"] = base_rates(weeks, args.horizon, fit.config.qe_definition)
+        forecast["track_record"] = track_record(Path(args.backtests), fit.config)
+        review = REPO_ROOT / "diagnostics" / "review" / fit.fit_id / "review.html"
+        forecast["review_href"] = os.path.relpath(review, out.resolve())
     except (FitError, ScenarioError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     forecast["wall_time_s"] = round(time.perf_counter() - started, 2)
-    out = Path(args.out) if args.out else REPO_ROOT / "reports" / fit.fit_id
     from outlook.report import render
 
     page = render(forecast, fit)  # before anything is written: a failure leaves no half report

@@ -71,7 +71,7 @@ def stress_history(fit: Fit, forecast: dict) -> plt.Figure:
         lw=1.5,
         label=f"forecast ({forecast['horizon_weeks']} weeks)",
     )
-    ax.set_title("Probability of the stress regime, 2006 to the data cut-off, and the forecast")
+    ax.set_title("The model's stress regime (a rate-volatility state, not an event), 2006 to today")
     ax.legend(loc="upper left", fontsize=8, ncol=3)
     fig.tight_layout()
     return fig
@@ -92,11 +92,13 @@ def stress_paths(forecast: dict) -> plt.Figure:
     )
     ax.plot(weeks, [r["mean"] for r in base], color="black", lw=2, label="baseline")
     for name, res in forecast["scenarios"].items():
-        ax.plot(weeks, [r["mean"] for r in res["p_stress_path"]], lw=1.3, label=name)
+        ax.plot(
+            weeks, [r["mean"] for r in res["p_stress_path"]], lw=1.3, label=name.replace("_", " ")
+        )
     ax.set(
-        title="P(stress) over the horizon: baseline and scenarios (posterior mean)",
+        title="Stress regime (a rate-volatility state, not an event) over the horizon, by scenario",
         xlabel="weeks after the last data week",
-        ylabel="P(stress)",
+        ylabel="P(stress regime)",
         ylim=(0, None),
     )
     ax.legend(fontsize=8, ncol=2)
@@ -133,18 +135,136 @@ def driver_fan_charts(fit: Fit, forecast: dict, history_weeks: int = 156) -> plt
 
 
 def attribution_chart(forecast: dict) -> plt.Figure:
-    rows = forecast["attribution"]
+    """Each driver's share of P(event) in percentage points, from the reference probability
+    (every driver at its historical mean) to the baseline, with 90% intervals."""
+    attribution = forecast["attribution"]
+    rows = attribution["drivers"]
     names = list(rows)
-    means = np.array([rows[n]["log_odds"]["mean"] for n in names])
-    lo = means - np.array([rows[n]["log_odds"]["q05"] for n in names])
-    hi = np.array([rows[n]["log_odds"]["q95"] for n in names]) - means
-    fig, ax = plt.subplots(figsize=(8, 3.4))
+    means = np.array([100 * rows[n]["share"]["mean"] for n in names])
+    lo = means - np.array([100 * rows[n]["share"]["q05"] for n in names])
+    hi = np.array([100 * rows[n]["share"]["q95"] for n in names]) - means
+    labels = [
+        DRIVER_LABELS[n][0].split(":")[0] + ("" if rows[n]["current_observed"] else " (estimated)")
+        for n in names
+    ]
+    fig, ax = plt.subplots(figsize=(9, 3.4))
     colors = ["tab:red" if m > 0 else "tab:blue" for m in means]
-    ax.barh(names, means, xerr=[lo, hi], color=colors, alpha=0.8, capsize=4)
+    ax.barh(labels, means, xerr=[lo, hi], color=colors, alpha=0.8, capsize=4)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.invert_yaxis()
+    reference = 100 * attribution["reference"]["mean"]
+    total = 100 * forecast["baseline"]["p_liquidity_event"]["mean"]
+    ax.set(
+        title=f"What moves P(event) from {reference:.1f}% (drivers at their historical mean) "
+        f"to {total:.1f}%",
+        xlabel="change in P(liquidity event within the horizon), percentage points "
+        "(bars: 90% interval)",
+    )
+    ax.title.set_fontsize(10)
+    fig.tight_layout()
+    return fig
+
+
+def event_probability_history(forecast: dict) -> plt.Figure | None:
+    """P(liquidity event within the horizon) as the model gave it at each backtest origin
+    (each from a fit that saw only the data of its day), the base rate, the catalogued
+    events named, and today's forecast. None without a backtest of this model version."""
+    record = forecast.get("track_record", {})
+    if not record.get("available"):
+        return None
+    history = pd.DataFrame(record["history"])
+    origins = pd.DatetimeIndex(history["origin"])
+    fig, ax = plt.subplots(figsize=(11, 3.8))
+    events = liquidity_events()
+    events = events[events["end"] >= origins[0]]
+    top = max(0.5, float(history["q95"].max()) * 1.15)
+    pct = 100
+    for i, row in enumerate(events.itertuples()):
+        ax.axvspan(
+            row.start,
+            row.end + pd.Timedelta(days=7),
+            color="tab:red",
+            alpha=0.18,
+            lw=0,
+            label="catalogued liquidity event" if i == 0 else None,
+        )
+        ax.text(
+            row.start,
+            pct * top * (0.97 - 0.07 * (i % 3)),
+            row.id,
+            fontsize=7,
+            color="darkred",
+            va="top",
+        )
+    ax.fill_between(
+        origins,
+        pct * history["q05"],
+        pct * history["q95"],
+        color="tab:blue",
+        alpha=0.2,
+        lw=0,
+        label="90% interval",
+    )
+    ax.plot(
+        origins,
+        pct * history["mean"],
+        color="tab:blue",
+        lw=1.4,
+        label="model, as known at each month-end",
+    )
+    ax.plot(
+        origins,
+        pct * history["climatology"],
+        color="grey",
+        ls="--",
+        lw=1,
+        label="base rate (past windows)",
+    )
+    now = forecast["baseline"]["p_liquidity_event"]
+    week = pd.Timestamp(forecast["last_data_week"])
+    ax.errorbar(
+        [week],
+        [pct * now["mean"]],
+        yerr=[[pct * (now["mean"] - now["q05"])], [pct * (now["q95"] - now["mean"])]],
+        fmt="o",
+        color="black",
+        capsize=3,
+        label="this forecast",
+    )
+    h = forecast["horizon_weeks"]
+    ax.set(
+        title=f"P(liquidity event starting within {h} weeks), out of sample since "
+        f"{origins[0].year}",
+        ylabel="probability, %",
+        xlabel="forecast origin (month-end); event labels: catalogue ids",
+        ylim=(0, pct * top),
+    )
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=5)
+    fig.tight_layout()
+    return fig
+
+
+def scenario_effects_chart(forecast: dict) -> plt.Figure:
+    """Each scenario's change of P(event) against the baseline, paired draw by draw."""
+    scen = forecast["scenarios"]
+    names = sorted(scen, key=lambda n: scen[n]["change_vs_baseline"]["p_liquidity_event"]["mean"])
+    d = [scen[n]["change_vs_baseline"]["p_liquidity_event"] for n in names]
+    means = np.array([100 * x["mean"] for x in d])
+    lo = means - np.array([100 * x["q05"] for x in d])
+    hi = np.array([100 * x["q95"] for x in d]) - means
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(names) + 1.4))
+    ax.barh(
+        [n.replace("_", " ") for n in names],
+        means,
+        xerr=[lo, hi],
+        capsize=4,
+        color=["tab:red" if m > 0 else "tab:blue" for m in means],
+        alpha=0.8,
+    )
     ax.axvline(0, color="black", lw=0.8)
     ax.set(
-        title="Driver contributions to this week's stress-entry log-odds vs history",
-        xlabel="log-odds of entering stress next week (bars: 90% interval; +0.69 = 2x odds)",
+        title="Scenarios: change in P(event) against the baseline",
+        xlabel="percentage points (bars: 90% interval of the paired difference)",
     )
     fig.tight_layout()
     return fig

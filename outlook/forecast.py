@@ -14,6 +14,7 @@ from data.drivers import to_display
 from model.inputs import ModelInputs
 from model.posterior import driver_moments, parameters, sample_drivers
 from model.store import Fit
+from outlook.attribution import coalition_values, shapley_shares
 from outlook.projection import (
     Outlook,
     StartState,
@@ -117,26 +118,29 @@ def driver_fans(inputs: ModelInputs, paths: np.ndarray, x_last: np.ndarray) -> d
     return out
 
 
-def attribution(start: StartState, inputs: ModelInputs) -> dict:
-    """Each driver's contribution to this week's stress-entry log-odds vs its average.
+def attribution(start: StartState, inputs: ModelInputs, shocks: np.ndarray) -> dict:
+    """Each driver's share of P(liquidity event within the horizon) against the reference
+    of every driver at its historical mean (:mod:`outlook.attribution`), in probability.
 
-    ``b_calm,k * (x_T,k - 0)``: drivers are standardized over their observed history, so the
-    historical average is 0 and the contribution is in log-odds of entering stress next
-    week (a value of 0.69 doubles the odds). Missing current values use each draw's fill.
+    ``reference`` is P(event) at that reference; the shares sum to the baseline minus it,
+    draw by draw. A driver not observed in the last data week starts from each draw's
+    estimate of it (``current_observed`` false).
     """
-    coef = start.params["trans_coef"][:, 0, :]
-    contrib = coef * start.x_last
+    values = coalition_values(start, shocks)
+    shares = shapley_shares(values, len(inputs.drivers))
     current = own_units(inputs, start.x_last)
     observed_last = ~np.isnan(inputs.x[-1])
     return {
-        driver: {
-            "log_odds": interval(contrib[:, k]),
-            "odds_ratio": interval(np.exp(contrib[:, k])),
-            "current_value": interval(current[:, k]),
-            "current_observed": bool(observed_last[k]),
-            "historical_mean": float(to_display(driver, inputs.driver_mean[k])),
-        }
-        for k, driver in enumerate(inputs.drivers)
+        "reference": interval(values[frozenset()]),
+        "drivers": {
+            driver: {
+                "share": interval(shares[:, k]),
+                "current_value": interval(current[:, k]),
+                "current_observed": bool(observed_last[k]),
+                "historical_mean": float(to_display(driver, inputs.driver_mean[k])),
+            }
+            for k, driver in enumerate(inputs.drivers)
+        },
     }
 
 
@@ -188,7 +192,7 @@ def make_forecast(
         "baseline": summarize(baseline, weeks),
         "scenarios": {},
         "driver_fans": {"baseline": driver_fans(inputs, base_paths, start.x_last)},
-        "attribution": attribution(start, inputs),
+        "attribution": attribution(start, inputs, shocks),
     }
     out["p_stress_path"] = out["baseline"]["p_stress_path"]
     for scenario in scenarios:
@@ -196,9 +200,15 @@ def make_forecast(
             scenario, inputs.drivers, horizon, inputs.driver_mean, inputs.driver_sd, start.x_last
         )
         paths = project_drivers(start.params, start.x_last, shocks, pinned, shifted)
+        result = outlook(start, paths)
         out["scenarios"][scenario.name] = {
             "description": scenario.description,
-            **summarize(outlook(start, paths), weeks),
+            **summarize(result, weeks),
+            # same draws and shocks as the baseline: the interval is of the scenario's effect
+            "change_vs_baseline": {
+                "p_liquidity_event": interval(result.p_event - baseline.p_event),
+                "p_qe_restart": interval(result.p_restart - baseline.p_restart),
+            },
         }
         out["driver_fans"][scenario.name] = driver_fans(inputs, paths, start.x_last)
     return out
@@ -212,5 +222,8 @@ def headline(forecast: dict) -> dict:
         "p_liquidity_event": forecast["baseline"]["p_liquidity_event"],
         "p_qe_restart": forecast["baseline"]["p_qe_restart"],
         "p_stress_now": forecast["p_stress_now"],
-        "attribution": {d: a["log_odds"] for d, a in forecast["attribution"].items()},
+        # reports written before the event-probability attribution have none to compare
+        "attribution": {
+            d: a["share"] for d, a in forecast["attribution"].get("drivers", {}).items()
+        },
     }

@@ -40,7 +40,7 @@ def headline_table(forecast: dict) -> str:
     rows = [("baseline", "unconditional forecast", forecast["baseline"])]
     rows += [(n, s["description"], s) for n, s in forecast["scenarios"].items()]
     body = "".join(
-        f"<tr><td><b>{html.escape(n)}</b><br><small>{html.escape(d)}</small></td>"
+        f"<tr><td><b>{html.escape(n.replace('_', ' '))}</b><br><small>{html.escape(d)}</small></td>"
         f"<td class=num>{triple(r['p_liquidity_event'])}</td>"
         f"<td class=num>{triple(r['p_qe_restart'])}</td>"
         f"<td class=num>{triple(r['p_stress_path'][-1])}</td></tr>"
@@ -49,7 +49,7 @@ def headline_table(forecast: dict) -> str:
     h = forecast["horizon_weeks"]
     return (
         f"<table><tr><th>scenario</th><th>P(liquidity event within {h} weeks)</th>"
-        f"<th>P(QE restart within {h} weeks)</th><th>P(stress) in week {h}</th></tr>"
+        f"<th>P(QE restart within {h} weeks)</th><th>P(stress regime) in week {h}</th></tr>"
         f"{body}</table>"
     )
 
@@ -58,8 +58,50 @@ def weeks_between(earlier: str, later: str) -> int:
     return (date.fromisoformat(later) - date.fromisoformat(earlier)).days // 7
 
 
+def review_href(forecast: dict) -> str:
+    return html.escape(forecast.get("review_href", ""), quote=True)
+
+
+def change_cell(forecast: dict, key: str) -> str:
+    """Change of a headline probability since the previous report, in percentage points."""
+    prev = forecast.get("previous")
+    if not prev:
+        return "<small>no earlier report</small>"
+    delta = forecast["baseline"][key]["mean"] - prev[key]["mean"]
+    return f"{100 * delta:+.1f} pp<br><small>since {html.escape(prev['data_cutoff'])}</small>"
+
+
+def track_record_line(forecast: dict) -> str:
+    """How the model did out of sample: skill against the base rate, ranking, events."""
+    record = forecast.get("track_record", {})
+    if not record.get("available"):
+        return (
+            "<p data-check=track_record><b>Track record:</b> "
+            "no backtest of this model version was found "
+            f"({html.escape(record.get('reason', 'none given'))}); nothing shows this model "
+            "beats the base rate.</p>"
+        )
+    skill, auroc = record["brier_skill"], record["auroc"]
+    verdict = (
+        "better than the base rate"
+        if skill["q05"] > 0
+        else "worse than the base rate"
+        if skill["q95"] < 0
+        else "<b>no better than the base rate</b> (the interval includes 0)"
+    )
+    return (
+        "<p data-check=track_record><b>Track record</b> "
+        f"({record['n_origins']} month-end forecasts, "
+        f"{record['n_onsets']} with an event onset, each from a fit that saw only its own "
+        f"past): Brier skill vs base rate {skill['mean']:+.2f} (90%: {skill['q05']:+.2f} to "
+        f"{skill['q95']:+.2f}), {verdict}; AUROC {auroc['mean']:.2f} ({auroc['q05']:.2f} to "
+        f"{auroc['q95']:.2f}; 0.5 = no ranking skill).</p>"
+    )
+
+
 def answer_box(forecast: dict) -> str:
-    """The first screen: how likely, against what base rate, how far to trust it, how fresh."""
+    """The first screen: how likely, against what base rate, how far to trust it, how fresh,
+    what changed."""
     h = forecast["horizon_weeks"]
     base = forecast.get("base_rate", {})
     rows = []
@@ -70,9 +112,10 @@ def answer_box(forecast: dict) -> str:
         d = forecast["baseline"][key]
         rate = f"{pct(base[key])}" if key in base else "not computed"
         rows.append(
-            f"<tr><th scope=row>{html.escape(label)}</th><td><span class=big>{pct(d['mean'])}"
+            f"<tr data-check={key}><th scope=row>{html.escape(label)}</th>"
+            f"<td><span class=big>{pct(d['mean'])}"
             f"</span><br><small>90%: {pct(d['q05'])} – {pct(d['q95'])}</small></td>"
-            f"<td class=num>{rate}</td></tr>"
+            f"<td class=num>{rate}</td><td class=num>{change_cell(forecast, key)}</td></tr>"
         )
     c = forecast.get("convergence", {})
     gate = (
@@ -98,26 +141,75 @@ def answer_box(forecast: dict) -> str:
             )
     return (
         "<section class=answer><table class=headline><tr><th></th><th>probability</th>"
-        "<th>base rate<br><small>(past windows)</small></th></tr>" + "".join(rows) + "</table>"
-        f"<p>Fit {gate}. The model has shown <b>no skill over the base rate</b> out of sample "
-        "(README, Limitations); read the probability beside the base rate.</p>"
+        "<th>base rate<br><small>(past windows)</small></th><th>change</th></tr>"
+        + "".join(rows)
+        + "</table>"
+        + track_record_line(forecast)
+        + f"<p data-check=gate>Fit {gate} "
+        f"(<a href='{review_href(forecast)}'>reviewer's page</a>).</p>"
         f"<p>Data as known on <b>{cutoff}</b>, last data week {forecast['last_data_week']}:</p>"
-        f"<ul class=fresh>{''.join(fresh)}</ul></section>"
+        f"<ul class=fresh data-check=freshness>{''.join(fresh)}</ul></section>"
+    )
+
+
+def scenario_table(forecast: dict) -> str:
+    """Scenarios as their effect on the baseline, paired draw by draw, largest rise first."""
+    scen = forecast["scenarios"]
+    if not scen:
+        return "<p>No scenarios were given.</p>"
+    order = sorted(scen, key=lambda n: -scen[n]["change_vs_baseline"]["p_liquidity_event"]["mean"])
+
+    def pp(d: dict) -> str:
+        return (
+            f"{100 * d['mean']:+.1f} pp <small>({100 * d['q05']:+.1f} to "
+            f"{100 * d['q95']:+.1f})</small>"
+        )
+
+    body = "".join(
+        f"<tr><td><b>{html.escape(n.replace('_', ' '))}</b><br>"
+        f"<small>{html.escape(scen[n]['description'])}</small></td>"
+        f"<td class=num>{pp(scen[n]['change_vs_baseline']['p_liquidity_event'])}</td>"
+        f"<td class=num>{pct(scen[n]['p_liquidity_event']['mean'])}</td>"
+        f"<td class=num>{pp(scen[n]['change_vs_baseline']['p_qe_restart'])}</td></tr>"
+        for n in order
+    )
+    return (
+        "<table><tr><th>scenario</th><th>change in P(event) vs baseline (90%)</th>"
+        "<th>P(event)</th><th>change in P(QE restart) (90%)</th></tr>" + body + "</table>"
+        "<p class=meta>Each scenario reuses the baseline's posterior draws and driver shocks, "
+        "so the interval is of the scenario's own effect, not of the forecast's noise.</p>"
     )
 
 
 def attribution_table(forecast: dict) -> str:
+    """Reference probability, each driver's share, and the total they add up to."""
+    attribution = forecast["attribution"]
+
+    def pp(d: dict) -> str:
+        return (
+            f"{100 * d['mean']:+.2f} pp <small>({100 * d['q05']:+.2f} to "
+            f"{100 * d['q95']:+.2f})</small>"
+        )
+
     body = "".join(
-        f"<tr><td>{html.escape(d)}</td><td class=num>{a['current_value']['mean']:.3g}"
-        f"{'' if a['current_observed'] else ' (est.)'}</td>"
-        f"<td class=num>{a['historical_mean']:.3g}</td>"
-        f"<td class=num>{a['log_odds']['mean']:+.2f} ({a['log_odds']['q05']:+.2f} – "
-        f"{a['log_odds']['q95']:+.2f})</td></tr>"
-        for d, a in forecast["attribution"].items()
+        f"<tr><td>{html.escape(DRIVER_NAMES.get(d, d))}</td>"
+        f"<td class=num>{a['current_value']['mean']:.3g}"
+        f"{'' if a['current_observed'] else ' <b>(estimated)</b>'}</td>"
+        f"<td class=num>{a['historical_mean']:.3g}</td><td class=num>{pp(a['share'])}</td></tr>"
+        for d, a in attribution["drivers"].items()
     )
+    reference = attribution["reference"]
+    total = forecast["baseline"]["p_liquidity_event"]
     return (
-        "<table><tr><th>driver</th><th>this week (own unit)</th><th>historical mean</th>"
-        "<th>contribution to stress-entry log-odds (90%)</th></tr>" + body + "</table>"
+        "<table><tr><th>driver</th><th>now (own unit)</th><th>historical mean</th>"
+        "<th>share of P(event) (90%)</th></tr>"
+        f"<tr><td><i>all drivers at their historical mean</i></td><td></td><td></td>"
+        f"<td class=num>{triple(reference)}</td></tr>{body}"
+        f"<tr><td><b>total: this forecast</b></td><td></td><td></td>"
+        f"<td class=num><b>{triple(total)}</b></td></tr></table>"
+        "<p class=meta>Shares are exact Shapley values over the five drivers: they add up "
+        "to the forecast minus the reference draw by draw; the regime probability at the "
+        "cut-off is held as it is.</p>"
     )
 
 
@@ -131,10 +223,11 @@ def change_table(forecast: dict) -> str:
     if not prev:
         return "<p>No earlier passing fit in this fits directory: nothing to compare.</p>"
     cur = forecast
+    shares = {d: a["share"] for d, a in cur["attribution"]["drivers"].items()}
     rows = [
         ("P(liquidity event)", prev["p_liquidity_event"], cur["baseline"]["p_liquidity_event"]),
         ("P(QE restart)", prev["p_qe_restart"], cur["baseline"]["p_qe_restart"]),
-        ("P(stress) now", prev["p_stress_now"], cur["p_stress_now"]),
+        ("P(stress regime) now", prev["p_stress_now"], cur["p_stress_now"]),
     ]
     body = "".join(
         f"<tr><td>{n}</td><td class=num>{triple(a)}</td><td class=num>{triple(b)}"
@@ -142,15 +235,22 @@ def change_table(forecast: dict) -> str:
         for n, a, b in rows
     )
     body += "".join(
-        f"<tr><td>contribution: {html.escape(d)}</td><td class=num>{a['mean']:+.2f}</td>"
-        f"<td class=num>{cur['attribution'][d]['log_odds']['mean']:+.2f}</td>"
-        f"<td class=num>{cur['attribution'][d]['log_odds']['mean'] - a['mean']:+.2f}</td></tr>"
+        f"<tr><td>share: {html.escape(DRIVER_NAMES.get(d, d))}</td>"
+        f"<td class=num>{100 * a['mean']:+.2f} pp</td>"
+        f"<td class=num>{100 * shares[d]['mean']:+.2f} pp</td>"
+        f"<td class=num>{100 * (shares[d]['mean'] - a['mean']):+.2f} pp</td></tr>"
         for d, a in prev["attribution"].items()
-        if d in cur["attribution"]
+        if d in shares
+    )
+    source = (
+        "as its report showed them"
+        if prev.get("source") == "stored"
+        else "<b>recomputed with today's code</b> (no stored report of it was found)"
     )
     return (
         f"<p>Previous passing fit: <code>{html.escape(prev['fit_id'])}</code> (data to "
-        f"{prev['data_cutoff']}).</p><table><tr><th></th><th>previous</th><th>this fit</th>"
+        f"{prev['data_cutoff']}), its numbers {source}.</p>"
+        "<table><tr><th></th><th>previous</th><th>this fit</th>"
         f"<th>change</th></tr>{body}</table>"
     )
 
@@ -159,25 +259,33 @@ def what_moved(forecast: dict) -> str:
     """A plain-language paragraph built from the numbers."""
     base = forecast["baseline"]
     h = forecast["horizon_weeks"]
-    attr = forecast["attribution"]
-    top = max(attr, key=lambda d: abs(attr[d]["log_odds"]["mean"]))
-    direction = "raises" if attr[top]["log_odds"]["mean"] > 0 else "lowers"
+    attr = forecast["attribution"]["drivers"]
+    top = max(attr, key=lambda d: abs(attr[d]["share"]["mean"]))
+    direction = "raises" if attr[top]["share"]["mean"] > 0 else "lowers"
     scen = forecast["scenarios"]
-    worst = max(scen, key=lambda n: scen[n]["p_liquidity_event"]["mean"]) if scen else None
+    worst = (
+        max(scen, key=lambda n: scen[n]["change_vs_baseline"]["p_liquidity_event"]["mean"])
+        if scen
+        else None
+    )
     text = (
         f"The model puts the probability of a catalogued-type liquidity event within "
         f"{h} weeks at {pct(base['p_liquidity_event']['mean'])} (90% interval "
         f"{pct(base['p_liquidity_event']['q05'])} to {pct(base['p_liquidity_event']['q95'])})"
         f", and of a QE restart ({forecast['qe_definition']} definition) at "
-        f"{pct(base['p_qe_restart']['mean'])}. The stress regime's probability in the last "
-        f"data week is {pct(forecast['p_stress_now']['mean'])}. Of the five drivers, "
-        f"{top} {direction} the odds of entering stress most "
-        f"({attr[top]['log_odds']['mean']:+.2f} log-odds vs its history)."
+        f"{pct(base['p_qe_restart']['mean'])}. Of the five drivers, "
+        f"{DRIVER_NAMES.get(top, top).split(':')[0].lower()} {direction} the event "
+        f"probability most ({100 * attr[top]['share']['mean']:+.2f} percentage points against "
+        "its historical mean)."
     )
-    if worst:
+    if worst and scen[worst]["change_vs_baseline"]["p_liquidity_event"]["mean"] <= 0:
+        text += " None of the scenarios raises the event probability."
+    elif worst:
         text += (
-            f" The most severe scenario is {worst}: "
-            f"{pct(scen[worst]['p_liquidity_event']['mean'])} for a liquidity event."
+            f" The scenario that raises it most is {worst.replace('_', ' ')}: "
+            f"{pct(scen[worst]['p_liquidity_event']['mean'])} for a liquidity event "
+            f"({100 * scen[worst]['change_vs_baseline']['p_liquidity_event']['mean']:+.1f} "
+            "percentage points)."
         )
     under_way = [k.replace("_", " ") for k, on in forecast.get("event_under_way", {}).items() if on]
     if under_way:
@@ -209,7 +317,8 @@ th{background:#f3f3f3}td.num{text-align:right;white-space:nowrap}img{max-width:1
 .ok{color:#060}.bad{color:#c00}.fresh{margin:0;padding-left:1.2em}
 table{max-width:100%;overflow-x:auto;display:block}.headline{display:table}
 @media (max-width:600px){body{margin:0.5em}.big{font-size:1.2em}.answer{padding:2px 6px}
-.headline th,.headline td{padding:3px 4px}}"""
+.headline th,.headline td{padding:3px 4px}.headline{font-size:0.85em}
+.headline td.num{white-space:normal}}"""
 
 
 def render(forecast: dict, fit: Fit) -> str:
@@ -221,13 +330,7 @@ def render(forecast: dict, fit: Fit) -> str:
             "review only and must not be used for decisions.</p>"
         )
     )
-    missing = [d for d, a in forecast["attribution"].items() if not a["current_observed"]]
-    missing_note = (
-        f"<p class=meta>Not observed in the last data week (model estimate used, "
-        f"with its uncertainty in every interval): {', '.join(missing)}.</p>"
-        if missing
-        else ""
-    )
+    history = figures.event_probability_history(forecast)
     parts = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -236,25 +339,37 @@ def render(forecast: dict, fit: Fit) -> str:
         f"<h1>liqshock outlook: next {forecast['horizon_weeks']} weeks</h1>",
         warn,
         answer_box(forecast),
+        f"<p>{html.escape(what_moved(forecast))}</p>",
+        "<h2>The event probability as it was known each month</h2>",
+        embed(history, "P(event) at each backtest origin")
+        if history
+        else "<p>No backtest of this model version: no history of the forecast to show.</p>",
+        "<h2>Scenarios: change against the baseline</h2>",
+        scenario_table(forecast),
+        embed(figures.scenario_effects_chart(forecast), "scenario effects")
+        if forecast["scenarios"]
+        else "",
+        "<h2>Which drivers make the probability</h2>",
+        attribution_table(forecast),
+        embed(figures.attribution_chart(forecast), "attribution of P(event)"),
+        "<h2>What changed since the previous report</h2>",
+        change_table(forecast),
+        "<h2>Details</h2>",
         f"<p class=meta>Data cut-off <b>{forecast['data_cutoff']}</b> (last data week "
         f"{forecast['last_data_week']}); fit <code>{html.escape(forecast['fit_id'])}</code>; "
         f"{forecast['draws']} posterior draws, seed {forecast['seed']}. Probabilities are "
         f"posterior means with 90% intervals across draws.</p>",
-        "<h2>Headline and scenarios</h2>",
         headline_table(forecast),
-        f"<p>{html.escape(what_moved(forecast))}</p>",
-        missing_note,
-        "<h2>P(stress) history</h2>",
-        embed(figures.stress_history(fit, forecast), "P(stress) history"),
-        "<h2>Scenario paths</h2>",
-        embed(figures.stress_paths(forecast), "P(stress) paths"),
         embed(figures.first_event_chart(forecast), "weeks to first event"),
-        "<h2>Drivers and attribution</h2>",
-        attribution_table(forecast),
-        embed(figures.attribution_chart(forecast), "attribution"),
         embed(figures.driver_fan_charts(fit, forecast), "driver fan charts"),
-        "<h2>Change since the previous fit</h2>",
-        change_table(forecast),
+        "<h3>The stress regime</h3><p class=meta>The model's stress regime is a "
+        "rate-volatility state, not an event: it is how the drivers reach the event "
+        "probability above.</p>",
+        embed(figures.stress_history(fit, forecast), "stress regime history"),
+        embed(figures.stress_paths(forecast), "stress regime paths"),
+        f"<p id=review>Reviewer's page of this fit: <a href='{review_href(forecast)}'>"
+        "convergence, predictive checks, calibration</a> (written by "
+        "<code>python -m diagnostics review</code>).</p>",
         "</body></html>",
     ]
     return "\n".join(parts)

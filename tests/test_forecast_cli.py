@@ -48,7 +48,18 @@ class PageCheck(HTMLParser):
 def report(small_real_fit, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     code = forecast_cli.main(
-        ["--fit", str(small_real_fit.path), "--out", str(out), "--draws", "300", "--seed", "3"]
+        [
+            "--fit",
+            str(small_real_fit.path),
+            "--out",
+            str(out),
+            "--draws",
+            "300",
+            "--seed",
+            "3",
+            "--backtests",
+            str(out / "no_backtests"),
+        ]
     )
     assert code == 0
     return json.loads((out / "forecast.json").read_text()), (out / "report.html").read_text()
@@ -66,7 +77,7 @@ def test_forecast_json_has_the_documented_fields(report, small_real_fit):
             d = res[key]
             assert 0 <= d["q05"] <= d["mean"] <= d["q95"] <= 1
     assert len(data["p_stress_path"]) == 13
-    assert set(data["attribution"]) == set(small_real_fit.config.drivers)
+    assert set(data["attribution"]["drivers"]) == set(small_real_fit.config.drivers)
 
 
 def test_report_numbers_equal_the_json_and_the_page_is_self_contained(report):
@@ -193,3 +204,102 @@ def test_the_first_screen_answers_how_likely_against_what_base_rate_and_how_fres
         assert data["drivers_last_observed"][driver] == str(last)[:10]
         assert data["drivers_last_observed"][driver] in box
     assert 'name="viewport"' in page
+
+
+def run_forecast(fit_path, out, *extra: str) -> dict:
+    code = forecast_cli.main(
+        ["--fit", str(fit_path), "--out", str(out), "--draws", "200", "--seed", "2", *extra]
+    )
+    assert code == 0
+    return json.loads((out / "forecast.json").read_text())
+
+
+def test_a_scenario_that_changes_nothing_has_no_effect(small_real_fit, tmp_path):
+    """Scenarios reuse the baseline's draws and shocks, so a zero shift changes nothing, draw
+    by draw: its paired interval is exactly zero (independent shocks would not give that)."""
+    scenario = tmp_path / "zero.toml"
+    scenario.write_text(
+        '[scenarios.nothing]\ndescription = "no change"\n'
+        '[scenarios.nothing.drivers.funding_spread]\nmode = "shift"\nunit = "bp"\n'
+        "path = [0.0]\nhold = true\n"
+    )
+    data = run_forecast(
+        small_real_fit.path, tmp_path / "r", "--scenarios", str(scenario), "--backtests", "x"
+    )
+    effect = data["scenarios"]["nothing"]["change_vs_baseline"]["p_liquidity_event"]
+    assert effect == {"mean": 0.0, "q05": 0.0, "q95": 0.0}
+    assert "+0.0 pp <small>(+0.0 to +0.0)</small>" in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_what_changed_reads_the_previous_report_as_it_was_shown(small_real_fit, tmp_path):
+    """The previous report's stored numbers are compared, not a recomputation: a stored
+    number no code would produce today (43.21%) is what the page shows as "previous"."""
+    fits, reports = tmp_path / "fits", tmp_path / "reports"
+    current = fits / small_real_fit.path.name
+    shutil.copytree(small_real_fit.path, current)
+    older = fits / "older"
+    older.mkdir()
+    manifest = json.loads((current / "manifest.json").read_text())
+    manifest.update(fit_id="older", created_at="2000-01-01T00:00:00+00:00")
+    (older / "manifest.json").write_text(json.dumps(manifest))
+    shown = run_forecast(current, reports / "first", "--backtests", "x")
+    shown["fit_id"], shown["data_cutoff"] = "older", "2020-06-24"
+    shown["baseline"]["p_liquidity_event"]["mean"] = 0.4321
+    (reports / "older").mkdir()
+    (reports / "older" / "forecast.json").write_text(json.dumps(shown))
+    data = run_forecast(current, reports / current.name, "--backtests", "x")
+    assert data["previous"]["source"] == "stored"
+    assert data["previous"]["p_liquidity_event"]["mean"] == 0.4321
+    page = (reports / current.name / "report.html").read_text()
+    assert "43.2%" in page and "as its report showed them" in page
+    delta = 100 * (data["baseline"]["p_liquidity_event"]["mean"] - 0.4321)
+    assert f"{delta:+.1f} pp<br><small>since 2020-06-24</small>" in page
+
+
+def write_backtest(root, fits_dir, name: str, brier_skill: float) -> None:
+    """A dense backtest's output files as ``python -m diagnostics dense`` writes them."""
+    dense = root / "dense"
+    dense.mkdir(parents=True)
+    (dense / "dense.json").write_text(json.dumps({"fits": {name: str(fits_dir)}}))
+    columns = ["brier_skill", "auroc", "log_score"]
+    row = {"target": "catalogue", "period": "all", "forecaster": name}
+    row |= {"n_origins": 40, "n_positive": 5}
+    for c, v in zip(columns, (brier_skill, 0.61, -0.3), strict=True):
+        row |= {c: v, f"{c}_q05": v - 0.1, f"{c}_q95": v + 0.1}
+    import pandas as pd
+
+    pd.DataFrame([row]).to_csv(dense / "dense_scores.csv", index=False)
+    pd.DataFrame(
+        {
+            "origin": ["2019-01-30", "2019-02-27"],
+            "target": "catalogue",
+            "outcome": [0.0, 1.0],
+            "climatology": [0.1, 0.1],
+            name: [0.2, 0.3],
+            f"{name}_q05": [0.1, 0.2],
+            f"{name}_q95": [0.3, 0.4],
+        }
+    ).to_csv(dense / "dense_forecasts.csv", index=False)
+
+
+def test_the_track_record_is_read_from_a_backtest_of_this_model_version(small_real_fit, tmp_path):
+    other = tmp_path / "other_fits" / "f"
+    other.mkdir(parents=True)
+    manifest = json.loads((small_real_fit.path / "manifest.json").read_text())
+    manifest["model"]["config"].pop("move_observable")  # a level-MOVE model: another version
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    backtests = tmp_path / "backtests"
+    write_backtest(backtests / "a", other.parent, "regime", 0.5)
+    data = run_forecast(small_real_fit.path, tmp_path / "r1", "--backtests", str(backtests))
+    assert not data["track_record"]["available"]
+    assert "no backtest of this model version" in (tmp_path / "r1" / "report.html").read_text()
+
+    write_backtest(backtests / "b", small_real_fit.path.parent, "regime_jump", -0.05)
+    data = run_forecast(small_real_fit.path, tmp_path / "r2", "--backtests", str(backtests))
+    record = data["track_record"]
+    assert record["available"] and record["series"] == "regime_jump"
+    assert record["brier_skill"] == pytest.approx({"mean": -0.05, "q05": -0.15, "q95": 0.05})
+    page = (tmp_path / "r2" / "report.html").read_text()
+    assert "Brier skill vs base rate -0.05 (90%: -0.15 to +0.05)" in page
+    assert "no better than the base rate" in page and "40 month-end forecasts" in page
+    assert "P(event) at each backtest origin" in page
