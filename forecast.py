@@ -47,8 +47,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--force", action="store_true", help="replace a report already in --out")
     p.add_argument(
         "--backtests",
-        default=str(REPO_ROOT / "backtests"),
-        help="where dense backtests are kept (default backtests/); the page shows the "
+        default=str(REPO_ROOT / "backtest"),
+        help="where dense backtests are kept (default backtest/); the page shows the "
         "newest one of this model version as its track record",
     )
     p.add_argument(
@@ -94,33 +94,53 @@ def check_out(out: Path, force: bool) -> None:
         )
 
 
-def compare_with_previous(fit, reports: Path, args: argparse.Namespace) -> dict:
-    """The previous passing fit's headline numbers as its report showed them, under
-    ``"previous"``.
+def compare_with_previous(fit, reports: list[Path], args: argparse.Namespace) -> dict:
+    """What changed since the previous passing fit, for the page.
 
-    Read from that fit's stored ``forecast.json`` under ``reports`` (what the committee saw,
-    not recomputed with today's code). When no report of it was stored, its numbers are
-    recomputed and marked so (``"source": "recomputed"``); when that fit cannot be loaded by
-    this code either, the reason goes under ``"previous_unavailable"``. The comparison never
-    stops the forecast of the fit that was asked for."""
+    ``"previous"``: its headline numbers as its report showed them, read from its stored
+    ``forecast.json`` in the first of ``reports`` that holds one (not recomputed with
+    today's code); recomputed and
+    marked ``"source": "recomputed"`` only when no report of it was stored.
+
+    ``"revision"``: the change split as statsmodels' ``news`` splits a forecast revision,
+    when the previous fit can be loaded: its parameters on its own data with today's code
+    (``recomputed``), its parameters on this fit's data (``previous_parameters_new_data``:
+    new and revised data), then this fit (re-estimation). The comparison never stops the
+    forecast of the fit that was asked for; why a step is missing goes under
+    ``"previous_unavailable"`` or ``"revision_unavailable"``.
+    """
     from model.store import FitError, load_fit, previous_passing
-    from outlook.forecast import headline, make_forecast
+    from outlook.forecast import headline, inputs_from_fit, make_forecast
 
     previous_id = previous_passing(fit.path.parent, fit.fit_id)
     if not previous_id:
         return {}
-    stored = reports / previous_id / "forecast.json"
-    try:
-        shown = json.loads(stored.read_text())
-        return {"previous": {**headline(shown), "source": "stored", "report": str(stored)}}
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    out: dict = {}
+    for stored in (root / previous_id / "forecast.json" for root in reports):
+        try:
+            shown = json.loads(stored.read_text())
+            out["previous"] = {**headline(shown), "source": "stored", "report": str(stored)}
+            break
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
     try:
         previous = load_fit(fit.path.parent / previous_id)
     except FitError as exc:
-        return {"previous_unavailable": str(exc)}
-    recomputed = headline(make_forecast(previous, args.horizon, args.draws, args.seed))
-    return {"previous": {**recomputed, "source": "recomputed"}}
+        out["previous_unavailable" if "previous" not in out else "revision_unavailable"] = str(exc)
+        return out
+    forecast_args = (args.horizon, args.draws, args.seed)
+    recomputed = headline(make_forecast(previous, *forecast_args))
+    out.setdefault("previous", {**recomputed, "source": "recomputed"})
+    try:
+        new_data = make_forecast(previous, *forecast_args, data=inputs_from_fit(fit))
+    except ValueError as exc:  # another driver set: the old parameters cannot read the data
+        out["revision_unavailable"] = str(exc)
+        return out
+    out["revision"] = {
+        "recomputed": recomputed,
+        "previous_parameters_new_data": headline(new_data),
+    }
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         forecast = make_forecast(fit, args.horizon, args.draws, args.seed, scenarios)
         out = Path(args.out) if args.out else REPO_ROOT / "reports" / fit.fit_id
-        forecast.update(compare_with_previous(fit, out.parent, args))
+        # the previous report: beside this one, or where reports go by default
+        roots = list(dict.fromkeys([out.parent.resolve(), REPO_ROOT / "reports"]))
+        forecast.update(compare_with_previous(fit, roots, args))
         from diagnostics.dense import base_rates
         from diagnostics.track_record import track_record
 

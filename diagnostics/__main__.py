@@ -31,6 +31,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--fit", default=str(REPO_ROOT / "fits" / "latest"), help="fit (default fits/latest)"
     )
     r.add_argument("--out", help="output directory (default diagnostics/review/<fit-id>)")
+    r.add_argument(
+        "--backtests",
+        default=str(REPO_ROOT / "backtest"),
+        help="where dense backtests are kept (default backtest/): the newest of this model "
+        "version fills the calibration and backtest section",
+    )
     lo = sub.add_parser("loo", help="PSIS-LOO comparison of fits of the same weeks and events")
     lo.add_argument(
         "--fit",
@@ -274,7 +280,7 @@ def review(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else REPO_ROOT / "diagnostics" / "review" / fit.fit_id
-    page = write_review(fit, out)
+    page = write_review(fit, out, Path(args.backtests))
     gate = "PASSED" if fit.manifest["convergence"]["passed"] else "FAILED"
     print(f"review of {fit.fit_id} (gate {gate}): {page}")
     return 0

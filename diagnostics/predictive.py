@@ -65,13 +65,46 @@ def predictive_idata(
     return az.InferenceData(posterior_predictive=xr.Dataset(pp), observed_data=xr.Dataset(obs))
 
 
-def observables_figure(
-    group: xr.Dataset, inputs: ModelInputs, which: str, n_draws: int = 100, seed: int = 0
-) -> plt.Figure:
+#: Statistics of a replicated history compared with the data's (posterior predictive
+#: p-values): location, spread and both tails, where a misfit of a regime model shows.
+STATISTICS = {
+    "mean": lambda v: np.mean(v, axis=-1),
+    "sd": lambda v: np.std(v, axis=-1),
+    "5th percentile": lambda v: np.quantile(v, 0.05, axis=-1),
+    "95th percentile": lambda v: np.quantile(v, 0.95, axis=-1),
+    "largest week": lambda v: np.max(v, axis=-1),
+}
+
+
+def predictive_pvalues(idata: az.InferenceData) -> dict[str, dict[str, dict[str, float]]]:
+    """Per observable and statistic: the data's value, the replicated 90% interval and
+    P(replicated >= observed). Values near 0 or 1 say the model cannot reproduce that
+    feature of the data (Gelman et al., BDA3 ch. 6)."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for name in OBSERVABLES:
+        rep = (
+            idata.posterior_predictive[name]
+            .to_numpy()
+            .reshape(-1, idata.posterior_predictive[name].shape[-1])
+        )
+        obs = idata.observed_data[name].to_numpy()
+        out[name] = {}
+        for stat, f in STATISTICS.items():
+            r, o = f(rep), float(f(obs))
+            out[name][stat] = {
+                "observed": o,
+                "q05": float(np.quantile(r, 0.05)),
+                "q95": float(np.quantile(r, 0.95)),
+                "p_value": float(np.mean(r >= o)),
+            }
+    return out
+
+
+def observables_figure(idata: az.InferenceData, move_observable: str, which: str) -> plt.Figure:
     """Observed vs replicated distributions of the two stress observables."""
-    idata = predictive_idata(group, inputs, n_draws, seed)
+    n_draws = idata.posterior_predictive.sizes["draw"]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    labels = {**OBSERVABLES, "move": MOVE_LABELS[inputs.move_observable]}
+    labels = {**OBSERVABLES, "move": MOVE_LABELS[move_observable]}
     for ax, (name, label) in zip(axes, labels.items(), strict=True):
         az.plot_ppc(
             idata,

@@ -9,6 +9,7 @@ a red banner (reviewers need to see why it failed).
 
 from __future__ import annotations
 
+import base64
 import html
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pandas as pd
 
 from data.atomic import atomic_write_text
 from diagnostics import convergence, effects, predictive
+from diagnostics.track_record import track_record
 from model.posterior import driver_moments, fill_sd
 from model.store import Fit
 from outlook.figures import DRIVER_LABELS, smoothed_stress_axes
@@ -97,38 +99,123 @@ def gate_table(fit: Fit) -> str:
     )
 
 
+#: How each column of the parameter table is printed: R-hat to the gate's precision
+#: (1.004 must not read "1"), effective sample sizes as whole draws.
+COLUMN_FORMATS = {
+    "mean": "{:.3g}",
+    "sd": "{:.3g}",
+    "hdi_5%": "{:.3g}",
+    "hdi_95%": "{:.3g}",
+    "r_hat": "{:.3f}",
+    "ess_bulk": "{:.0f}",
+    "ess_tail": "{:.0f}",
+    "mcse_mean": "{:.2g}",
+}
+COLUMN_NAMES = {
+    "hdi_5%": "5%",
+    "hdi_95%": "95%",
+    "r_hat": "R-hat",
+    "ess_bulk": "bulk ESS",
+    "ess_tail": "tail ESS",
+    "mcse_mean": "MCSE of mean",
+}
+
+
 def parameter_html(table: pd.DataFrame) -> str:
-    cols = ["mean", "sd", "hdi_5%", "hdi_95%", "r_hat", "ess_bulk", "ess_tail", "mcse_mean"]
-    head = "".join(f"<th>{c}</th>" for c in ["parameter", *cols])
+    head = "".join(f"<th>{COLUMN_NAMES.get(c, c)}</th>" for c in ["parameter", *COLUMN_FORMATS])
     body = "".join(
         "<tr><td>"
         + html.escape(str(name))
         + "</td>"
-        + "".join(f"<td class=num>{row[c]:.3g}</td>" for c in cols)
+        + "".join(f"<td class=num>{f.format(row[c])}</td>" for c, f in COLUMN_FORMATS.items())
         + "</tr>"
         for name, row in table.iterrows()
     )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def write_review(fit: Fit, out: Path) -> Path:
-    """Write the PNGs and ``review.html`` under ``out``; returns the page's path."""
+def pvalue_html(pvalues: dict, move_observable: str) -> str:
+    """The predictive p-values under a predictive figure; the extreme ones flagged."""
+    labels = {**predictive.OBSERVABLES, "move": predictive.MOVE_LABELS[move_observable]}
+    rows = []
+    for name, stats in pvalues.items():
+        label = labels.get(name, name)
+        for stat, v in stats.items():
+            flag = " <b>misfit</b>" if not 0.05 <= v["p_value"] <= 0.95 else ""
+            rows.append(
+                f"<tr><td>{html.escape(label)}</td><td>{stat}</td>"
+                f"<td class=num>{v['observed']:.3g}</td>"
+                f"<td class=num>{v['q05']:.3g} – {v['q95']:.3g}</td>"
+                f"<td class=num>{v['p_value']:.2f}{flag}</td></tr>"
+            )
+    return (
+        "<table><tr><th>observable</th><th>statistic</th><th>data</th>"
+        "<th>replicated 90%</th><th>P(replicated >= data)</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def backtest_html(record: dict) -> str:
+    """Out-of-sample scores of this model version from the latest dense backtest."""
+    if not record.get("available"):
+        return f"<p>{html.escape(record.get('reason', 'no backtest found'))}.</p>"
+
+    def triple(d: dict, fmt: str) -> str:
+        return f"{fmt.format(d['mean'])} ({fmt.format(d['q05'])} to {fmt.format(d['q95'])})"
+
+    summary = Path(record["backtest"]) / "summary.html"
+    link = (
+        f" Full summary: <a href='{html.escape(summary.as_uri())}'>{html.escape(str(summary))}</a>."
+        if summary.is_file()
+        else ""
+    )
+    return (
+        f"<p>{html.escape(record['description'])} Series <code>{html.escape(record['series'])}"
+        f"</code>, target: catalogued onsets within the horizon.{link}</p>"
+        "<table><tr><th>origins</th><th>with an onset</th><th>Brier skill vs base rate (90%)"
+        "</th><th>AUROC (90%)</th><th>log score (90%)</th><th>base rate's log score</th></tr>"
+        f"<tr><td class=num>{record['n_origins']}</td><td class=num>{record['n_onsets']}</td>"
+        f"<td class=num>{triple(record['brier_skill'], '{:+.3f}')}</td>"
+        f"<td class=num>{triple(record['auroc'], '{:.2f}')}</td>"
+        f"<td class=num>{triple(record['log_score'], '{:.3f}')}</td>"
+        f"<td class=num>{record['climatology_log_score']:.3f}</td></tr></table>"
+    )
+
+
+def write_review(fit: Fit, out: Path, backtests: Path | None = None) -> Path:
+    """Write the PNGs and ``review.html`` under ``out``; returns the page's path.
+
+    ``backtests``: where dense backtests are kept; the newest one of this model version
+    fills the calibration and backtest section (:mod:`diagnostics.track_record`)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     inputs = inputs_from_fit(fit)
+    table = convergence.parameter_table(fit)
+    checks = {
+        which: predictive.predictive_idata(group, inputs, n_draws=100, seed=0)
+        for which, group in (("Prior", fit.idata.prior), ("Posterior", fit.idata.posterior))
+    }
+    record = track_record(backtests, fit.config) if backtests else {"reason": "not asked"}
     figures = [
+        ("worst", "The worst-mixing parameters", convergence.worst_figure(fit, table)),
+        (
+            "worst_rank",
+            "Rank plots of the worst-mixing parameters",
+            convergence.worst_rank_figure(fit, table),
+        ),
         ("rank", "Rank plots", convergence.rank_figure(fit)),
         ("trace", "Trace plots", convergence.trace_figure(fit)),
         ("energy", "Energy", convergence.energy_figure(fit)),
         (
             "prior_predictive",
             "Prior predictive: stress observables",
-            predictive.observables_figure(fit.idata.prior, inputs, "Prior"),
+            predictive.observables_figure(checks["Prior"], fit.config.move_observable, "Prior"),
         ),
         (
             "posterior_predictive",
             "Posterior predictive: stress observables",
-            predictive.observables_figure(fit.idata.posterior, inputs, "Posterior"),
+            predictive.observables_figure(
+                checks["Posterior"], fit.config.move_observable, "Posterior"
+            ),
         ),
         (
             "event_frequency",
@@ -140,10 +227,19 @@ def write_review(fit: Fit, out: Path) -> Path:
         ("qe_hazard", "QE hazard over time", effects.qe_hazard_figure(fit)),
         ("coverage", "Data coverage", coverage_figure(fit)),
     ]
+    after = {
+        name.lower() + "_predictive": pvalue_html(
+            predictive.predictive_pvalues(checks[name]), fit.config.move_observable
+        )
+        for name in checks
+    }
     sections = []
     for name, title, fig in figures:
         fig.savefig(out / f"{name}.png", dpi=100)
-        sections.append(f"<h2>{html.escape(title)}</h2>" + embed(fig, title))
+        sections.append(f"<h2>{html.escape(title)}</h2>" + embed(fig, title) + after.get(name, ""))
+    calibration = (
+        Path(record["backtest"]) / "reliability_catalogue.png" if record.get("available") else None
+    )
     manifest = fit.manifest
     conv = manifest["convergence"]
     banner = (
@@ -163,7 +259,8 @@ def write_review(fit: Fit, out: Path) -> Path:
         for k, r in rows.items()
     )
     page = [
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>liqshock fit review {html.escape(fit.fit_id)}</title><style>{STYLE}</style>"
         "</head><body>",
         f"<h1>Fit review: {html.escape(fit.fit_id)}</h1>",
@@ -177,7 +274,16 @@ def write_review(fit: Fit, out: Path) -> Path:
         "<h2>Convergence gate</h2>",
         gate_table(fit),
         "<h2>Structural parameters</h2>",
-        parameter_html(convergence.parameter_table(fit)),
+        parameter_html(table),
+        "<h2>Calibration and backtest (out of sample)</h2>",
+        backtest_html(record),
+        (
+            "<img alt='reliability diagram of the backtest' src='data:image/png;base64,"
+            + base64.b64encode(calibration.read_bytes()).decode()
+            + "'>"
+            if calibration is not None and calibration.is_file()
+            else ""
+        ),
         "<h2>Event and restart frequency per 20 years (90% predictive interval)</h2>",
         "<table><tr><th>check</th><th>quantity</th><th>predictive 90%</th><th>observed</th>"
         f"<th>P(rep >= observed)</th></tr>{check_rows}</table>",

@@ -65,12 +65,14 @@ def interval(row: pd.Series, column: str) -> dict[str, float]:
 
 
 def track_record(backtests: Path, config: ModelConfig, target: str = "catalogue") -> dict:
-    """The newest backtest under ``backtests`` (``*/dense``) that scored this model version.
+    """The newest backtest in ``backtests`` (``dense/`` or ``*/dense/``) that scored this
+    model version.
 
     ``{"available": False, "reason": ...}`` when there is none.
     """
+    found = [Path(backtests) / "dense", *Path(backtests).glob("*/dense")]
     candidates = sorted(
-        (d for d in Path(backtests).glob("*/dense") if (d / "dense_scores.csv").is_file()),
+        (d for d in found if (d / "dense_scores.csv").is_file()),
         key=lambda d: (d / "dense_scores.csv").stat().st_mtime,
         reverse=True,
     )

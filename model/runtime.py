@@ -39,3 +39,10 @@ def configure() -> None:
     warnings.filterwarnings(
         "ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning
     )
+    # ArviZ's matplotlib backend calls normalize_kwargs the way matplotlib 3.11 deprecated,
+    # hundreds of times per review page; ArviZ's to fix, nothing a user can act on
+    warnings.filterwarnings(
+        "ignore",
+        message="Passing a dict or None as alias_mapping to normalize_kwargs",
+        module="arviz",
+    )

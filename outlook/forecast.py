@@ -7,12 +7,19 @@ Interface: ``make_forecast(fit, horizon, draws, seed, scenarios) -> dict`` (JSON
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from data.drivers import to_display
 from model.inputs import ModelInputs
-from model.posterior import driver_moments, parameters, sample_drivers
+from model.posterior import (
+    driver_moments,
+    parameters,
+    regime_probabilities,
+    sample_drivers,
+)
 from model.store import Fit
 from outlook.attribution import coalition_values, shapley_shares
 from outlook.projection import (
@@ -63,15 +70,40 @@ def draw_index(n_available: int, draws: int | None, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n_available, draws, replace=False))
 
 
-def start_state(fit: Fit, draws: int | None, seed: int) -> tuple[StartState, ModelInputs]:
+def in_units_of(data: ModelInputs, reference: ModelInputs) -> ModelInputs:
+    """``data`` standardized with ``reference``'s driver means and sds: a fit's parameters
+    are in the standardized units of its own data, so another vintage's drivers must be
+    put in those units before the fit's parameters can read them."""
+    if data.drivers != reference.drivers:
+        raise ValueError(f"drivers differ: {data.drivers} vs {reference.drivers}")
+    raw = data.x * data.driver_sd + data.driver_mean
+    return replace(
+        data,
+        x=(raw - reference.driver_mean) / reference.driver_sd,
+        driver_mean=reference.driver_mean,
+        driver_sd=reference.driver_sd,
+    )
+
+
+def start_state(
+    fit: Fit, draws: int | None, seed: int, data: ModelInputs | None = None
+) -> tuple[StartState, ModelInputs]:
+    """The fit's posterior draws at the end of its data, or, with ``data`` (another
+    vintage), the same draws filtered through that data (the "old parameters, new data"
+    step of a forecast revision)."""
     posterior = fit.idata.posterior
-    inputs = inputs_from_fit(fit)
+    inputs = inputs_from_fit(fit) if data is None else in_units_of(data, inputs_from_fit(fit))
     take = draw_index(posterior.sizes["chain"] * posterior.sizes["draw"], draws, seed)
     params = {k: v[take] for k, v in parameters(posterior).items()}
     x, x_var = driver_moments(posterior, inputs)
     # a driver missing in the last week starts from a draw of its value, not from its mean
     x_last = sample_drivers(x[take, -1, :], x_var[take, -1, :], np.random.default_rng(seed))
-    p_last = posterior["p_stress_filtered"].isel(week=-1).to_numpy().reshape(-1)[take]
+    filtered = (
+        posterior["p_stress_filtered"]
+        if data is None
+        else regime_probabilities(posterior, inputs, fit.config)["p_stress_filtered"]
+    )
+    p_last = filtered.isel(week=-1).to_numpy().reshape(-1)[take]
     at_risk = bool(inputs.obs["at_risk"][-1] > 0)
     ongoing = (bool(inputs.obs["event_funding"][-1] > 0), bool(inputs.obs["event_market"][-1] > 0))
     return StartState(params, x_last, p_last, at_risk, ongoing), inputs
@@ -162,8 +194,11 @@ def make_forecast(
     draws: int | None = None,
     seed: int = 0,
     scenarios: list[Scenario] = (),
+    data: ModelInputs | None = None,
 ) -> dict:
-    start, inputs = start_state(fit, draws, seed)
+    """``data``: forecast from another vintage's data with this fit's parameters
+    (:func:`start_state`); by default the fit's own data."""
+    start, inputs = start_state(fit, draws, seed, data)
     n_draws = len(start.x_last)
     shocks = driver_shocks(np.random.default_rng(seed + 1), n_draws, horizon, len(inputs.drivers))
     weeks = forecast_weeks(inputs, horizon)

@@ -255,6 +255,42 @@ def change_table(forecast: dict) -> str:
     )
 
 
+def revision_table(forecast: dict) -> str:
+    """The change of each headline probability split into steps that add up: code and
+    settings since the previous report, new and revised data under the previous
+    parameters, re-estimation (the split statsmodels' ``news`` makes of a revision)."""
+    prev, rev = forecast.get("previous"), forecast.get("revision")
+    if not prev or not rev:
+        reason = forecast.get("revision_unavailable")
+        return f"<p class=meta>No split of the change: {html.escape(reason)}</p>" if reason else ""
+    rows = []
+    for key, label in (
+        ("p_liquidity_event", "P(liquidity event)"),
+        ("p_qe_restart", "P(QE restart)"),
+    ):
+        shown = prev[key]["mean"]
+        again = rev["recomputed"][key]["mean"]
+        new_data = rev["previous_parameters_new_data"][key]["mean"]
+        now = forecast["baseline"][key]["mean"]
+        steps = (
+            ("code and settings since that report", again - shown),
+            ("new and revised data, previous parameters", new_data - again),
+            ("re-estimation on the new data", now - new_data),
+        )
+        cells = "".join(f"<td class=num>{100 * d:+.2f} pp</td>" for _, d in steps)
+        rows.append(
+            f"<tr><td>{label}</td><td class=num>{pct(shown)}</td>{cells}"
+            f"<td class=num>{pct(now)}</td></tr>"
+        )
+    return (
+        "<table><tr><th></th><th>previous report</th><th>code and settings</th>"
+        "<th>new and revised data (previous parameters)</th><th>re-estimation</th>"
+        "<th>this report</th></tr>" + "".join(rows) + "</table>"
+        "<p class=meta>The steps add up to the change; each is a difference of posterior "
+        "means from the same draws count and seed.</p>"
+    )
+
+
 def what_moved(forecast: dict) -> str:
     """A plain-language paragraph built from the numbers."""
     base = forecast["baseline"]
@@ -354,6 +390,7 @@ def render(forecast: dict, fit: Fit) -> str:
         embed(figures.attribution_chart(forecast), "attribution of P(event)"),
         "<h2>What changed since the previous report</h2>",
         change_table(forecast),
+        revision_table(forecast),
         "<h2>Details</h2>",
         f"<p class=meta>Data cut-off <b>{forecast['data_cutoff']}</b> (last data week "
         f"{forecast['last_data_week']}); fit <code>{html.escape(forecast['fit_id'])}</code>; "

@@ -303,3 +303,47 @@ def test_the_track_record_is_read_from_a_backtest_of_this_model_version(small_re
     assert "Brier skill vs base rate -0.05 (90%: -0.15 to +0.05)" in page
     assert "no better than the base rate" in page and "40 month-end forecasts" in page
     assert "P(event) at each backtest origin" in page
+
+
+def test_old_parameters_on_their_own_data_reproduce_the_forecast(small_real_fit):
+    """The revision's middle step (old parameters, new data) is exact at its edge: given
+    the fit's own data, refiltering with its draws reproduces its own forecast, so the
+    "new data" step is zero when no data changed."""
+    from outlook.forecast import in_units_of, inputs_from_fit, make_forecast
+
+    own = inputs_from_fit(small_real_fit)
+    again = make_forecast(small_real_fit, 13, 300, 4, data=own)
+    stored = make_forecast(small_real_fit, 13, 300, 4)
+    for key in ("p_liquidity_event", "p_qe_restart"):
+        assert again["baseline"][key] == pytest.approx(stored["baseline"][key], rel=1e-9)
+    # another vintage's drivers are put in the fit's units: raw values are kept
+    shifted = own.__class__(
+        own.weeks, own.drivers, own.x, own.driver_mean + 1.0, own.driver_sd * 2.0, own.obs
+    )
+    moved = in_units_of(shifted, own)
+    np.testing.assert_allclose(
+        moved.x * own.driver_sd + own.driver_mean,
+        shifted.x * shifted.driver_sd + shifted.driver_mean,
+    )
+
+
+def test_the_revision_steps_add_up_to_the_change():
+    from outlook.report import revision_table
+
+    def headline(event: float, qe: float) -> dict:
+        return {
+            "p_liquidity_event": {"mean": event, "q05": 0, "q95": 1},
+            "p_qe_restart": {"mean": qe, "q05": 0, "q95": 1},
+        }
+
+    forecast = {
+        "previous": headline(0.10, 0.03),
+        "revision": {
+            "recomputed": headline(0.11, 0.03),
+            "previous_parameters_new_data": headline(0.15, 0.05),
+        },
+        "baseline": headline(0.12, 0.04),
+    }
+    table = revision_table(forecast)
+    assert "10.0%</td><td class=num>+1.00 pp</td><td class=num>+4.00 pp</td>" in table
+    assert "<td class=num>-3.00 pp</td><td class=num>12.0%</td>" in table

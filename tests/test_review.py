@@ -18,11 +18,17 @@ pytestmark = pytest.mark.slow
 
 def test_review_page_has_every_section_and_the_gate_numbers(small_real_fit, tmp_path, capsys):
     out = tmp_path / "review"
-    assert main(["review", "--fit", str(small_real_fit.path), "--out", str(out)]) == 0
+    none = str(tmp_path / "no_backtests")
+    assert (
+        main(["review", "--fit", str(small_real_fit.path), "--out", str(out), "--backtests", none])
+        == 0
+    )
     page = (out / "review.html").read_text()
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert pngs == sorted(
         [
+            "worst.png",
+            "worst_rank.png",
             "rank.png",
             "trace.png",
             "energy.png",
@@ -43,6 +49,47 @@ def test_review_page_has_every_section_and_the_gate_numbers(small_real_fit, tmp_
     for parameter in ("trans_coef[calm, log_move]", "qe_stress_effect", "event_hit_rate"):
         assert re.search(re.escape(parameter), page)
     assert small_real_fit.fit_id in capsys.readouterr().out
+    # R-hat to the gate's precision and ESS as whole draws, from ArviZ's unrounded table
+    from diagnostics.convergence import parameter_table, worst_parameters
+
+    table = parameter_table(small_real_fit)
+    worst = worst_parameters(table)
+    row = table.loc[worst["largest R-hat"]]
+    assert f"<td class=num>{row['r_hat']:.3f}</td>" in page
+    assert f"<td class=num>{row['ess_bulk']:.0f}</td>" in page
+    assert f"{worst['largest R-hat']}: largest R-hat" not in page  # it is in a figure
+    assert "P(replicated >= data)" in page
+    assert "no backtest of this model version" in page
+
+
+def pvalues_of(observed: dict, replicate) -> dict:
+    import arviz as az
+    import xarray as xr
+
+    from diagnostics.predictive import predictive_pvalues
+
+    reps = {k: replicate(v)[None] for k, v in observed.items()}
+    return predictive_pvalues(
+        az.InferenceData(
+            posterior_predictive=xr.Dataset(
+                {k: (("chain", "draw", f"{k}_week"), v) for k, v in reps.items()}
+            ),
+            observed_data=xr.Dataset({k: ((f"{k}_week",), v) for k, v in observed.items()}),
+        )
+    )
+
+
+def test_predictive_pvalues_are_the_share_of_replications_at_or_above_the_data():
+    rng = np.random.default_rng(4)
+    observed = {k: rng.normal(0, 1, 60) for k in ("funding_spread_bp", "move")}
+    changes = np.linspace(-1.0, 1.0, 41)  # 21 of them >= 0, one exactly 0
+    shifted = pvalues_of(observed, lambda v: v[None, :] + changes[:, None])
+    scaled = pvalues_of(observed, lambda v: v[None, :] * (1 + 0.5 * changes[:, None]))
+    for name in observed:
+        for stat in ("mean", "5th percentile", "95th percentile", "largest week"):
+            assert shifted[name][stat]["p_value"] == pytest.approx(21 / 41)
+        assert scaled[name]["sd"]["p_value"] == pytest.approx(21 / 41)
+        assert shifted[name]["mean"]["observed"] == pytest.approx(observed[name].mean())
 
 
 def test_review_of_a_broken_fit_is_a_clear_error(tmp_path, capsys):
