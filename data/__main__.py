@@ -31,21 +31,36 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--end", help="data cut-off as known on that date (YYYY-MM-DD)")
         if name == "plot":
             p.add_argument("--out", default="reports/drivers.png", help="PNG path")
-    r = sub.add_parser("refresh", help="download every FRED series into the cache")
-    r.add_argument("--data", help="snapshot directory for the non-FRED files")
+    r = sub.add_parser(
+        "refresh",
+        help="download every source (FRED, CFTC, Treasury DTS, TIC; MOVE from a file) into "
+        "the cache as a new vintage",
+    )
+    r.add_argument("--data", help="snapshot directory (the base a first refresh is compared with)")
+    r.add_argument(
+        "--source",
+        action="append",
+        choices=("fred", "cftc", "dts", "tic", "move"),
+        help="refresh only this source (repeatable; default: all; move needs --move-file)",
+    )
+    r.add_argument(
+        "--move-file",
+        help="daily MOVE closes you are licensed to use: CSV with columns date,value",
+    )
+    r.add_argument(
+        "--service-url",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="another address for a service (cftc, dts, tic), e.g. a mirror",
+    )
     args = parser.parse_args(argv)
+    if args.command == "refresh":
+        return refresh(args)
     from data.panel import build_panel
-    from data.sources import FredSource, resolve_source
+    from data.sources import resolve_source
 
     try:
-        if args.command == "refresh":
-            from data.registry import SERIES
-
-            source = FredSource(refresh=True)
-            for spec in SERIES.values():
-                if spec.fred_id:
-                    print(f"{spec.id}: {len(source.series(spec.id))} observations")
-            return 0
         source = resolve_source(args.data, use_fred=args.fred)
         panel = build_panel(source, start=args.start, end=args.end)
         if args.command == "summary":
@@ -60,6 +75,54 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def refresh(args: argparse.Namespace) -> int:
+    """Every chosen source in turn; exit 0 if all refreshed, 1 if any failed (its reason
+    printed; the others are refreshed and nothing kept before is lost), 2 on bad flags."""
+    from pathlib import Path
+
+    from data.refresh import fetchers, refresh_one
+    from data.sources import DEFAULT_SNAPSHOT, FredSource, redact
+    from data.vintages import VintageStore
+
+    urls = {}
+    for item in args.service_url:
+        name, _, url = item.partition("=")
+        if name not in ("cftc", "dts", "tic") or not url:
+            print(f"error: --service-url {item!r}: expected cftc|dts|tic=URL", file=sys.stderr)
+            return 2
+        urls[name] = url
+    chosen = args.source or ["fred", "cftc", "dts", "tic", *(["move"] if args.move_file else [])]
+    if "move" in chosen and not args.move_file:
+        print("error: --source move needs --move-file (no free MOVE service)", file=sys.stderr)
+        return 2
+    snapshot = Path(args.data) if args.data else DEFAULT_SNAPSHOT
+    snapshot = snapshot if snapshot.is_dir() else None
+    store = VintageStore()
+    failed = 0
+    if "fred" in chosen:
+        from data.registry import SERIES
+
+        fred = FredSource(refresh=True)
+        try:
+            for spec in SERIES.values():
+                if spec.fred_id:
+                    fred.series(spec.id)
+            print("fred: every series downloaded into the FRED cache")
+        except DataError as exc:
+            failed += 1
+            print(f"fred: FAILED: {redact(str(exc), fred.api_key)}")
+    services = fetchers(snapshot, Path(args.move_file) if args.move_file else None, urls)
+    for name in chosen:
+        if name == "fred":
+            continue
+        fetch, address = services[name]
+        outcome = refresh_one(name, fetch, store, snapshot, address)
+        failed += not outcome.ok
+        print(f"{name}: {'' if outcome.ok else 'FAILED: '}{outcome.message}")
+    print(f"precedence: refreshed vintages in {store.root}, then the snapshot, per source")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -62,10 +62,12 @@ def ten_year_weights() -> dict[str, float]:
     return {c.code: c.face_usd * c.duration_years / base for c in CONTRACTS}
 
 
-def read_positions(directory: Path) -> pd.DataFrame:
-    """Leveraged-fund long/short per report date and contract code (long format)."""
+def read_positions(directory: Path, files: tuple[str, ...] = CFTC_FILES) -> pd.DataFrame:
+    """Leveraged-fund long/short per report date and contract code (long format).
+
+    ``files``: the snapshot's two files, or the one full-history file of a refresh."""
     parts = []
-    for name in CFTC_FILES:
+    for name in files:
         path = directory / name
         frame = read_csv_checked(path, [DATE_COLUMN, CODE_COLUMN, LONG_COLUMN, SHORT_COLUMN])
         source = str(path)
@@ -87,7 +89,7 @@ def read_positions(directory: Path) -> pd.DataFrame:
     if dup.any():
         first = rows[dup].iloc[0]
         raise DataError(
-            " + ".join(CFTC_FILES),
+            " + ".join(str(directory / f) for f in files),
             f"contract {first.code} reported twice",
             where=str(first.date.date()),
             expected="one row per week and contract",

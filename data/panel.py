@@ -57,6 +57,8 @@ class Panel:
     cutoff: pd.Timestamp
     source: str
     notes: list[str] = field(default_factory=list)
+    #: where each non-FRED source was read from: a refreshed vintage id, or "snapshot"
+    origin: dict[str, str] = field(default_factory=dict)
 
     @property
     def mask(self) -> pd.DataFrame:
@@ -121,6 +123,12 @@ def weekly_aggregate(
     """Aggregate the daily values that became public in each panel week."""
     grouped = pd.Series(values.to_numpy(), index=week_ending(known)).groupby(level=0)
     return getattr(grouped, how)().reindex(weeks)
+
+
+def source_origin(source: DataSource) -> dict[str, str]:
+    """Per non-FRED source, the vintage the panel read (see ``SnapshotSource.origin``)."""
+    snapshot = getattr(source, "snapshot", source)  # FRED reads them through its snapshot
+    return snapshot.origin() if hasattr(snapshot, "origin") else {}
 
 
 def daily_funding_spread(source: DataSource) -> tuple[pd.Series, pd.Series]:
@@ -324,4 +332,5 @@ def build_panel(
         cutoff=cutoff,
         source=source.description,
         notes=notes,
+        origin=source_origin(source),
     )

@@ -6,8 +6,10 @@ Resolution order for the default source (``resolve_source``):
 3. the FRED cache (``.cache/fred``, git-ignored), refreshed from FRED when ``FRED_API_KEY``
    is set (``python -m data refresh``) and usable offline afterwards.
 
-MOVE, CFTC TFF, TIC and the Daily Treasury Statement are not FRED series; the FRED source
-reads those from a snapshot directory when one is available and otherwise says so.
+MOVE, CFTC TFF, TIC and the Daily Treasury Statement are not FRED series. Each is read from
+its newest refreshed vintage (``.cache/sources``, :mod:`data.vintages`, filled by ``python
+-m data refresh``) when there is one, else from the snapshot directory: refreshed cache
+first, then the snapshot, per source, and the source's description says which.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from urllib.parse import quote, quote_plus
 
 import pandas as pd
 
-from data import cftc, treasury_files
+from data import cftc, services, treasury_files
 from data.atomic import atomic_write_text
 from data.defaults import DEFAULT_CACHE, DEFAULT_SNAPSHOT, REPO_ROOT  # noqa: F401 (re-exported)
 from data.errors import DataError
 from data.readers import read_series_file, validate_series
 from data.registry import SERIES
+from data.vintages import Vintage, VintageStore
 
 #: FRED splits the target series at the move to a range; the snapshot file is pre-spliced.
 FRED_SPLICES: dict[str, tuple[tuple[str, str | None, str | None], ...]] = {
@@ -52,9 +55,12 @@ class DataSource(Protocol):
 
 @dataclass
 class SnapshotSource:
-    """Reads the files of a snapshot directory (see its PROVENANCE.md)."""
+    """Reads the files of a snapshot directory (see its PROVENANCE.md), each non-FRED
+    source from its refreshed vintage instead where one is given (``vintages``: source name
+    of :data:`data.services.FILES` -> vintage)."""
 
     directory: Path
+    vintages: dict[str, Vintage] = field(default_factory=dict)
     description: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,19 +71,35 @@ class SnapshotSource:
                 "snapshot directory not found",
                 expected="a directory of raw CSV files (see README)",
             )
-        self.description = f"snapshot {self.directory}"
+        self.description = f"snapshot {self.directory}" + "".join(
+            f"; {name} from refreshed vintage {v.vintage_id}" for name, v in self.vintages.items()
+        )
+
+    def origin(self) -> dict[str, str]:
+        """Where each non-FRED source is read from: a vintage id, or "snapshot"."""
+        return {
+            name: self.vintages[name].vintage_id if name in self.vintages else "snapshot"
+            for name in services.FILES
+        }
+
+    def _dir(self, name: str) -> Path:
+        return self.vintages[name].path if name in self.vintages else self.directory
 
     def series(self, series_id: str) -> pd.Series:
-        return read_series_file(self.directory, SERIES[series_id])
+        spec = SERIES[series_id]
+        owner = "move" if spec.file in services.FILES["move"] else None
+        return read_series_file(self._dir(owner) if owner else self.directory, spec)
 
     def cftc_positions(self) -> pd.DataFrame:
+        if "cftc" in self.vintages:
+            return cftc.read_positions(self._dir("cftc"), services.FILES["cftc"])
         return cftc.read_positions(self.directory)
 
     def tic(self) -> pd.DataFrame:
-        return treasury_files.read_tic(self.directory)
+        return treasury_files.read_tic(self._dir("tic"))
 
     def tga_dts(self) -> pd.Series:
-        return treasury_files.read_tga_dts(self.directory)
+        return treasury_files.read_tga_dts(self._dir("dts"))
 
 
 @dataclass
@@ -195,14 +217,42 @@ def redact(text: str, key: str | None = None) -> str:
     return re.sub(r"api_key=[^&\s'\"]*", "api_key=***", text)
 
 
-def resolve_source(data_dir: str | Path | None = None, *, use_fred: bool = False) -> DataSource:
-    """The source a CLI run uses (see the module docstring for the order)."""
+def refreshed_vintages(
+    store: VintageStore | None, named: dict[str, str] | None = None
+) -> dict[str, Vintage]:
+    """The vintage each refreshed source is read from: the one ``named`` for it, else its
+    newest; sources never refreshed are absent (read from the snapshot)."""
+    if store is None:
+        return {}
+    named = named or {}
+    out = {}
+    for name in services.FILES:
+        try:
+            chosen = store.named(name, named[name]) if name in named else store.latest(name)
+        except KeyError as exc:
+            raise DataError(f"vintage of {name}", str(exc.args[0])) from None
+        if chosen is not None:
+            out[name] = chosen
+    return out
+
+
+def resolve_source(
+    data_dir: str | Path | None = None,
+    *,
+    use_fred: bool = False,
+    store: VintageStore | None = None,
+    named: dict[str, str] | None = None,
+) -> DataSource:
+    """The source a CLI run uses (see the module docstring for the order). ``store``: the
+    refreshed vintages to read before the snapshot (default: the project's cache; pass
+    ``VintageStore`` of an empty folder for the snapshot alone)."""
     chosen = data_dir or os.environ.get("LIQSHOCK_DATA")
+    vintages = refreshed_vintages(store if store is not None else VintageStore(), named)
     snapshot = None
     if chosen:
-        snapshot = SnapshotSource(Path(chosen))
+        snapshot = SnapshotSource(Path(chosen), vintages)
     elif DEFAULT_SNAPSHOT.is_dir():
-        snapshot = SnapshotSource(DEFAULT_SNAPSHOT)
+        snapshot = SnapshotSource(DEFAULT_SNAPSHOT, vintages)
     if use_fred or snapshot is None:
         return FredSource(snapshot=snapshot)
     return snapshot

@@ -13,6 +13,8 @@ def format_summary(panel: Panel) -> str:
     lines = [
         "liqshock weekly panel (Wednesdays, as known on each date)",
         f"source:  {panel.source}",
+        "read from (refreshed vintage, else snapshot): "
+        + (", ".join(f"{k} {v}" for k, v in panel.origin.items()) or "-"),
         f"weeks:   {panel.frame.index.min().date()} .. {panel.cutoff.date()} "
         f"({len(panel.frame)} weeks)",
         "",

@@ -174,6 +174,7 @@ def run_fit(
         "created_at": datetime.now(UTC).isoformat(),
         "data": {
             "source": panel.source,
+            "origin": panel.origin,
             "cutoff": str(panel.cutoff.date()),
             "start": str(inputs.weeks[0].date()),
             "n_weeks": inputs.n_weeks,

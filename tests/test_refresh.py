@@ -1,0 +1,165 @@
+"""``python -m data refresh`` for the non-FRED sources, against local look-alikes of the
+services (tests/service_server.py) built from the snapshot files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from data import services
+from data.drivers import DRIVER_ORDER
+from data.panel import build_panel
+from data.refresh import refresh_one
+from data.sources import SnapshotSource, refreshed_vintages
+from data.vintages import VintageStore
+from tests.conftest import REPO_ROOT, repo_env
+from tests.service_server import ServiceServer
+
+SOURCES = ("cftc", "dts", "tic")
+
+
+@pytest.fixture
+def server(snapshot_dir):
+    with ServiceServer(snapshot_dir) as running:
+        yield running
+
+
+def fetch(name: str, server: ServiceServer, snapshot_dir, timeout: float = 30.0):
+    url = server.url(name)
+    return {
+        "cftc": lambda: services.fetch_cftc(url, timeout),
+        "dts": lambda: services.fetch_dts(url, timeout=timeout),
+        "tic": lambda: services.fetch_tic(url, snapshot_dir, timeout),
+    }[name]
+
+
+def test_the_refreshed_panel_equals_the_snapshot_panel(server, snapshot_dir, tmp_path):
+    store = VintageStore(tmp_path / "sources")
+    for name in SOURCES:
+        outcome = refresh_one(name, fetch(name, server, snapshot_dir), store, snapshot_dir, "x")
+        assert outcome.ok, outcome.message
+        assert outcome.revisions.revised == 0 and outcome.revisions.compared > 100
+    vintages = refreshed_vintages(store)
+    assert set(vintages) == set(SOURCES)
+    refreshed = build_panel(SnapshotSource(snapshot_dir, vintages))
+    plain = build_panel(SnapshotSource(snapshot_dir))
+    common = refreshed.frame.index.intersection(plain.frame.index)
+    assert len(common) > 1000
+    for driver in DRIVER_ORDER:
+        np.testing.assert_allclose(
+            refreshed.frame.loc[common, driver].to_numpy(),
+            plain.frame.loc[common, driver].to_numpy(),
+            rtol=1e-12,
+            err_msg=driver,
+        )
+    assert "cftc from refreshed vintage" in refreshed.source
+    assert SnapshotSource(snapshot_dir, vintages).origin()["dts"] == vintages["dts"].vintage_id
+
+
+def test_a_revision_is_reported_and_every_vintage_is_kept(server, snapshot_dir, tmp_path):
+    store = VintageStore(tmp_path / "sources")
+    first = refresh_one("dts", fetch("dts", server, snapshot_dir), store, snapshot_dir, "x")
+    again = refresh_one("dts", fetch("dts", server, snapshot_dir), store, snapshot_dir, "x")
+    assert again.ok and again.vintage_id == first.vintage_id and "unchanged" in again.message
+    # the service revises one opening balance by +$5bn
+    row = next(r for r in server.fiscal if r["record_date"] == "2024-03-14")
+    row["open_today_bal"] = str(int(row["open_today_bal"]) + 5000)
+    revised = refresh_one("dts", fetch("dts", server, snapshot_dir), store, snapshot_dir, "x")
+    assert revised.ok and revised.vintage_id != first.vintage_id
+    # the opening balance of the 14th is the closing balance of the 13th
+    assert revised.revisions.revised == 1
+    key, before, after = revised.revisions.largest
+    assert str(pd.Timestamp(key).date()) == "2024-03-13" and after - before == 5000
+    assert [v.vintage_id for v in store.vintages("dts")] == [first.vintage_id, revised.vintage_id]
+    # the panel can still be built from the earlier vintage by name
+    named = refreshed_vintages(store, {"dts": first.vintage_id})
+    assert named["dts"].vintage_id == first.vintage_id
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "break_it", "says"),
+    [
+        (
+            "cftc",
+            "/resource/gpe5-46if.json",
+            ("drop_field", "lev_money_positions_short"),
+            "field 'lev_money_positions_short' is missing",
+        ),
+        (
+            "dts",
+            "/dts/operating_cash_balance",
+            ("drop_field", "open_today_bal"),
+            "field 'open_today_bal' is missing",
+        ),
+        ("dts", "/dts/operating_cash_balance", ("fail", 503), "HTTP 503"),
+        ("tic", "/tic/slt_table5.txt", ("fail", 500), "HTTP 500"),
+        ("cftc", "/resource/gpe5-46if.json", ("delay", 3.0), "no answer"),
+    ],
+)
+def test_a_failing_service_is_a_clear_error_and_the_cache_is_intact(
+    server, snapshot_dir, tmp_path, name, path, break_it, says
+):
+    store = VintageStore(tmp_path / "sources")
+    good = refresh_one(name, fetch(name, server, snapshot_dir), store, snapshot_dir, "x")
+    assert good.ok
+    kept = {p: p.read_bytes() for p in (tmp_path / "sources").rglob("*") if p.is_file()}
+    switch, value = break_it
+    getattr(server, switch)[path] = value
+    bad = refresh_one(
+        name, fetch(name, server, snapshot_dir, timeout=1.0), store, snapshot_dir, "x"
+    )
+    assert not bad.ok and says in bad.message
+    after = {p: p.read_bytes() for p in (tmp_path / "sources").rglob("*") if p.is_file()}
+    assert after == kept
+    assert store.latest(name).vintage_id == good.vintage_id
+
+
+def test_the_command_refreshes_what_it_can_and_writes_no_token(server, snapshot_dir, tmp_path):
+    """One failing service does not stop the others; the exit code says one failed; the
+    CFTC app token reaches the service as a header and is written nowhere."""
+    server.fail["/dts/operating_cash_balance"] = 500
+    token = "token-that-must-not-leak-123"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "data",
+            "refresh",
+            "--data",
+            str(snapshot_dir),
+            *("--source", "cftc", "--source", "dts", "--source", "tic"),
+            *(f"--service-url={n}={server.url(n)}" for n in SOURCES),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=repo_env(LIQSHOCK_VINTAGES=str(tmp_path / "sources"), CFTC_APP_TOKEN=token),
+        timeout=600,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "dts: FAILED" in done.stdout and "HTTP 500" in done.stdout
+    assert "cftc: new vintage" in done.stdout and "tic: new vintage" in done.stdout
+    assert any(h.get("X-App-Token") == token for h in server.headers)
+    written = [p for p in (tmp_path / "sources").rglob("*") if p.is_file()]
+    assert written and not any(token in p.read_text() for p in written)
+    assert token not in done.stdout + done.stderr
+    record = json.loads(next((tmp_path / "sources" / "cftc").glob("*/fetch.json")).read_text())
+    assert {"first", "last", "rows", "digest", "fetched_at", "address"} <= set(record)
+
+
+def test_a_move_file_is_validated_like_the_snapshot(snapshot_dir, tmp_path):
+    good = tmp_path / "move.csv"
+    good.write_text((snapshot_dir / "MOVE.csv").read_text())
+    store = VintageStore(tmp_path / "sources")
+    outcome = refresh_one("move", lambda: services.import_move(good), store, snapshot_dir, "f")
+    assert outcome.ok and outcome.revisions.revised == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,value\n2024-01-02,95.1\n2024-01-03,9510\n")  # a 100x unit slip
+    failed = refresh_one("move", lambda: services.import_move(bad), store, snapshot_dir, "f")
+    assert not failed.ok and "MOVE" in failed.message
+    assert len(store.vintages("move")) == 1
