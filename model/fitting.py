@@ -137,6 +137,7 @@ def run_fit(
     model = build_model(inputs, config)
     potential = jax_potential(model, inputs, config) if settings.backend == "numpyro" else None
     warm, cold_reason = warm_start_for(warm_from, config, panel)
+    setup_seconds = time.perf_counter() - started
     idata = sample(model, settings, progressbar=progressbar, potential=potential, warm=warm)
     if cold_reason:
         record = json.loads(idata.sample_stats.attrs["initialization"])
@@ -202,7 +203,12 @@ def run_fit(
         },
         "sampler": settings.to_dict(),
         "initialization": json.loads(idata.sample_stats.attrs.get("initialization", "{}")),
-        "timing": json.loads(idata.sample_stats.attrs.get("timing", "{}")),
+        "timing": {
+            "setup_s": round(setup_seconds, 2),
+            **json.loads(idata.sample_stats.attrs.get("timing", "{}")),
+            # regime probabilities, prior draws, predictive checks, gate
+            "summaries_s": round(time.perf_counter() - started - sampling_seconds, 2),
+        },
         "packages": package_versions(),
         "git_commit": git_commit(),
         "wall_time_s": round(time.perf_counter() - started, 1),

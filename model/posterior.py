@@ -60,7 +60,11 @@ def driver_moments(group: xr.Dataset, inputs: ModelInputs) -> tuple[np.ndarray, 
     under the draw's AR(1) parameters given the observed weeks (the same
     :func:`model.missing.gap_moments` the sampled model integrates them out with).
     """
-    params = parameters(group)
+    return driver_moments_of(parameters(group), inputs)
+
+
+def driver_moments_of(params: dict, inputs: ModelInputs) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`driver_moments` for parameter draws already flattened (D, ...)."""
     n_draws = len(params["ar_mu"])
     layout = GapLayout.from_matrix(inputs.x)
     mean = np.broadcast_to(layout.values, (n_draws, layout.values.size)).copy()
@@ -106,12 +110,23 @@ def regime_terms(
     return log_init, log_trans, log_emis
 
 
+#: Draws per block in :func:`regime_probabilities`: every intermediate array is (draws,
+#: weeks, drivers); 4000 draws x 1077 weeks x 5 is 170 MB per array, far beyond the CPU
+#: caches, and blocks of this size made the whole computation about twice as fast.
+DRAW_BLOCK = 250
+
+
 def regime_probabilities(group: xr.Dataset, inputs: ModelInputs, config: ModelConfig) -> xr.Dataset:
     """Filtered and smoothed P(stress) for every draw, as (chain, draw, week) arrays."""
     params = parameters(group)
-    x, x_var = driver_moments(group, inputs)
-    log_init, log_trans, log_emis = regime_terms(params, x, inputs, config, x_var)
-    loglik, filtered, smoothed = forward_backward(log_init, log_trans, log_emis)
+    n_draws = len(params["ar_mu"])
+    pieces = []
+    for first in range(0, n_draws, DRAW_BLOCK):
+        block = {k: v[first : first + DRAW_BLOCK] for k, v in params.items()}
+        x, x_var = driver_moments_of(block, inputs)
+        log_init, log_trans, log_emis = regime_terms(block, x, inputs, config, x_var)
+        pieces.append(forward_backward(log_init, log_trans, log_emis))
+    loglik, filtered, smoothed = (np.concatenate(p, axis=0) for p in zip(*pieces, strict=True))
     shape = (group.sizes["chain"], group.sizes["draw"], inputs.n_weeks)
     dims = ("chain", "draw", "week")
     coords = {"chain": group["chain"], "draw": group["draw"], "week": inputs.weeks}

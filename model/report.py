@@ -34,6 +34,7 @@ def fit_summary(manifest: dict, idata: az.InferenceData, path: Path) -> str:
         f"sampler: {manifest['sampler']['backend']} {manifest['sampler']['chains']} chains x "
         f"{manifest['sampler']['draws']} draws (+{manifest['sampler']['tune']} tune), "
         f"{manifest['wall_time_s']} s wall" + phase_times(manifest.get("timing", {})),
+        fixed_line(manifest),
         start_line(manifest.get("initialization", {}), manifest["sampler"]),
         "",
         f"{'parameter':<42}{'mean':>8}{'5%':>8}{'95%':>8}",
@@ -89,3 +90,22 @@ def phase_times(timing: dict) -> str:
         if key + "_s" in timing
     ]
     return f" ({'; '.join(parts)})" if parts else ""
+
+
+def fixed_line(manifest: dict) -> str:
+    fixed = fixed_cost(manifest.get("timing", {}), manifest["wall_time_s"])
+    if fixed is None:
+        return ""
+    return (
+        f"fixed cost (everything but the NUTS iterations): {fixed:.1f} s, "
+        f"{fixed / manifest['wall_time_s']:.0%} of the wall"
+    )
+
+
+def fixed_cost(timing: dict, wall_s: float) -> float | None:
+    """Seconds of a fit that are not NUTS iterations (setup, start search, compiling,
+    summaries): the part a warm start or a faster gradient cannot shrink."""
+    if "nuts_s" not in timing:
+        return None
+    iterations = timing["nuts_s"] - timing.get("nuts_compile_s", 0.0)
+    return wall_s - iterations

@@ -221,3 +221,33 @@ def test_the_scaled_recursion_equals_the_log_space_one_in_value_and_gradient(sta
     for got, expected in zip(grad, want_grad, strict=True):
         assert np.isfinite(np.asarray(got)).all()
         np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=1e-7, atol=1e-9)
+
+
+def test_regime_probabilities_do_not_depend_on_the_draw_blocks(monkeypatch):
+    """Draws are processed in blocks for speed; the blocks must not change any number."""
+    import xarray as xr
+
+    import model.posterior as posterior
+    from model.config import ModelConfig
+    from tests.model_fixtures import random_short_inputs, true_parameters
+
+    rng = np.random.default_rng(8)
+    inputs = random_short_inputs(rng, 40)
+    draws = 7
+    p = true_parameters()
+    group = xr.Dataset(
+        {
+            k: (
+                ("chain", "draw", *(f"{k}_{i}" for i in range(np.ndim(v)))),
+                np.broadcast_to(v, (1, draws, *np.shape(v)))
+                + 0.01 * rng.standard_normal((1, draws, *np.shape(v))) * (k.startswith("trans")),
+            )
+            for k, v in p.items()
+        }
+    )
+    whole = posterior.regime_probabilities(group, inputs, ModelConfig())
+    monkeypatch.setattr(posterior, "DRAW_BLOCK", 3)  # blocks of 3, 3 and 1 draws
+    blocked = posterior.regime_probabilities(group, inputs, ModelConfig())
+    for name in ("p_stress_filtered", "p_stress_smoothed", "regime_loglik"):
+        np.testing.assert_array_equal(whole[name].to_numpy(), blocked[name].to_numpy())
+    assert whole["p_stress_filtered"].std() > 0

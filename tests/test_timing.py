@@ -41,3 +41,12 @@ def test_the_summary_line_names_both_phases():
         phase_times({"start_search_s": 70.2, "nuts_s": 401.0})
         == " (start search 70.2 s; NUTS 401.0 s)"
     )
+
+
+def test_the_fixed_cost_is_the_wall_less_the_nuts_iterations():
+    from model.report import fixed_cost, fixed_line
+
+    timing = {"setup_s": 2.0, "start_search_s": 8.0, "nuts_s": 30.0, "nuts_compile_s": 10.0}
+    assert fixed_cost(timing, 52.0) == 32.0  # 52 s wall, 20 s of NUTS iterations
+    assert fixed_cost({"start_search_s": 8.0}, 52.0) is None
+    assert "32.0 s, 62% of the wall" in fixed_line({"timing": timing, "wall_time_s": 52.0})
