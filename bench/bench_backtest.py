@@ -3,9 +3,10 @@
     python bench/bench_backtest.py [--origins 4] [--draws 150] [--fit-start 2014-01-01]
 
 The same origins (quarterly from 2019-01) and the backtest's own sampler settings
-(``model.settings.BACKTEST_SAMPLER``: 2 chains, 32 starts) with fewer draws run twice
-into fresh output directories: once serially in this process, once on a LocalCluster of
-``--workers`` processes. Both include everything an origin does (panel as known, NUTS
+(``model.settings.BACKTEST_SAMPLER``: 2 chains, 32 starts) with fewer draws run three
+times into fresh output directories: serially in this process, on a LocalCluster of
+``--workers`` processes, and serially with warm starts (each refit from the previous
+passing one, ``--warm-start``). Both include everything an origin does (panel as known, NUTS
 compile and sampling, regime probabilities, predictive checks, forecast, baselines).
 Prints wall time, origins per minute and the Dask/serial speed-up.
 """
@@ -35,38 +36,52 @@ def main() -> None:
     from model.runtime import configure
 
     configure()
+    from dataclasses import asdict, replace
+
     from diagnostics.backtest import default_origins, run_backtest
     from diagnostics.origin import BacktestSpec
-    from model.settings import BACKTEST_SAMPLER
+    from model.settings import BACKTEST_SAMPLER, GateThresholds
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = BacktestSpec(
             data_dir=args.data,
             start=args.fit_start,
-            sampler={**BACKTEST_SAMPLER, "draws": args.draws, "tune": args.draws},
+            sampler={
+                **BACKTEST_SAMPLER,
+                "draws": args.draws,
+                "tune": args.draws,
+                # the production ratio (1000 tune, 300 warm) at this length
+                "warm_tune": max(20, round(0.3 * args.draws)),
+            },
+            # ESS 100: short chains can pass, so a warm start has a passing fit to start from
+            gate=asdict(GateThresholds(1.05, 100, 100, 10)),
             forecast_draws=200,
             fits_dir=str(Path(tmp) / "fits"),
         )
         origins = default_origins(spec, "2019-01-01", "quarter")[: args.origins]
         rows = []
-        for label, kwargs in (
-            ("serial", {"serial": True}),
-            (f"dask x{args.workers}", {"n_workers": args.workers}),
+        for label, run_spec, kwargs in (
+            ("serial", spec, {"serial": True}),
+            (f"dask x{args.workers}", spec, {"n_workers": args.workers}),
+            ("serial, warm", replace(spec, warm_start=True), {"serial": True}),
         ):
-            out = Path(tmp) / label.replace(" ", "_")
+            out = Path(tmp) / label.replace(" ", "_").replace(",", "")
             started = time.perf_counter()
-            run = run_backtest(spec, origins, out, log=lambda *_: None, **kwargs)
+            run = run_backtest(run_spec, origins, out, log=lambda *_: None, **kwargs)
             seconds = time.perf_counter() - started
             assert len(run.computed) == len(origins), run.failed
-            rows.append((label, seconds, 60 * len(origins) / seconds))
+            warm = sum("warm_start_from" in r.get("initialization", {}) for r in run.records)
+            passed = sum(r["gate_passed"] for r in run.records)
+            rows.append((label, seconds, 60 * len(origins) / seconds, warm, passed))
     print(
         f"{len(origins)} origins ({origins[0]} .. {origins[-1]}), fits from "
         f"{args.fit_start}, 2 chains x {args.draws}+{args.draws}"
     )
-    print(f"{'run':<12}{'wall s':>10}{'origins/min':>14}")
-    for label, seconds, rate in rows:
-        print(f"{label:<12}{seconds:>10.1f}{rate:>14.2f}")
+    print(f"{'run':<14}{'wall s':>10}{'origins/min':>14}{'warm-started':>14}{'passed':>8}")
+    for label, seconds, rate, warm, passed in rows:
+        print(f"{label:<14}{seconds:>10.1f}{rate:>14.2f}{warm:>14}{passed:>8}")
     print(f"speed-up dask/serial: {rows[1][2] / rows[0][2]:.2f}x")
+    print(f"speed-up warm/cold, serial: {rows[2][2] / rows[0][2]:.2f}x")
 
 
 if __name__ == "__main__":

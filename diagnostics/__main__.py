@@ -68,6 +68,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     b.add_argument("--workers", type=positive_int, default=2, help="LocalCluster worker processes")
     b.add_argument("--serial", action="store_true", help="no Dask: origins one after another")
+    b.add_argument(
+        "--warm-start",
+        action="store_true",
+        help="each refit starts from the previous passing one (fit.py --warm-start); "
+        "the refits then run in date order, one after another",
+    )
     b.add_argument("--out", default="backtest", help="output directory (resumable)")
     b.add_argument("--data", help="snapshot directory (default ../shared/data/raw)")
     b.add_argument(
@@ -171,6 +177,7 @@ def backtest(args: argparse.Namespace) -> int:
         event_coef_prior_sd=args.event_coef_sd,
         move_observable=args.move_observable,
         keep_idata=args.keep_fits or bool(args.refit_every),
+        warm_start=args.warm_start,
     )
     if args.refit_every:
         return dense_backtest(args, spec, out)

@@ -155,7 +155,24 @@ def run_backtest(
             failed[origin] = (error or "").strip().splitlines()[-1] if error else "error"
             log(f"  {origin}: ERROR {failed[origin]}")
 
-    if serial:
+    if spec.warm_start:
+        # each refit starts from the last passing one before it: a chain in date order
+        log("  warm starts: refits run in date order, one after another")
+        done = {o: json.loads(origin_file(out, o).read_text()) for o in reused}
+        last_passing = None
+        for origin in sorted(origins):
+            if origin in done:
+                record = done[origin]
+            else:
+                try:
+                    record = run_origin(spec, origin, last_passing)
+                    store(origin, record, None)
+                except Exception:  # noqa: BLE001 - recorded per origin, the run goes on
+                    store(origin, None, traceback.format_exc())
+                    continue
+            if record["gate_passed"]:
+                last_passing = record
+    elif serial:
         for origin in todo:
             try:
                 store(origin, run_origin(spec, origin), None)

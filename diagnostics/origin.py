@@ -43,6 +43,9 @@ class BacktestSpec:
     events: str = "catalogue"
     event_coef_prior_sd: float = 0.0
     move_observable: str = ModelConfig().move_observable
+    #: each refit starts from the previous origin's passing fit (``fit.py --warm-start``);
+    #: the refits then run in date order, one after another
+    warm_start: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,6 +62,8 @@ class BacktestSpec:
             d.pop("event_coef_prior_sd")
         if d["move_observable"] == "level":
             d.pop("move_observable")
+        if not d["warm_start"]:
+            d.pop("warm_start")
         d["model_version"] = ModelConfig().version
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -73,8 +78,35 @@ def drivers_known_at(frame: pd.DataFrame) -> tuple[str, ...]:
     return tuple(d for d in DRIVER_ORDER if frame[d].notna().sum() >= MIN_OBSERVED_WEEKS)
 
 
-def run_origin(spec: BacktestSpec, origin: str) -> dict:
-    """Fit, forecast and score one origin; returns the per-origin record."""
+#: The chain state a refit keeps when its draws are removed, for the next refit's warm start.
+WARM_FILE = "warm_start.nc"
+
+
+def previous_fit(spec: BacktestSpec, previous: dict | None):
+    """The previous origin's fit as far as a warm start needs it (manifest and chain state),
+    or None when there is none or it kept no chain state."""
+    import arviz as az
+    import xarray as xr
+
+    from model.store import Fit
+
+    if not spec.warm_start or previous is None:
+        return None
+    path = Path(spec.fits_dir) / previous["fit_id"]
+    state = path / WARM_FILE
+    if not state.is_file():
+        return None
+    manifest = json.loads((path / "manifest.json").read_text())
+    config = ModelConfig.from_dict(manifest["model"]["config"])
+    with xr.open_dataset(state) as ds:
+        idata = az.InferenceData(warm_start=ds.load())
+    return Fit(path, manifest, config, idata)
+
+
+def run_origin(spec: BacktestSpec, origin: str, previous: dict | None = None) -> dict:
+    """Fit, forecast and score one origin; returns the per-origin record.
+
+    ``previous``: the record of the origin before (warm-started backtests only)."""
     configure()  # a Dask worker started from its command line has not: before JAX loads
     from model.fitting import run_fit
     from model.settings import SamplerSettings
@@ -103,6 +135,7 @@ def run_origin(spec: BacktestSpec, origin: str) -> dict:
         fits_dir=Path(spec.fits_dir),
         progressbar=False,
         prior_draws=100,
+        warm_from=previous_fit(spec, previous),
     )
     fit = Fit(result.path, result.manifest, config, result.idata)
     forecast = make_forecast(
@@ -130,7 +163,10 @@ def run_origin(spec: BacktestSpec, origin: str) -> dict:
         "fit_seconds": result.manifest["wall_time_s"],
         "seconds": round(time.perf_counter() - started, 1),
         "spec_digest": spec.digest(),
+        "initialization": result.manifest["initialization"],
     }
+    if spec.warm_start and "warm_start" in result.idata.groups():
+        result.idata["warm_start"].to_netcdf(result.path / WARM_FILE)
     if not spec.keep_idata:
         # the manifest (gate record, data vintage) stays; the draws are the bulky part
         (result.path / "idata.nc").unlink(missing_ok=True)

@@ -62,7 +62,11 @@ class WarmStart:
     def from_idata(cls, idata: az.InferenceData, fit_id: str) -> WarmStart | None:
         if "warm_start" not in idata.groups():
             return None
-        ds = idata["warm_start"]
+        return cls.from_dataset(idata["warm_start"], fit_id)
+
+    @classmethod
+    def from_dataset(cls, ds: xr.Dataset, fit_id: str) -> WarmStart:
+        """From the ``warm_start`` group (:func:`warm_start_dataset`)."""
         names = json.loads(ds.attrs["value_vars"])
         return cls(
             fit_id,

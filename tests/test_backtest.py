@@ -125,3 +125,30 @@ def test_tiny_backtest_on_local_cluster_resumes_after_interruption(tmp_path, sna
     page = (out / "summary.html").read_text()
     assert "3 of 3 origin fits failed the convergence gate" in page
     assert page.count("data:image/png;base64,") == 5
+
+
+def test_a_warm_started_backtest_chains_each_refit_to_the_previous_one(tmp_path, snapshot_dir):
+    """With warm starts the refits run in date order and each starts from the last passing
+    refit before it; its draws may be removed, the chain state it leaves is kept."""
+    from dataclasses import asdict
+
+    from diagnostics.backtest import run_backtest
+    from model.settings import BACKTEST_SAMPLER, GateThresholds
+
+    spec = BacktestSpec(
+        data_dir=str(snapshot_dir),
+        start="2017-07-05",
+        sampler={**BACKTEST_SAMPLER, "draws": 60, "tune": 60},
+        gate=asdict(GateThresholds(1.5, 5, 5, 1000)),  # machinery, not inference
+        forecast_draws=50,
+        fits_dir=str(tmp_path / "fits"),
+        warm_start=True,
+    )
+    assert spec.digest() != BacktestSpec(**{**asdict(spec), "warm_start": False}).digest()
+    run = run_backtest(spec, ["2019-07-03", "2019-10-02"], tmp_path / "bt", log=lambda *_: None)
+    first, second = sorted(run.records, key=lambda r: r["origin"])
+    assert first["gate_passed"]
+    assert "warm_start_from" not in first["initialization"]
+    assert second["initialization"]["warm_start_from"] == first["fit_id"]
+    kept = tmp_path / "fits" / first["fit_id"]
+    assert (kept / "warm_start.nc").is_file() and not (kept / "idata.nc").exists()
