@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from data.arguments import iso_date, nonnegative_int, positive_int
+from data.arguments import iso_date, nonnegative_int, positive_int, vintage_choice
 from data.defaults import REPO_ROOT
 from data.errors import DataError
 from model.config import MOVE_OBSERVABLES, ModelConfig
@@ -29,6 +29,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--data", help="snapshot directory (default ../shared/data/raw, else the FRED cache)"
     )
     p.add_argument("--fred", action="store_true", help="FRED series via fredapi and its cache")
+    p.add_argument(
+        "--vintage",
+        action="append",
+        type=vintage_choice,
+        default=[],
+        metavar="NAME=ID",
+        help="read a refreshed source from that vintage, not its newest (python -m data "
+        "refresh lists them)",
+    )
     p.add_argument(
         "--end",
         type=iso_date,
@@ -204,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
 
     config, settings, thresholds = fit_options(args)
     try:
-        source = resolve_source(args.data, use_fred=args.fred)
+        source = resolve_source(args.data, use_fred=args.fred, named=dict(args.vintage))
         latest = Path(args.fits_dir) / "latest"
         warm_from = load_fit(latest) if args.warm_start and latest.exists() else None
         result = run_fit(

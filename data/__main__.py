@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from data.arguments import vintage_choice
 from data.defaults import DEFAULT_START
 from data.errors import DataError
 
@@ -26,6 +27,14 @@ def main(argv: list[str] | None = None) -> int:
             "--fred",
             action="store_true",
             help="read FRED series through fredapi (cache, FRED_API_KEY)",
+        )
+        p.add_argument(
+            "--vintage",
+            action="append",
+            type=vintage_choice,
+            default=[],
+            metavar="NAME=ID",
+            help="read a refreshed source from that vintage, not its newest",
         )
         p.add_argument("--start", default=DEFAULT_START, help="first week (YYYY-MM-DD)")
         p.add_argument("--end", help="data cut-off as known on that date (YYYY-MM-DD)")
@@ -61,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from data.sources import resolve_source
 
     try:
-        source = resolve_source(args.data, use_fred=args.fred)
+        source = resolve_source(args.data, use_fred=args.fred, named=dict(args.vintage))
         panel = build_panel(source, start=args.start, end=args.end)
         if args.command == "summary":
             from data.summary import format_summary

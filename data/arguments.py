@@ -34,3 +34,13 @@ def _int(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def vintage_choice(text: str) -> tuple[str, str]:
+    """``NAME=VINTAGE-ID``: read source NAME from that refreshed vintage (``data.vintages``)."""
+    name, _, vintage = text.partition("=")
+    if name not in ("cftc", "dts", "tic", "move") or not vintage:
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=VINTAGE-ID with NAME one of cftc, dts, tic, move; got {text!r}"
+        )
+    return name, vintage

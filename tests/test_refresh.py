@@ -163,3 +163,26 @@ def test_a_move_file_is_validated_like_the_snapshot(snapshot_dir, tmp_path):
     failed = refresh_one("move", lambda: services.import_move(bad), store, snapshot_dir, "f")
     assert not failed.ok and "MOVE" in failed.message
     assert len(store.vintages("move")) == 1
+
+
+def test_the_summary_names_the_vintage_it_read(server, snapshot_dir, tmp_path):
+    store = VintageStore(tmp_path / "sources")
+    first = refresh_one("dts", fetch("dts", server, snapshot_dir), store, snapshot_dir, "x")
+    row = next(r for r in server.fiscal if r["record_date"] == "2024-03-14")
+    row["open_today_bal"] = str(int(row["open_today_bal"]) + 5000)
+    second = refresh_one("dts", fetch("dts", server, snapshot_dir), store, snapshot_dir, "x")
+
+    def summary(*extra: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "data", "summary", "--data", str(snapshot_dir), *extra],
+            capture_output=True,
+            text=True,
+            cwd=REPO_ROOT,
+            env=repo_env(LIQSHOCK_VINTAGES=str(tmp_path / "sources")),
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert f"dts {second.vintage_id}" in summary()  # the newest by default
+    assert f"dts {first.vintage_id}" in summary("--vintage", f"dts={first.vintage_id}")
