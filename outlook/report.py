@@ -24,6 +24,12 @@ def pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
+def pp(d: dict, decimals: int = 1) -> str:
+    """A change in probability, in percentage points, with its 90% interval."""
+    m, lo, hi = (100 * d[k] for k in ("mean", "q05", "q95"))
+    return f"{m:+.{decimals}f} pp <small>({lo:+.{decimals}f} to {hi:+.{decimals}f})</small>"
+
+
 def triple(d: dict) -> str:
     return f"{pct(d['mean'])} <small>({pct(d['q05'])} – {pct(d['q95'])})</small>"
 
@@ -158,13 +164,6 @@ def scenario_table(forecast: dict) -> str:
     if not scen:
         return "<p>No scenarios were given.</p>"
     order = sorted(scen, key=lambda n: -scen[n]["change_vs_baseline"]["p_liquidity_event"]["mean"])
-
-    def pp(d: dict) -> str:
-        return (
-            f"{100 * d['mean']:+.1f} pp <small>({100 * d['q05']:+.1f} to "
-            f"{100 * d['q95']:+.1f})</small>"
-        )
-
     body = "".join(
         f"<tr><td><b>{html.escape(n.replace('_', ' '))}</b><br>"
         f"<small>{html.escape(scen[n]['description'])}</small></td>"
@@ -184,18 +183,11 @@ def scenario_table(forecast: dict) -> str:
 def attribution_table(forecast: dict) -> str:
     """Reference probability, each driver's share, and the total they add up to."""
     attribution = forecast["attribution"]
-
-    def pp(d: dict) -> str:
-        return (
-            f"{100 * d['mean']:+.2f} pp <small>({100 * d['q05']:+.2f} to "
-            f"{100 * d['q95']:+.2f})</small>"
-        )
-
     body = "".join(
         f"<tr><td>{html.escape(DRIVER_NAMES.get(d, d))}</td>"
         f"<td class=num>{a['current_value']['mean']:.3g}"
         f"{'' if a['current_observed'] else ' <b>(estimated)</b>'}</td>"
-        f"<td class=num>{a['historical_mean']:.3g}</td><td class=num>{pp(a['share'])}</td></tr>"
+        f"<td class=num>{a['historical_mean']:.3g}</td><td class=num>{pp(a['share'], 2)}</td></tr>"
         for d, a in attribution["drivers"].items()
     )
     reference = attribution["reference"]
