@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     configure()  # before JAX and PyMC load: the heavy imports come after the arguments
     import pandas as pd
 
-    from data.atomic import atomic_write_text
+    from data.atomic import atomic_write_files
     from model.store import FitError, load_fit
     from outlook.forecast import make_forecast
     from outlook.scenarios import ScenarioError, load_scenarios
@@ -192,9 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     page = render(forecast, fit)  # before anything is written: a failure leaves no half report
     try:
         check_out(out, args.force)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "forecast.json", json.dumps(forecast, indent=2))
-        atomic_write_text(out / "report.html", page)
+        # the page and its numbers land together: never a new JSON beside an old page
+        atomic_write_files(
+            out, {"forecast.json": json.dumps(forecast, indent=2), "report.html": page}
+        )
     except (OSError, OutputError) as exc:
         print(f"error: --out {out}: {exc}", file=sys.stderr)
         return 2

@@ -37,3 +37,40 @@ def current_umask() -> int:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def atomic_write_files(directory: Path, files: dict[str, str]) -> None:
+    """Write files that belong together (a report's JSON and page) so that ``directory``
+    holds all of the new ones or all of the old ones, never a mix.
+
+    The files go into a hidden sibling directory, which is renamed into place; an existing
+    directory is first renamed aside and removed once the new one is in place. Other files
+    in an existing ``directory`` are carried over."""
+    import shutil
+
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.incoming-", dir=directory.parent))
+    old = None
+    try:
+        if directory.is_dir():
+            for item in directory.iterdir():
+                if item.name not in files and item.is_file():
+                    shutil.copy2(item, staging / item.name)
+        for name, text in files.items():
+            atomic_write_text(staging / name, text)
+        os.chmod(staging, 0o777 & ~current_umask())
+        if directory.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old-", dir=directory.parent))
+            os.rmdir(old)
+            os.rename(directory, old)
+        os.rename(staging, directory)
+    except BaseException:
+        if old is not None and not directory.exists():
+            os.rename(old, directory)  # put the previous report back
+            old = None
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)

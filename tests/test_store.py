@@ -104,3 +104,32 @@ def test_a_manifest_whose_id_or_cut_off_was_crafted_is_refused(tmp_path):
         (folder / "manifest.json").write_text(json.dumps(manifest))
         with pytest.raises(FitError, match="not the directory's name|not a date"):
             load_fit(folder)
+
+
+def test_a_report_pair_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
+    """A crash while the second file is written leaves the previous pair, untouched."""
+    import data.atomic as atomic
+
+    out = tmp_path / "report"
+    atomic.atomic_write_files(out, {"forecast.json": "old numbers", "report.html": "old page"})
+    (out / "notes.txt").write_text("kept")
+    real = atomic.atomic_write_text
+    calls = []
+
+    def crash_on_second(path, text):
+        calls.append(path)
+        if len(calls) == 2:  # forecast.json is written; the page: crash
+            raise OSError("disk full")
+        real(path, text)
+
+    monkeypatch.setattr(atomic, "atomic_write_text", crash_on_second)
+    with pytest.raises(OSError, match="disk full"):
+        atomic.atomic_write_files(out, {"forecast.json": "new", "report.html": "new page"})
+    assert (out / "forecast.json").read_text() == "old numbers"
+    assert (out / "report.html").read_text() == "old page"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no staging left
+    monkeypatch.setattr(atomic, "atomic_write_text", real)
+    atomic.atomic_write_files(out, {"forecast.json": "new", "report.html": "new page"})
+    assert (out / "report.html").read_text() == "new page"
+    assert (out / "notes.txt").read_text() == "kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
