@@ -270,6 +270,81 @@ def scenario_effects_chart(forecast: dict) -> plt.Figure:
     return fig
 
 
+def scenario_event_paths(forecast: dict) -> plt.Figure:
+    """P(an event has started by week h) over the horizon, baseline band and each scenario."""
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    weeks = np.arange(1, forecast["horizon_weeks"] + 1)
+    base = forecast["baseline"]["p_event_path"]
+    ax.fill_between(
+        weeks,
+        [100 * r["q05"] for r in base],
+        [100 * r["q95"] for r in base],
+        color="grey",
+        alpha=0.3,
+        lw=0,
+        label="baseline 90% interval",
+    )
+    ax.plot(weeks, [100 * r["mean"] for r in base], color="black", lw=2, label="baseline")
+    for name, res in forecast["scenarios"].items():
+        ax.plot(
+            weeks,
+            [100 * r["mean"] for r in res["p_event_path"]],
+            lw=1.3,
+            label=name.replace("_", " "),
+        )
+    ax.set(
+        title="P(a liquidity event has started by week h), by scenario",
+        xlabel="weeks after the last data week",
+        ylabel="probability, %",
+        ylim=(0, None),
+    )
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def scenario_driver_paths(forecast: dict) -> plt.Figure | None:
+    """Median path of every driver a scenario moves, against the baseline's 90% fan."""
+    fans = forecast["driver_fans"]
+    base = fans["baseline"]
+    moved = [
+        d
+        for d in base
+        if any(not np.allclose(fans[n][d]["q50"], base[d]["q50"]) for n in fans if n != "baseline")
+    ]
+    if not moved:
+        return None
+    weeks = np.arange(1, forecast["horizon_weeks"] + 1)
+    ncols = min(3, len(moved))
+    nrows = -(-len(moved) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(11, 3.2 * nrows), squeeze=False)
+    for ax in axes.ravel()[len(moved) :]:
+        ax.set_visible(False)
+    for ax, driver in zip(axes.ravel(), moved, strict=False):
+        title, unit = DRIVER_LABELS.get(driver, (driver, ""))
+        ax.fill_between(
+            weeks,
+            base[driver]["q05"],
+            base[driver]["q95"],
+            color="grey",
+            alpha=0.3,
+            lw=0,
+            label="baseline 90%",
+        )
+        ax.plot(weeks, base[driver]["q50"], color="black", lw=2, label="baseline median")
+        for name in fans:
+            if name != "baseline" and not np.allclose(
+                fans[name][driver]["q50"], base[driver]["q50"]
+            ):
+                ax.plot(weeks, fans[name][driver]["q50"], lw=1.3, label=name.replace("_", " "))
+        ax.set_title(title.split(":")[0], fontsize=9)
+        ax.set(xlabel="weeks ahead", ylabel=unit)
+        ax.legend(fontsize=6)
+    fig.suptitle("The drivers each scenario moves (medians; other drivers follow the baseline)")
+    fig.tight_layout()
+    return fig
+
+
 def first_event_chart(forecast: dict) -> plt.Figure:
     probs = forecast["baseline"]["weeks_to_first_event"]["probability_by_week"]
     fig, ax = plt.subplots(figsize=(8, 3.2))

@@ -130,6 +130,10 @@ def summarize(result: Outlook, weeks: list[str]) -> dict:
         "p_stress_path": [
             {"week": w, **interval(result.p_stress[:, h])} for h, w in enumerate(weeks)
         ],
+        # P(an event has started by week h): the headline's build-up over the horizon
+        "p_event_path": [
+            {"week": w, **interval(result.p_event_by[:, h])} for h, w in enumerate(weeks)
+        ],
         "weeks_to_first_event": {
             "probability_by_week": [float(v) for v in first],
             "none_within_horizon": float(1 - first.sum()),

@@ -359,6 +359,7 @@ def render(forecast: dict, fit: Fit) -> str:
         )
     )
     history = figures.event_probability_history(forecast)
+    driver_paths = figures.scenario_driver_paths(forecast)
     parts = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -368,15 +369,18 @@ def render(forecast: dict, fit: Fit) -> str:
         warn,
         answer_box(forecast),
         f"<p>{html.escape(what_moved(forecast))}</p>",
+        "<h2>Scenarios: change against the baseline</h2>",
+        scenario_table(forecast),
         "<h2>The event probability as it was known each month</h2>",
         embed(history, "P(event) at each backtest origin")
         if history
         else "<p>No backtest of this model version: no history of the forecast to show.</p>",
-        "<h2>Scenarios: change against the baseline</h2>",
-        scenario_table(forecast),
+        "<h2>Scenarios in detail</h2>",
         embed(figures.scenario_effects_chart(forecast), "scenario effects")
         if forecast["scenarios"]
         else "",
+        embed(figures.scenario_event_paths(forecast), "P(event) paths by scenario"),
+        embed(driver_paths, "scenario driver paths") if driver_paths else "",
         "<h2>Which drivers make the probability</h2>",
         attribution_table(forecast),
         embed(figures.attribution_chart(forecast), "attribution of P(event)"),

@@ -347,3 +347,15 @@ def test_the_revision_steps_add_up_to_the_change():
     table = revision_table(forecast)
     assert "10.0%</td><td class=num>+1.00 pp</td><td class=num>+4.00 pp</td>" in table
     assert "<td class=num>-3.00 pp</td><td class=num>12.0%</td>" in table
+
+
+def test_each_scenario_has_its_event_path_and_the_page_shows_it(report):
+    """P(an event has started by week h) rises with h and ends at the headline."""
+    data, page = report
+    for res in [data["baseline"], *data["scenarios"].values()]:
+        path = [r["mean"] for r in res["p_event_path"]]
+        assert len(path) == data["horizon_weeks"]
+        assert all(b >= a - 1e-12 for a, b in zip(path, path[1:], strict=False))
+        assert path[-1] == pytest.approx(res["p_liquidity_event"]["mean"])
+    assert 'alt="P(event) paths by scenario"' in page
+    assert 'alt="scenario driver paths"' in page
