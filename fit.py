@@ -12,7 +12,7 @@ from pathlib import Path
 
 from data.arguments import iso_date, nonnegative_int, positive_int, vintage_choice
 from data.defaults import REPO_ROOT
-from data.errors import DataError
+from data.errors import DEBUG_HELP, DataError, user_error
 from model.config import MOVE_OBSERVABLES, ModelConfig
 from model.runtime import configure
 from model.settings import BACKENDS, GateThresholds, SamplerSettings
@@ -173,6 +173,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="no progress bars (they are shown only on a terminal)",
     )
+    p.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     args = p.parse_args(argv)
     if set(args.without_driver) >= set(config.drivers):
         p.error("--without-driver: at least one driver must stay in the model")
@@ -227,8 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             warm_from=warm_from,
         )
     except (DataError, FitError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return user_error(exc, args.debug)
     print(fit_summary(result.manifest, result.idata, result.path))
     if not result.passed:
         print(

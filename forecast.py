@@ -19,6 +19,7 @@ from pathlib import Path
 
 from data.arguments import nonnegative_int, positive_int
 from data.defaults import REPO_ROOT
+from data.errors import DEBUG_HELP, user_error
 from model.runtime import configure
 
 DEFAULT_SCENARIOS = REPO_ROOT / "scenarios" / "seed.toml"
@@ -56,6 +57,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="forecast from a fit that failed the gate (page marked NOT for use)",
     )
+    p.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     return p.parse_args(argv)
 
 
@@ -184,8 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         review = REPO_ROOT / "diagnostics" / "review" / fit.fit_id / "review.html"
         forecast["review_href"] = os.path.relpath(review, out.resolve())
     except (FitError, ScenarioError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return user_error(exc, args.debug)
     forecast["wall_time_s"] = round(time.perf_counter() - started, 2)
     from outlook.report import render
 
@@ -197,8 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             out, {"forecast.json": json.dumps(forecast, indent=2), "report.html": page}
         )
     except (OSError, OutputError) as exc:
-        print(f"error: --out {out}: {exc}", file=sys.stderr)
-        return 2
+        return user_error(exc, args.debug, f"--out {out}: ")
     print("\n".join(headline_lines(forecast)))
     print(f"report: {out / 'report.html'}")
     return 0

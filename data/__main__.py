@@ -7,7 +7,7 @@ import sys
 
 from data.arguments import vintage_choice
 from data.defaults import DEFAULT_START
-from data.errors import DataError
+from data.errors import DEBUG_HELP, DataError, user_error
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
         ("plot", "draw the five drivers with events shaded"),
     ):
         p = sub.add_parser(name, help=helptext)
+        p.add_argument("--debug", action="store_true", help=DEBUG_HELP)
         p.add_argument(
             "--data",
             help="snapshot directory (default: ../shared/data/raw, "
@@ -81,8 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"wrote {plot_drivers(panel, args.out)}")
     except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return user_error(exc, args.debug)
     return 0
 
 

@@ -31,3 +31,18 @@ class DataError(ValueError):
         if expected:
             parts.append(f"(expected {expected})")
         super().__init__(" ".join(parts))
+
+
+def user_error(exc: BaseException, debug: bool = False, context: str = "") -> int:
+    """Tell the user what is wrong in one line (exit status 2); with ``--debug`` also the
+    traceback, for a bug report."""
+    import sys
+    import traceback
+
+    print(f"error: {context}{exc}", file=sys.stderr)
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    return 2
+
+
+DEBUG_HELP = "on an error, also print the Python traceback (for a bug report)"

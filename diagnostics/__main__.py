@@ -13,7 +13,7 @@ from pathlib import Path
 
 from data.arguments import iso_date, nonnegative_int, positive_int
 from data.defaults import DEFAULT_START, REPO_ROOT
-from data.errors import DataError
+from data.errors import DEBUG_HELP, DataError, user_error
 from model.config import MOVE_OBSERVABLES, ModelConfig
 from model.runtime import configure
 from model.settings import BACKTEST_SAMPLER, GateThresholds
@@ -26,7 +26,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("review", help="plots and checks of one fit, as one HTML page")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    r = sub.add_parser(
+        "review", parents=[common], help="plots and checks of one fit, as one HTML page"
+    )
     r.add_argument(
         "--fit", default=str(REPO_ROOT / "fits" / "latest"), help="fit (default fits/latest)"
     )
@@ -37,7 +41,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where dense backtests are kept (default backtest/): the newest of this model "
         "version fills the calibration and backtest section",
     )
-    lo = sub.add_parser("loo", help="PSIS-LOO comparison of fits of the same weeks and events")
+    lo = sub.add_parser(
+        "loo", parents=[common], help="PSIS-LOO comparison of fits of the same weeks and events"
+    )
     lo.add_argument(
         "--fit",
         action="append",
@@ -47,13 +53,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     e = sub.add_parser(
         "episodes",
+        parents=[common],
         help="the objective stress episodes and their recall of the catalogue, as Markdown tables",
     )
     e.add_argument("--data", help="snapshot directory (default ../shared/data/raw)")
     e.add_argument(
         "--end", type=iso_date, help="panel as known on this date (default: latest data)"
     )
-    b = sub.add_parser("backtest", help="rolling-origin backtest against baselines, on Dask")
+    b = sub.add_parser(
+        "backtest", parents=[common], help="rolling-origin backtest against baselines, on Dask"
+    )
     b.add_argument("--start", type=iso_date, default="2010-01-01", help="first origin (YYYY-MM-DD)")
     b.add_argument(
         "--end",
@@ -187,8 +196,7 @@ def backtest(args: argparse.Namespace) -> int:
             spec, origins, out, scheduler=args.scheduler, n_workers=args.workers, serial=args.serial
         )
     except (BacktestError, DataError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return user_error(exc, args.debug)
     meta = {
         "first": origins[0],
         "last": origins[-1],
@@ -259,8 +267,7 @@ def dense_backtest(args: argparse.Namespace, spec, out: Path) -> int:
             serial=args.serial,
         )
     except (BacktestError, DataError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return user_error(exc, args.debug)
     refused = sum(not r["gate_passed"] for r in run.records)
     meta = {
         "description": f"{len(records)} origins every {args.every} from {origins[0]} to "
@@ -284,8 +291,7 @@ def review(args: argparse.Namespace) -> int:
     try:
         fit = load_fit(Path(args.fit))
     except FitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return user_error(exc, args.debug)
     out = Path(args.out) if args.out else REPO_ROOT / "diagnostics" / "review" / fit.fit_id
     page = write_review(fit, out, Path(args.backtests))
     gate = "PASSED" if fit.manifest["convergence"]["passed"] else "FAILED"
@@ -301,8 +307,7 @@ def episodes(args: argparse.Namespace) -> int:
     try:
         panel = build_panel(resolve_source(args.data), end=args.end)
     except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return user_error(exc, args.debug)
     print(markdown(panel), end="")
     return 0
 
@@ -322,8 +327,7 @@ def loo(args: argparse.Namespace) -> int:
             raise LooError("give at least two --fit NAME=DIR")
         table = compare_fits(fits)
     except (FitError, LooError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return user_error(exc, args.debug)
     print(table.to_string(float_format=lambda v: f"{v:.2f}"))
     return 0
 
