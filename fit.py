@@ -12,6 +12,7 @@ from pathlib import Path
 
 from data.arguments import iso_date, nonnegative_int, positive_int, vintage_choice
 from data.defaults import REPO_ROOT
+from data.drivers import OPTIONAL
 from data.errors import DEBUG_HELP, DataError, user_error
 from model.config import MOVE_OBSERVABLES, ModelConfig
 from model.runtime import configure
@@ -115,6 +116,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "before the CFTC history starts in 2015); choices: " + ", ".join(config.drivers),
     )
     p.add_argument(
+        "--with-driver",
+        action="append",
+        default=[],
+        choices=[d.name for d in OPTIONAL],
+        metavar="DRIVER",
+        help="add an optional driver (off by default; its coverage is short): "
+        + ", ".join(d.name for d in OPTIONAL)
+        + " (needs python -m data refresh --swap-file)",
+    )
+    p.add_argument(
         "--events",
         choices=("catalogue", "objective"),
         default=config.events,
@@ -188,7 +199,10 @@ def fit_options(args: argparse.Namespace) -> tuple[ModelConfig, SamplerSettings,
         events=args.events,
         event_coef_prior_sd=args.event_coef_sd,
         move_observable=args.move_observable,
-        drivers=tuple(d for d in ModelConfig().drivers if d not in args.without_driver),
+        drivers=(
+            *(d for d in ModelConfig().drivers if d not in args.without_driver),
+            *dict.fromkeys(args.with_driver),
+        ),
     )
     settings = SamplerSettings(
         draws=args.draws,

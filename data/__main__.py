@@ -50,12 +50,18 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument(
         "--source",
         action="append",
-        choices=("fred", "cftc", "dts", "tic", "move"),
-        help="refresh only this source (repeatable; default: all; move needs --move-file)",
+        choices=("fred", "cftc", "dts", "tic", "move", "swap"),
+        help="refresh only this source (repeatable; default: all; move needs --move-file, "
+        "swap --swap-file)",
     )
     r.add_argument(
         "--move-file",
         help="daily MOVE closes you are licensed to use: CSV with columns date,value",
+    )
+    r.add_argument(
+        "--swap-file",
+        help="daily 10-year swap rates you are licensed to use (the seed's SOFR swap): CSV "
+        "with columns date,value (percent); adds the 10-year swap spread to the panel",
     )
     r.add_argument(
         "--service-url",
@@ -102,9 +108,19 @@ def refresh(args: argparse.Namespace) -> int:
             print(f"error: --service-url {item!r}: expected cftc|dts|tic=URL", file=sys.stderr)
             return 2
         urls[name] = url
-    chosen = args.source or ["fred", "cftc", "dts", "tic", *(["move"] if args.move_file else [])]
+    chosen = args.source or [
+        "fred",
+        "cftc",
+        "dts",
+        "tic",
+        *(["move"] if args.move_file else []),
+        *(["swap"] if args.swap_file else []),
+    ]
     if "move" in chosen and not args.move_file:
         print("error: --source move needs --move-file (no free MOVE service)", file=sys.stderr)
+        return 2
+    if "swap" in chosen and not args.swap_file:
+        print("error: --source swap needs --swap-file (no free swap-rate service)", file=sys.stderr)
         return 2
     snapshot = Path(args.data) if args.data else DEFAULT_SNAPSHOT
     snapshot = snapshot if snapshot.is_dir() else None
@@ -122,7 +138,12 @@ def refresh(args: argparse.Namespace) -> int:
         except DataError as exc:
             failed += 1
             print(f"fred: FAILED: {redact(str(exc), fred.api_key)}")
-    services = fetchers(snapshot, Path(args.move_file) if args.move_file else None, urls)
+    services = fetchers(
+        snapshot,
+        Path(args.move_file) if args.move_file else None,
+        urls,
+        Path(args.swap_file) if args.swap_file else None,
+    )
     for name in chosen:
         if name == "fred":
             continue

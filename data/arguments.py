@@ -39,8 +39,8 @@ def _int(text: str) -> int:
 def vintage_choice(text: str) -> tuple[str, str]:
     """``NAME=VINTAGE-ID``: read source NAME from that refreshed vintage (``data.vintages``)."""
     name, _, vintage = text.partition("=")
-    if name not in ("cftc", "dts", "tic", "move") or not vintage:
+    if name not in ("cftc", "dts", "tic", "move", "swap") or not vintage:
         raise argparse.ArgumentTypeError(
-            f"expected NAME=VINTAGE-ID with NAME one of cftc, dts, tic, move; got {text!r}"
+            f"expected NAME=VINTAGE-ID with NAME one of cftc, dts, tic, move, swap; got {text!r}"
         )
     return name, vintage

@@ -71,7 +71,19 @@ REGISTRY: tuple[Driver, ...] = (
     ),
 )
 
-BY_NAME: dict[str, Driver] = {d.name: d for d in REGISTRY}
+#: Drivers a fit may add (``fit.py --with-driver``); off by default, their coverage is short.
+OPTIONAL: tuple[Driver, ...] = (
+    Driver(
+        "swap_spread_10y",
+        "10-year swap spread: swap rate minus the 10-year Treasury yield",
+        "weekly mean of the daily 10-year swap rate (a user-supplied file, python -m data "
+        "refresh --swap-file) minus the 10-year Treasury yield (DGS10), days with both",
+        "bp",
+        "bp",
+    ),
+)
+
+BY_NAME: dict[str, Driver] = {d.name: d for d in (*REGISTRY, *OPTIONAL)}
 DRIVER_ORDER: tuple[str, ...] = tuple(d.name for d in REGISTRY)
 
 

@@ -21,13 +21,15 @@ import pandas as pd
 
 from data import cftc
 from data.defaults import DEFAULT_START
-from data.drivers import REGISTRY
+from data.drivers import OPTIONAL, REGISTRY
 from data.errors import DataError
 from data.registry import FILES, SERIES
 from data.sources import DataSource
 
 #: Model drivers: column -> (formula, units), from the one registry (:mod:`data.drivers`).
 DRIVERS: dict[str, tuple[str, str]] = {d.name: (d.formula, d.unit) for d in REGISTRY}
+#: Drivers a fit may add; an empty column when their input was not supplied.
+OPTIONAL_DRIVERS: dict[str, tuple[str, str]] = {d.name: (d.formula, d.unit) for d in OPTIONAL}
 
 #: Stress observables and state variables the regime model reads.
 OBSERVABLES: dict[str, tuple[str, str]] = {
@@ -79,17 +81,23 @@ class Panel:
                 "last": observed.index.max() if len(observed) else pd.NaT,
                 "coverage": len(observed) / len(self.frame),
                 "last_value": observed.iloc[-1] if len(observed) else np.nan,
-                "units": {**DRIVERS, **OBSERVABLES}[column][1],
-                "kind": "driver" if column in DRIVERS else "observable",
+                "units": {**DRIVERS, **OBSERVABLES, **OPTIONAL_DRIVERS}[column][1],
+                "kind": "driver"
+                if column in DRIVERS
+                else "optional driver"
+                if column in OPTIONAL_DRIVERS
+                else "observable",
             }
         return pd.DataFrame.from_dict(rows, orient="index")
 
     def digest(self) -> str:
-        """SHA-256 of the panel values and index: the data identity a fit records."""
+        """SHA-256 of the panel values and index: the data identity a fit records. An
+        optional input that was not supplied (an empty column) does not change it."""
+        frame = self.frame.drop(columns=[c for c in OPTIONAL_DRIVERS if self.frame[c].isna().all()])
         h = hashlib.sha256()
-        h.update(self.frame.index.asi8.tobytes())
-        h.update(",".join(self.frame.columns).encode())
-        h.update(np.ascontiguousarray(self.frame.to_numpy(dtype=float)).tobytes())
+        h.update(frame.index.asi8.tobytes())
+        h.update(",".join(frame.columns).encode())
+        h.update(np.ascontiguousarray(frame.to_numpy(dtype=float)).tobytes())
         return h.hexdigest()
 
 
@@ -322,7 +330,23 @@ def build_panel(
         record(name, s, known)
         columns[column] = latest_known(s, known, weeks, SERIES[name].max_age_days)
 
-    frame = pd.DataFrame({c: columns[c] for c in [*DRIVERS, *OBSERVABLES]}, index=weeks)
+    # 6. Optional: the 10-year swap spread, from the user's swap rates and DGS10.
+    if source.has("SWAP10Y"):
+        swap, treasury = source.series("SWAP10Y"), source.series("DGS10")
+        record("SWAP10Y", swap, SERIES["SWAP10Y"].known_at(pd.DatetimeIndex(swap.index)))
+        daily = (100.0 * (swap - treasury)).dropna()  # bp, days with both
+        known = SERIES["SWAP10Y"].known_at(pd.DatetimeIndex(daily.index))
+        columns["swap_spread_10y"] = weekly_aggregate(daily, known, weeks, "mean")
+    else:
+        columns["swap_spread_10y"] = pd.Series(np.nan, index=weeks)
+        notes.append(
+            "10-year swap spread: no swap-rate file supplied (python -m data refresh "
+            "--swap-file FILE); the column is empty"
+        )
+
+    frame = pd.DataFrame(
+        {c: columns[c] for c in [*DRIVERS, *OBSERVABLES, *OPTIONAL_DRIVERS]}, index=weeks
+    )
     frame.index.name = "week"
     notes.append("Nothing is interpolated: a week with no published value is NaN.")
     return Panel(

@@ -23,7 +23,7 @@ from data.readers import read_series_file
 from data.registry import SERIES
 from data.vintages import VintageStore
 
-SOURCES = ("fred", "cftc", "dts", "tic", "move")
+SOURCES = ("fred", "cftc", "dts", "tic", "move", "swap")
 
 
 def values(name: str, directory: Path) -> pd.Series:
@@ -43,6 +43,8 @@ def values(name: str, directory: Path) -> pd.Series:
         return treasury_files.read_tic(directory)["foreign_total_bn"]
     if name == "move":
         return read_series_file(directory, SERIES["MOVE"])
+    if name == "swap":
+        return read_series_file(directory, SERIES["SWAP10Y"])
     raise ValueError(name)
 
 
@@ -104,14 +106,21 @@ def refresh_one(
             new = values(name, Path(scratch))
         previous = store.latest(name)
         base = previous.path if previous else snapshot
-        before = values(name, base) if base is not None else None
+        comparable = base is not None and all((base / f).is_file() for f in services.FILES[name])
+        before = values(name, base) if comparable else None
         vintage, created = store.save(
             name, files, {"source": name, "address": address, **span(new)}
         )
     except DataError as exc:
         return Outcome(name, False, str(exc))
     report = revisions(before, new) if before is not None else Revisions()
-    against = f"vintage {previous.vintage_id}" if previous else "the snapshot"
+    against = (
+        f"vintage {previous.vintage_id}"
+        if previous
+        else "the snapshot"
+        if before is not None
+        else "nothing before"
+    )
     state = "new vintage" if created else "unchanged, kept"
     return Outcome(
         name,
@@ -125,7 +134,10 @@ def refresh_one(
 
 
 def fetchers(
-    snapshot: Path | None, move_file: Path | None, urls: dict[str, str]
+    snapshot: Path | None,
+    move_file: Path | None,
+    urls: dict[str, str],
+    swap_file: Path | None = None,
 ) -> dict[str, tuple[Callable[[], dict[str, str]], str]]:
     """source -> (download function, address shown in the record)."""
     cftc_url = urls.get("cftc", services.CFTC_URL)
@@ -138,4 +150,6 @@ def fetchers(
     }
     if move_file is not None:
         out["move"] = (lambda: services.import_move(move_file), str(move_file))
+    if swap_file is not None:
+        out["swap"] = (lambda: services.import_swap_rates(swap_file), str(swap_file))
     return out

@@ -243,16 +243,26 @@ def import_move(path: Path) -> dict[str, str]:
     """A user-supplied file of daily MOVE closes: columns ``date`` (YYYY-MM-DD) and
     ``value`` (index points), one row per business day. MOVE is ICE's index; its
     licence governs what you may do with the file."""
-    path = Path(path)
+    return {"MOVE.csv": date_value_file(Path(path), "MOVE")}
+
+
+def import_swap_rates(path: Path) -> dict[str, str]:
+    """A user-supplied file of daily 10-year swap rates: columns ``date`` (YYYY-MM-DD) and
+    ``value`` (percent). No free public series of the SOFR swap rate exists; the file's
+    licence is the user's to respect."""
+    return {"SWAP10Y.csv": date_value_file(Path(path), "swap-rate")}
+
+
+def date_value_file(path: Path, what: str) -> str:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(str(path), f"cannot read the MOVE file ({exc})") from None
+        raise DataError(str(path), f"cannot read the {what} file ({exc})") from None
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     missing = {"date", "value"} - set(frame.columns)
     if missing:
         raise DataError(str(path), f"missing column(s) {sorted(missing)}", expected="date,value")
-    return {"MOVE.csv": frame[["date", "value"]].to_csv(index=False)}
+    return frame[["date", "value"]].to_csv(index=False)
 
 
 #: source name -> the snapshot file(s) it provides.
@@ -261,5 +271,6 @@ FILES: dict[str, tuple[str, ...]] = {
     "dts": (treasury_files.DTS_FILE,),
     "tic": (treasury_files.TIC_FILE,),
     "move": ("MOVE.csv",),
+    "swap": ("SWAP10Y.csv",),
 }
 Fetcher = Callable[..., dict[str, str]]

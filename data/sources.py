@@ -45,6 +45,7 @@ class DataSource(Protocol):
     description: str
 
     def series(self, series_id: str) -> pd.Series: ...
+    def has(self, series_id: str) -> bool: ...
     def cftc_positions(self) -> pd.DataFrame: ...
     def tic(self) -> pd.DataFrame: ...
     def tga_dts(self) -> pd.Series | None:
@@ -77,18 +78,29 @@ class SnapshotSource:
 
     def origin(self) -> dict[str, str]:
         """Where each non-FRED source is read from: a vintage id, or "snapshot"."""
-        return {
-            name: self.vintages[name].vintage_id if name in self.vintages else "snapshot"
-            for name in services.FILES
-        }
+
+        def where(name: str) -> str:
+            if name in self.vintages:
+                return self.vintages[name].vintage_id
+            files = services.FILES[name]
+            return "snapshot" if (self.directory / files[0]).is_file() else "not supplied"
+
+        return {name: where(name) for name in services.FILES}
 
     def _dir(self, name: str) -> Path:
         return self.vintages[name].path if name in self.vintages else self.directory
 
     def series(self, series_id: str) -> pd.Series:
         spec = SERIES[series_id]
-        owner = "move" if spec.file in services.FILES["move"] else None
+        owner = next((n for n, files in services.FILES.items() if spec.file in files), None)
         return read_series_file(self._dir(owner) if owner else self.directory, spec)
+
+    def has(self, series_id: str) -> bool:
+        """Whether an optional input (the user's swap rates) exists at all: a missing file
+        means "not supplied"; a bad one is still an error when read."""
+        spec = SERIES[series_id]
+        owner = next((n for n, files in services.FILES.items() if spec.file in files), None)
+        return ((self._dir(owner) if owner else self.directory) / spec.file).is_file()
 
     def cftc_positions(self) -> pd.DataFrame:
         if "cftc" in self.vintages:
@@ -195,6 +207,11 @@ class FredSource:
                 expected="--data DIR or LIQSHOCK_DATA pointing at a snapshot",
             )
         return self.snapshot
+
+    def has(self, series_id: str) -> bool:
+        if SERIES[series_id].fred_id is not None:
+            return True
+        return self.snapshot is not None and self.snapshot.has(series_id)
 
     def cftc_positions(self) -> pd.DataFrame:
         return self._from_snapshot("CFTC TFF").cftc_positions()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from data.panel import DRIVERS, OBSERVABLES, Panel
+from data.panel import DRIVERS, OBSERVABLES, OPTIONAL_DRIVERS, Panel
 
 
 def format_summary(panel: Panel) -> str:
@@ -18,15 +18,15 @@ def format_summary(panel: Panel) -> str:
         f"weeks:   {panel.frame.index.min().date()} .. {panel.cutoff.date()} "
         f"({len(panel.frame)} weeks)",
         "",
-        f"{'column':<22}{'kind':<11}{'first':<12}{'last':<12}{'coverage':>9}  "
+        f"{'column':<22}{'kind':<16}{'first':<12}{'last':<12}{'coverage':>9}  "
         f"{'last value':>12}  units",
     ]
-    for column in [*DRIVERS, *OBSERVABLES]:
+    for column in [*DRIVERS, *OBSERVABLES, *OPTIONAL_DRIVERS]:
         row = cov.loc[column]
         first = "-" if pd.isna(row["first"]) else str(row["first"].date())
         last = "-" if pd.isna(row["last"]) else str(row["last"].date())
         lines.append(
-            f"{column:<22}{row['kind']:<11}{first:<12}{last:<12}"
+            f"{column:<22}{row['kind']:<16}{first:<12}{last:<12}"
             f"{row['coverage']:>8.1%}  {row['last_value']:>12.4g}  {row['units']}"
         )
     lines += ["", "raw inputs (observation dates; last_known = when the last value became public):"]

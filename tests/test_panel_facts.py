@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from data.panel import DRIVERS, OBSERVABLES
+from data.panel import DRIVERS, OBSERVABLES, OPTIONAL_DRIVERS
 
 
 def test_sofr_print_of_september_2019_is_a_spike_in_the_week_of_the_18th(panel):
@@ -36,7 +36,10 @@ def test_leveraged_shorts_larger_in_2026_than_early_2020(panel):
 
 def test_weeks_are_wednesdays_and_columns_documented(panel):
     assert (panel.frame.index.day_of_week == 2).all()
-    assert list(panel.frame.columns) == [*DRIVERS, *OBSERVABLES]
+    assert list(panel.frame.columns) == [*DRIVERS, *OBSERVABLES, *OPTIONAL_DRIVERS]
+    # no swap-rate file in the snapshot: the optional driver is empty and said to be
+    assert panel.frame["swap_spread_10y"].isna().all()
+    assert any("no swap-rate file" in note for note in panel.notes)
     assert panel.frame.index.is_unique and panel.frame.index.is_monotonic_increasing
 
 

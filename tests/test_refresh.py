@@ -186,3 +186,38 @@ def test_the_summary_names_the_vintage_it_read(server, snapshot_dir, tmp_path):
 
     assert f"dts {second.vintage_id}" in summary()  # the newest by default
     assert f"dts {first.vintage_id}" in summary("--vintage", f"dts={first.vintage_id}")
+
+
+def test_a_swap_rate_file_adds_the_swap_spread_and_an_optional_driver(snapshot_dir, tmp_path):
+    """The machinery on real public swap rates: the snapshot's ICE 10-year USD swap rate
+    (LIBOR-based, to 2016; the seed's SOFR swap has no free series) as the user's file."""
+    from fit import fit_options, parse_args
+    from model.inputs import model_inputs
+
+    libor = pd.read_csv(snapshot_dir / "SWAP_RATES_DSWP_2000_2016.csv", dtype=str)
+    swap_file = tmp_path / "swap10y.csv"
+    libor.rename(columns={"DSWP10": "value"})[["date", "value"]].to_csv(swap_file, index=False)
+    store = VintageStore(tmp_path / "sources")
+    imported = refresh_one(
+        "swap", lambda: services.import_swap_rates(swap_file), store, snapshot_dir, "file"
+    )
+    assert imported.ok, imported.message
+    source = SnapshotSource(snapshot_dir, refreshed_vintages(store))
+    assert source.origin()["swap"] == imported.vintage_id
+    panel = build_panel(source)
+    spread = panel.frame["swap_spread_10y"].dropna()
+    assert str(spread.index.min().date()) == "2006-01-04"
+    assert spread.index.max() <= pd.Timestamp("2016-11-09")
+    # brute force for one week: the days published that week, swap minus Treasury, in bp
+    treasury = pd.read_csv(snapshot_dir / "DGS10.csv", index_col="date", parse_dates=True)
+    swap = libor.set_index(pd.to_datetime(libor["date"]))["DSWP10"].astype(float)
+    week = pd.Timestamp("2012-06-13")
+    days = pd.bdate_range(week - pd.Timedelta(days=7), week - pd.Timedelta(days=1))
+    days = [d for d in days if d in swap.index and d in treasury.index]
+    expected = np.mean([100 * (swap[d] - float(treasury.loc[d, "value"])) for d in days])
+    assert spread[week] == pytest.approx(expected, abs=1e-9)
+    assert -100 < spread.mean() < 100  # bp, not percent
+    config, _, _ = fit_options(parse_args(["--with-driver", "swap_spread_10y"]))
+    assert config.drivers[-1] == "swap_spread_10y" and len(config.drivers) == 6
+    inputs = model_inputs(panel, config)
+    assert inputs.x.shape[1] == 6 and np.isfinite(inputs.x[:, -1]).sum() == len(spread)
