@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from data.catalogue import liquidity_event_weeks, qe_weeks
+from data.drivers import OPTIONAL
 from data.episodes import episode_weeks, trailing_median
 from data.errors import DataError
 from data.panel import Panel
@@ -156,8 +157,17 @@ def check_drivers_observed(frame: pd.DataFrame, drivers: tuple[str, ...]) -> Non
                 f"only {n} observed weeks",
                 where=f"{frame.index[0].date()}..{frame.index[-1].date()}",
                 expected=f"at least {MIN_OBSERVED_WEEKS} to use it as a driver; "
-                f"leave it out for this cut-off: fit.py --without-driver {driver}",
+                + (
+                    "supply its input first (python -m data refresh --swap-file FILE) or "
+                    "drop --with-driver"
+                    if driver in OPTIONAL_NAMES
+                    else f"leave it out for this cut-off: fit.py --without-driver {driver}"
+                ),
             )
+
+
+#: Drivers a fit adds on request; a missing input is supplied, not left out.
+OPTIONAL_NAMES = frozenset(d.name for d in OPTIONAL)
 
 
 def lag_once(x: np.ndarray) -> np.ndarray:

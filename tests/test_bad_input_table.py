@@ -92,6 +92,7 @@ def cases(w: dict) -> list[tuple[str, list[str], str]]:
         ("unparsable --start", [*fit, "--start", "garbage"], "--start"),
         ("--draws 0", [*fit, "--draws", "0"], "--draws"),
         ("--end in the future", [*fit, "--end", "2030-01-01"], "2030-01-01"),
+        ("optional driver, no input", [*fit, "--with-driver", "swap_spread_10y"], "--swap-file"),
         ("no fit", [*forecast, "--fit", str(bad / "nothing")], "nothing"),
         ("altered manifest", [*forecast, "--fit", str(w["broken"])], "config hash"),
         (
