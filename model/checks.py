@@ -14,7 +14,7 @@ import pymc as pm
 import xarray as xr
 
 from model.inputs import ModelInputs
-from model.posterior import PARAMETERS, driver_moments, parameters
+from model.posterior import PARAMETERS, driver_moments_of, parameters
 from model.simulate import episodes, simulate_event_counts
 
 
@@ -28,12 +28,13 @@ def predictive_counts(
 ) -> dict[str, np.ndarray]:
     """Simulated counts over the sample period for (up to ``max_draws``) draws of a group."""
     params = parameters(group)
-    x, x_var = driver_moments(group, inputs)
-    n = len(x)
+    n = len(params["ar_mu"])
     take = np.random.default_rng(seed).choice(n, size=min(n, max_draws), replace=False)
     params = {k: v[take] for k, v in params.items()}
+    # the driver moments of the chosen draws only: each draw's are its own
+    x, x_var = driver_moments_of(params, inputs)
     return simulate_event_counts(
-        np.random.default_rng(seed + 1), params, x[take], inputs.obs["at_risk"], x_var=x_var[take]
+        np.random.default_rng(seed + 1), params, x, inputs.obs["at_risk"], x_var=x_var
     )
 
 
