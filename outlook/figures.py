@@ -56,7 +56,8 @@ def smoothed_stress_axes(fit: Fit) -> tuple[plt.Figure, plt.Axes]:
             ls="--",
             label=f"QE restart ({fit.config.qe_definition})" if i == 0 else None,
         )
-    ax.set(ylabel="P(stress)", xlabel="week", ylim=(0, 1))
+    # a little headroom: a line at 1.0 would hide under the frame
+    ax.set(ylabel="P(stress regime)", xlabel="week", ylim=(0, 1.04))
     return fig, ax
 
 
@@ -77,33 +78,37 @@ def stress_history(fit: Fit, forecast: dict) -> plt.Figure:
     return fig
 
 
-def stress_paths(forecast: dict) -> plt.Figure:
+def scenario_paths(forecast: dict, key: str, title: str, ylabel: str) -> plt.Figure:
+    """A probability path over the horizon (``key`` of each result, in %): the baseline's
+    90% band and mean, and each scenario's mean."""
     fig, ax = plt.subplots(figsize=(8, 3.6))
     weeks = np.arange(1, forecast["horizon_weeks"] + 1)
-    base = forecast["baseline"]["p_stress_path"]
+    base = forecast["baseline"][key]
     ax.fill_between(
         weeks,
-        [r["q05"] for r in base],
-        [r["q95"] for r in base],
+        [100 * r["q05"] for r in base],
+        [100 * r["q95"] for r in base],
         color="grey",
         alpha=0.3,
         lw=0,
         label="baseline 90% interval",
     )
-    ax.plot(weeks, [r["mean"] for r in base], color="black", lw=2, label="baseline")
+    ax.plot(weeks, [100 * r["mean"] for r in base], color="black", lw=2, label="baseline")
     for name, res in forecast["scenarios"].items():
-        ax.plot(
-            weeks, [r["mean"] for r in res["p_stress_path"]], lw=1.3, label=name.replace("_", " ")
-        )
-    ax.set(
-        title="Stress regime (a rate-volatility state, not an event) over the horizon, by scenario",
-        xlabel="weeks after the last data week",
-        ylabel="P(stress regime)",
-        ylim=(0, None),
-    )
+        ax.plot(weeks, [100 * r["mean"] for r in res[key]], lw=1.3, label=name.replace("_", " "))
+    ax.set(title=title, xlabel="weeks after the last data week", ylabel=ylabel, ylim=(0, None))
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
     return fig
+
+
+def stress_paths(forecast: dict) -> plt.Figure:
+    return scenario_paths(
+        forecast,
+        "p_stress_path",
+        "Stress regime (a rate-volatility state, not an event) over the horizon, by scenario",
+        "P(stress regime), %",
+    )
 
 
 def driver_fan_charts(fit: Fit, forecast: dict, history_weeks: int = 156) -> plt.Figure:
@@ -272,35 +277,12 @@ def scenario_effects_chart(forecast: dict) -> plt.Figure:
 
 def scenario_event_paths(forecast: dict) -> plt.Figure:
     """P(an event has started by week h) over the horizon, baseline band and each scenario."""
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    weeks = np.arange(1, forecast["horizon_weeks"] + 1)
-    base = forecast["baseline"]["p_event_path"]
-    ax.fill_between(
-        weeks,
-        [100 * r["q05"] for r in base],
-        [100 * r["q95"] for r in base],
-        color="grey",
-        alpha=0.3,
-        lw=0,
-        label="baseline 90% interval",
+    return scenario_paths(
+        forecast,
+        "p_event_path",
+        "P(a liquidity event has started by week h), by scenario",
+        "probability, %",
     )
-    ax.plot(weeks, [100 * r["mean"] for r in base], color="black", lw=2, label="baseline")
-    for name, res in forecast["scenarios"].items():
-        ax.plot(
-            weeks,
-            [100 * r["mean"] for r in res["p_event_path"]],
-            lw=1.3,
-            label=name.replace("_", " "),
-        )
-    ax.set(
-        title="P(a liquidity event has started by week h), by scenario",
-        xlabel="weeks after the last data week",
-        ylabel="probability, %",
-        ylim=(0, None),
-    )
-    ax.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    return fig
 
 
 def scenario_driver_paths(forecast: dict) -> plt.Figure | None:
