@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from data.arguments import vintage_choice
+from data.arguments import REFRESHED_SOURCES, vintage_choice
 from data.defaults import DEFAULT_START
 from data.errors import DEBUG_HELP, DataError, user_error
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument(
         "--source",
         action="append",
-        choices=("fred", "cftc", "dts", "tic", "move", "swap"),
+        choices=("fred", *REFRESHED_SOURCES),
         help="refresh only this source (repeatable; default: all; move needs --move-file, "
         "swap --swap-file)",
     )

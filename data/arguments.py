@@ -36,11 +36,17 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
+#: The sources ``python -m data refresh`` keeps as vintages (``data.services.FILES``, named
+#: here so that command lines can list them without importing the clients).
+REFRESHED_SOURCES = ("cftc", "dts", "tic", "move", "swap")
+
+
 def vintage_choice(text: str) -> tuple[str, str]:
     """``NAME=VINTAGE-ID``: read source NAME from that refreshed vintage (``data.vintages``)."""
     name, _, vintage = text.partition("=")
-    if name not in ("cftc", "dts", "tic", "move", "swap") or not vintage:
+    if name not in REFRESHED_SOURCES or not vintage:
         raise argparse.ArgumentTypeError(
-            f"expected NAME=VINTAGE-ID with NAME one of cftc, dts, tic, move, swap; got {text!r}"
+            f"expected NAME=VINTAGE-ID with NAME one of {', '.join(REFRESHED_SOURCES)}; "
+            f"got {text!r}"
         )
     return name, vintage

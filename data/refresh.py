@@ -23,7 +23,7 @@ from data.readers import read_series_file
 from data.registry import SERIES
 from data.vintages import VintageStore
 
-SOURCES = ("fred", "cftc", "dts", "tic", "move", "swap")
+SOURCES = ("fred", *services.FILES)
 
 
 def values(name: str, directory: Path) -> pd.Series:

@@ -30,7 +30,6 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -273,4 +272,3 @@ FILES: dict[str, tuple[str, ...]] = {
     "move": ("MOVE.csv",),
     "swap": ("SWAP10Y.csv",),
 }
-Fetcher = Callable[..., dict[str, str]]

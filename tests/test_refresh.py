@@ -221,3 +221,9 @@ def test_a_swap_rate_file_adds_the_swap_spread_and_an_optional_driver(snapshot_d
     assert config.drivers[-1] == "swap_spread_10y" and len(config.drivers) == 6
     inputs = model_inputs(panel, config)
     assert inputs.x.shape[1] == 6 and np.isfinite(inputs.x[:, -1]).sum() == len(spread)
+
+
+def test_the_command_lines_know_every_refreshed_source():
+    from data.arguments import REFRESHED_SOURCES
+
+    assert tuple(services.FILES) == REFRESHED_SOURCES
