@@ -175,3 +175,51 @@ def test_processes_writing_whole_fits_at_once_leave_a_consistent_store(small_rea
     # the lock file that serializes moves of ``latest`` stays by design; nothing else hidden
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert leftovers == [".latest.lock"]
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from data.atomic import atomic_write_files
+out, n = Path(sys.argv[1]), 0
+print("ready", flush=True)
+while True:
+    n += 1
+    body = str(n) * 200_000  # a few MB, so a kill often lands inside a write
+    atomic_write_files(out, {"forecast.json": body, "report.html": body})
+"""
+
+
+def test_a_killed_report_writer_leaves_a_matching_pair(tmp_path):
+    """SIGKILL a process that keeps replacing a report, at random moments: every time, the
+    report folder holds a page and numbers from the same write (or the folder is briefly
+    absent while the new one is renamed in, never a mix)."""
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO_ROOT, repo_env
+
+    out = tmp_path / "report"
+    rng = random.Random(3)
+    checked = 0
+    for _ in range(12):
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(out)],
+            cwd=REPO_ROOT,
+            env=repo_env(),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert writer.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.05, 0.6))
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        if out.is_dir():
+            page = (out / "report.html").read_text()
+            numbers = (out / "forecast.json").read_text()
+            assert page == numbers and len(page) % 200_000 == 0
+            checked += 1
+    assert checked >= 4  # most kills leave a folder to check
