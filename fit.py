@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from data.arguments import iso_date, nonnegative_int, positive_int, vintage_choice
+from data.arguments import add_vintage_option, iso_date, nonnegative_int, positive_int
 from data.defaults import REPO_ROOT
 from data.drivers import OPTIONAL
 from data.errors import DEBUG_HELP, DataError, user_error
@@ -30,15 +30,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--data", help="snapshot directory (default ../shared/data/raw, else the FRED cache)"
     )
     p.add_argument("--fred", action="store_true", help="FRED series via fredapi and its cache")
-    p.add_argument(
-        "--vintage",
-        action="append",
-        type=vintage_choice,
-        default=[],
-        metavar="NAME=ID",
-        help="read a refreshed source from that vintage, not its newest (python -m data "
-        "refresh lists them)",
-    )
+    add_vintage_option(p)
     p.add_argument(
         "--end",
         type=iso_date,

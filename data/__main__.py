@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from data.arguments import REFRESHED_SOURCES, vintage_choice
+from data.arguments import REFRESHED_SOURCES, add_vintage_option
 from data.defaults import DEFAULT_START
 from data.errors import DEBUG_HELP, DataError, user_error
 
@@ -29,14 +29,7 @@ def main(argv: list[str] | None = None) -> int:
             action="store_true",
             help="read FRED series through fredapi (cache, FRED_API_KEY)",
         )
-        p.add_argument(
-            "--vintage",
-            action="append",
-            type=vintage_choice,
-            default=[],
-            metavar="NAME=ID",
-            help="read a refreshed source from that vintage, not its newest",
-        )
+        add_vintage_option(p)
         p.add_argument("--start", default=DEFAULT_START, help="first week (YYYY-MM-DD)")
         p.add_argument("--end", help="data cut-off as known on that date (YYYY-MM-DD)")
         if name == "plot":

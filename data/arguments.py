@@ -41,6 +41,19 @@ def _int(text: str) -> int:
 REFRESHED_SOURCES = ("cftc", "dts", "tic", "move", "swap")
 
 
+def add_vintage_option(parser: argparse.ArgumentParser) -> None:
+    """``--vintage NAME=ID`` (repeatable), the same on every command that builds a panel."""
+    parser.add_argument(
+        "--vintage",
+        action="append",
+        type=vintage_choice,
+        default=[],
+        metavar="NAME=ID",
+        help="read a refreshed source from that vintage, not its newest (python -m data "
+        "refresh lists them)",
+    )
+
+
 def vintage_choice(text: str) -> tuple[str, str]:
     """``NAME=VINTAGE-ID``: read source NAME from that refreshed vintage (``data.vintages``)."""
     name, _, vintage = text.partition("=")
