@@ -49,8 +49,10 @@ class GapLayout:
     the previous observed cell of the same driver ``obs_prev`` (-1 for a driver's first) and
     the step ``obs_steps`` in weeks (from ``obs_prev``, or from week 0's start distribution).
     Missing cells: ``miss_index``, the observed anchors on each side (``left``/``right``,
-    -1 if none) and the steps to them (dummy 1 where there is none). ``obs_driver`` and
-    ``miss_driver`` give each cell's driver, to pick its AR(1) parameters.
+    -1 if none) and the steps to them (dummy 1 where there is none). ``miss_driver`` gives
+    each missing cell's driver; ``obs_onehot``/``miss_onehot`` (K, n) pick each cell's AR(1)
+    parameters by a matrix product, and ``runs`` lists the runs of observed and missing
+    cells, which put the gap moments back among the data (:func:`driver_matrices`).
 
     Observed cells whose previous week is observed too (the bulk: ~5,000 of the full
     history's ~5,400) enter the density only through per-driver sums, ``pair_sums`` (K, 6):
@@ -66,7 +68,6 @@ class GapLayout:
     obs_index: np.ndarray
     obs_prev: np.ndarray
     obs_steps: np.ndarray
-    obs_driver: np.ndarray
     miss_index: np.ndarray
     left: np.ndarray
     left_steps: np.ndarray
@@ -74,6 +75,9 @@ class GapLayout:
     right_steps: np.ndarray
     miss_driver: np.ndarray
     pair_sums: np.ndarray  # (K, 6): n and five sums over consecutive observed weeks
+    obs_onehot: np.ndarray  # (K, n_obs): 1 where an ``obs_index`` cell is of driver k
+    miss_onehot: np.ndarray  # (K, n_missing): the same for ``miss_index``
+    runs: tuple[tuple[bool, int, int], ...]  # (missing?, start, stop) of the cell vector
 
     @classmethod
     def from_matrix(cls, x: np.ndarray) -> GapLayout:
@@ -127,7 +131,6 @@ class GapLayout:
             obs_index[keep],
             obs_prev[keep],
             obs_steps[keep],
-            driver[obs_index[keep]],
             miss_index,
             left,
             left_steps,
@@ -135,6 +138,9 @@ class GapLayout:
             right_steps,
             miss_driver,
             pair_sums,
+            _onehot(driver[obs_index[keep]], n_drivers),
+            _onehot(miss_driver, n_drivers),
+            _runs(~observed),
         )
 
     @classmethod
@@ -152,9 +158,30 @@ class GapLayout:
         return np.ascontiguousarray(np.swapaxes(shaped, -1, -2))
 
 
-def _per_cell(layout_drivers: np.ndarray, mu, phi, sigma):
-    """Each cell's AR(1) parameters, picked from per-driver arrays (..., K) -> (..., n)."""
-    return (mu[..., layout_drivers], phi[..., layout_drivers], sigma[..., layout_drivers])
+def _onehot(drivers: np.ndarray, n_drivers: int) -> np.ndarray:
+    """(K, n) with a 1 in the row of each cell's driver."""
+    return (np.arange(n_drivers)[:, None] == drivers[None, :]).astype(float)
+
+
+def _runs(missing: np.ndarray) -> tuple[tuple[bool, int, int], ...]:
+    """Maximal runs of observed / missing cells, each as (missing?, start, stop), with
+    start/stop counted in the cell vector for an observed run and in the list of missing
+    cells (``miss_index`` order) for a missing one."""
+    edges = np.flatnonzero(np.diff(missing.astype(int))) + 1
+    starts = np.concatenate([[0], edges])
+    stops = np.concatenate([edges, [missing.size]])
+    before = np.concatenate([[0], np.cumsum(missing)])  # missing cells before each cell
+    return tuple(
+        (True, int(before[a]), int(before[b])) if missing[a] else (False, int(a), int(b))
+        for a, b in zip(starts, stops, strict=True)
+    )
+
+
+def _per_cell(onehot: np.ndarray, *per_driver):
+    """Each cell's value of per-driver arrays (..., K) -> (..., n), by a product with the
+    cells' one-hot driver matrix rather than by indexing: on JAX the gradient of an
+    indexed read is a scatter, several times slower than the product's transpose."""
+    return tuple(a @ onehot for a in per_driver)
 
 
 def _power(ops, phi, steps):
@@ -176,14 +203,6 @@ def _from_start(ops, phi, sigma, steps):
 
 def _normal_logpdf(ops, z, mean, var):
     return -0.5 * (np.log(2 * np.pi) + ops.log(var) + (z - mean) ** 2 / var)
-
-
-def _in_order(ops, parts: list, index_parts: list[np.ndarray]):
-    """Concatenate per-case results (last axis) and put them back in cell order."""
-    if len(parts) == 1:
-        return parts[0]
-    order = np.argsort(np.concatenate(index_parts), kind="stable")
-    return ops.concat(parts, -1)[..., order]
 
 
 def observed_logpdf(ops, layout: GapLayout, mu, phi, sigma):
@@ -215,12 +234,12 @@ def observed_logpdf(ops, layout: GapLayout, mu, phi, sigma):
         -0.5 * (n * (np.log(2 * np.pi) + 2.0 * ops.log(sigma)) + squares / (sigma * sigma))
     ).sum(-1)
     first = layout.obs_prev < 0
-    m, ph, sg = _per_cell(layout.obs_driver[first], mu, phi, sigma)
+    m, ph, sg = _per_cell(layout.obs_onehot[:, first], mu, phi, sigma)
     z0 = layout.values[layout.obs_index[first]] - m
     steps = layout.obs_steps[first].astype(float)
     total = total + _normal_logpdf(ops, z0, 0.0, _from_start(ops, ph, sg, steps)).sum(-1)
     if (~first).any():
-        m, ph, sg = _per_cell(layout.obs_driver[~first], mu, phi, sigma)
+        m, ph, sg = _per_cell(layout.obs_onehot[:, ~first], mu, phi, sigma)
         steps = layout.obs_steps[~first].astype(float)
         z = layout.values[layout.obs_index[~first]] - m
         z_prev = layout.values[layout.obs_prev[~first]] - m
@@ -234,52 +253,57 @@ def gap_moments(ops, layout: GapLayout, mu, phi, sigma):
     """Mean and variance of each missing cell given its driver's observed cells (same order
     as ``layout.miss_index``), shapes (..., n_missing); parameters per driver (..., K).
 
-    Three cases, each written on its own (see :func:`observed_logpdf` for why): an observed
-    week on both sides (prediction from the left conditioned on the right), on the left only
-    (prediction), on the right only (the start distribution conditioned on the right).
+    With ``z = x - mu``, a missing cell i weeks after its left anchor and j weeks before
+    its right anchor is the prediction from the left, ``N(phi^i z_left, sigma^2 S_i)``,
+    conditioned on the right anchor, ``z_right | z ~ N(phi^j z, sigma^2 S_j)``. Without a
+    left anchor the prediction starts from the start distribution i weeks back (mean 0,
+    variance ``phi^(2i) s0^2 + sigma^2 S_i``); without a right one there is nothing to
+    condition on. All cells are one vectorized expression in which a missing anchor enters
+    through a constant 0/1 weight on finite dummy values (steps of 1, value 0), so the
+    cases cost no separate operations or reordering.
     """
-    has_left, has_right = layout.left >= 0, layout.right >= 0
-    means, variances, where = [], [], []
-    for cells in (has_left & has_right, has_left & ~has_right, ~has_left & has_right):
-        if not cells.any():
-            continue
-        m, ph, sg = _per_cell(layout.miss_driver[cells], mu, phi, sigma)
-        i = layout.left_steps[cells].astype(float)
-        if has_left[cells][0]:
-            z_left = layout.values[layout.left[cells]] - m
-            mean_left = _power(ops, ph, i) * z_left
-            var_left = sg * sg * _sum_of_squares(ops, ph, i)
-        else:
-            var_left = _from_start(ops, ph, sg, i)
-        if has_right[cells][0]:
-            # condition on the right anchor: z_right | z_t ~ N(phi^j z_t, sigma^2 S_j)
-            j = layout.right_steps[cells].astype(float)
-            z_right = layout.values[layout.right[cells]] - m
-            phi_j = _power(ops, ph, j)
-            var_right = sg * sg * _sum_of_squares(ops, ph, j)
-            precision = 1.0 / var_left + phi_j * phi_j / var_right
-            weighted = phi_j * z_right / var_right
-            if has_left[cells][0]:
-                weighted = weighted + mean_left / var_left
-            means.append(m + weighted / precision)
-            variances.append(1.0 / precision)
-        else:
-            means.append(m + mean_left)
-            variances.append(var_left)
-        where.append(np.flatnonzero(cells))
-    return _in_order(ops, means, where), _in_order(ops, variances, where)
+    m, log_phi, scale2 = _per_cell(
+        layout.miss_onehot, mu, ops.log(phi), sigma * sigma / (1.0 - phi * phi)
+    )
+    has_left = (layout.left >= 0).astype(float)
+    has_right = (layout.right >= 0).astype(float)
+    left_value = np.where(has_left > 0, layout.values[layout.left], 0.0)
+    right_value = np.where(has_right > 0, layout.values[layout.right], 0.0)
+    # phi^k - 1 by one expm1 per anchor; then phi^k = 1 + a and phi^(2k) - 1 = a (2 + a),
+    # exact and without cancellation when phi^k is near 1
+    a_left = ops.expm1(layout.left_steps.astype(float) * log_phi)
+    a_right = ops.expm1(layout.right_steps.astype(float) * log_phi)
+    phi_i, phi_j = 1.0 + a_left, 1.0 + a_right
+    # sigma^2 S_k = sigma^2 (1 - phi^(2k)) / (1 - phi^2)
+    var_left = -scale2 * a_left * (2.0 + a_left) + (
+        1.0 - has_left
+    ) * LATENT_START_SD**2 * phi_i * phi_i
+    var_right = -scale2 * a_right * (2.0 + a_right)
+    precision = 1.0 / var_left + has_right * phi_j * phi_j / var_right
+    weighted = (
+        has_right * phi_j * (right_value - m) / var_right
+        + has_left * phi_i * (left_value - m) / var_left
+    )
+    return m + weighted / precision, 1.0 / precision
 
 
 def driver_matrices(ops, layout: GapLayout, mu, phi, sigma):
     """(T, K) mean and variance of the standardized drivers for one parameter set (PyTensor
     or JAX; no draw axis): the data with variance 0 where observed, :func:`gap_moments`
-    where missing. The cells are put in order by a fixed permutation rather than written
-    into an array, which both backends express the same way."""
+    where missing. The cells are joined run by run (observed runs are constants, missing
+    runs slices of the gap moments), which both backends express the same way and whose
+    gradient is a slice, not a scatter."""
     mean, var = layout.values, np.zeros(layout.values.size)
     if layout.n_missing:
-        observed = np.setdiff1d(np.arange(layout.values.size), layout.miss_index)
         fill_mean, fill_var = gap_moments(ops, layout, mu, phi, sigma)
-        mean = _in_order(ops, [layout.values[observed], fill_mean], [observed, layout.miss_index])
-        var = _in_order(ops, [var[observed], fill_var], [observed, layout.miss_index])
+        mean = _join_runs(ops, layout.runs, layout.values, fill_mean)
+        var = _join_runs(ops, layout.runs, var, fill_var)
     shape = (layout.n_drivers, layout.n_weeks)
     return mean.reshape(shape).T, var.reshape(shape).T
+
+
+def _join_runs(ops, runs, observed: np.ndarray, missing):
+    """The cell vector: observed runs from ``observed`` (cell order), missing runs from
+    ``missing`` (``miss_index`` order)."""
+    parts = [missing[a:b] if is_missing else observed[a:b] for is_missing, a, b in runs]
+    return parts[0] if len(parts) == 1 else ops.concat(parts, 0)
