@@ -275,9 +275,9 @@ def gap_moments(ops, layout: GapLayout, mu, phi, sigma):
     a_right = ops.expm1(layout.right_steps.astype(float) * log_phi)
     phi_i, phi_j = 1.0 + a_left, 1.0 + a_right
     # sigma^2 S_k = sigma^2 (1 - phi^(2k)) / (1 - phi^2)
-    var_left = -scale2 * a_left * (2.0 + a_left) + (
-        1.0 - has_left
-    ) * LATENT_START_SD**2 * phi_i * phi_i
+    var_left = (
+        -scale2 * a_left * (2.0 + a_left) + (1.0 - has_left) * LATENT_START_SD**2 * phi_i * phi_i
+    )
     var_right = -scale2 * a_right * (2.0 + a_right)
     precision = 1.0 / var_left + has_right * phi_j * phi_j / var_right
     weighted = (
