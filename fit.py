@@ -145,7 +145,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--warm-start",
         action="store_true",
         help="start from the last state of FITS_DIR/latest when it is a passing fit of the "
-        "same model whose data this refit extends (no start search, a short warm-up); "
+        "same model whose data this refit extends (no start search; its mass matrix "
+        "kept and a short warm-up of the step size); "
         "otherwise a cold start, and the manifest says why",
     )
     p.add_argument(

@@ -66,26 +66,38 @@ def log_likelihood_fn(
     return log_likelihood
 
 
-def jax_potential(
-    model: pm.Model, inputs: ModelInputs, config: ModelConfig, forward: Callable = loglik_scaled
-) -> Callable[[Sequence], jax.Array]:
-    """-log p of the values of ``model.value_vars`` (a list, in that order), as PyMC's
-    ``get_jaxified_logp(model, negative_logp=False)`` returns it, for the model
-    :func:`model.build.build_model` built from the same inputs and config."""
+def prior_and_parameters_fn(model: pm.Model) -> Callable[[Sequence], tuple[jax.Array, dict]]:
+    """values of ``model.value_vars`` -> (log prior with the transforms' Jacobians, the
+    constrained parameters the likelihood reads), both as PyMC translates them to JAX."""
     # every parameter the likelihood reads, including a variant's optional ones: a
     # parameter left out here would be sampled from its prior alone
     names = [*PARAMETERS, *(n for n in OPTIONAL_PARAMETERS if n in model.named_vars)]
-    prior_and_parameters = get_jaxified_graph(
+    graph = get_jaxified_graph(
         inputs=model.value_vars,
         outputs=[
             model.logp(vars=model.free_RVs),
             *model.replace_rvs_by_values([model[name] for name in names]),
         ],
     )
+
+    def prior_and_parameters(values: Sequence) -> tuple[jax.Array, dict]:
+        log_prior, *parameters = graph(*values)
+        return log_prior, dict(zip(names, parameters, strict=True))
+
+    return prior_and_parameters
+
+
+def jax_potential(
+    model: pm.Model, inputs: ModelInputs, config: ModelConfig, forward: Callable = loglik_scaled
+) -> Callable[[Sequence], jax.Array]:
+    """-log p of the values of ``model.value_vars`` (a list, in that order), as PyMC's
+    ``get_jaxified_logp(model, negative_logp=False)`` returns it, for the model
+    :func:`model.build.build_model` built from the same inputs and config."""
+    prior_and_parameters = prior_and_parameters_fn(model)
     log_likelihood = log_likelihood_fn(inputs, config, forward)
 
     def potential(values: Sequence) -> jax.Array:
-        log_prior, *parameters = prior_and_parameters(*values)
-        return -(log_prior + log_likelihood(dict(zip(names, parameters, strict=True))))
+        log_prior, parameters = prior_and_parameters(values)
+        return -(log_prior + log_likelihood(parameters))
 
     return potential

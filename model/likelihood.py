@@ -359,13 +359,19 @@ def likelihood_terms(ops: Ops, forward, layout: GapLayout, obs: dict, p: dict, l
     regime likelihood ``forward(log_init, log_trans, log_emis)``. One wiring for the PyMC
     model (:func:`model.build.build_model`) and the JAX potential
     (:mod:`model.jax_density`)."""
+    ar_logp, log_trans, log_emis = regime_inputs(ops, layout, obs, p)
+    return ar_logp, forward(log_init, log_trans, log_emis)
+
+
+def regime_inputs(ops: Ops, layout: GapLayout, obs: dict, p: dict):
+    """The drivers' AR(1) log density, and the log transitions and log emissions the
+    forward algorithm takes (:func:`likelihood_terms` without the recursion)."""
     mu, phi, sigma = p["ar_mu"], p["ar_phi"], p["ar_sigma"]
     x, x_var = driver_matrices(ops, layout, mu, phi, sigma)
     x_lagged = ops.concat([x[:1], x[:-1]], 0)
     x_lagged_var = ops.concat([x_var[:1], x_var[:-1]], 0)
-    regime = forward(
-        log_init,
+    return (
+        observed_logpdf(ops, layout, mu, phi, sigma),
         log_transitions(ops, p, x, x_var),
         log_emissions(ops, p, obs, x_lagged, x_lagged_var),
     )
-    return observed_logpdf(ops, layout, mu, phi, sigma), regime

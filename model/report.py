@@ -71,7 +71,9 @@ def start_line(record: dict, sampler: dict) -> str:
     if "warm_start_from" in record:
         return (
             f"warm start from {record['warm_start_from']} "
-            f"({sampler.get('warm_tune')} warm-up iterations instead of {sampler['tune']})"
+            f"({sampler.get('warm_tune')} warm-up iterations instead of {sampler['tune']}"
+            + (", its mass matrix kept" if sampler.get("warm_keeps_mass", True) else "")
+            + ")"
         )
     text = f"cold start: {record.get('map_starts', 0)} optimizer starts"
     if record.get("warm_start_refused"):

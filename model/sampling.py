@@ -49,7 +49,8 @@ class WarmStart:
 
     A refit on data that extend an earlier passing fit of the same model starts there: no
     start search, the adapted step size and mass matrix as the initial ones, and a short
-    warm-up (``SamplerSettings.warm_tune``) that re-adapts them to the new weeks. The gate
+    warm-up (``SamplerSettings.warm_tune``) that adapts the step size to the new weeks
+    (and the mass matrix too unless ``warm_keeps_mass``). The gate
     judges the result exactly as a cold fit's.
     """
 
@@ -151,6 +152,10 @@ def sample(
         nuts_kwargs["inverse_mass_matrix"] = warm.inverse_mass
         nuts_kwargs["step_size"] = warm.step_size
         nuts_kwargs["find_heuristic_step_size"] = False
+        if settings.warm_keeps_mass:
+            # the earlier fit estimated the mass matrix from its whole warm-up; a short
+            # warm-up would re-estimate it from a window of a few dozen draws
+            nuts_kwargs["adapt_mass_matrix"] = False
     elif settings.map_starts > 0:
         with clock.phase("start_search"):
             starts = chain_starts(

@@ -44,6 +44,18 @@ def test_a_refit_starts_where_the_earlier_chains_ended_and_samples_the_new_poste
     record = json.loads(refit.sample_stats.attrs["initialization"])
     assert record["warm_start_from"] == "earlier" and record["map_starts"] == 0
     assert refit.posterior.sizes["draw"] == 600
+    # the earlier fit's mass matrix is kept: the short warm-up adapts the step size only
+    np.testing.assert_array_equal(
+        refit["warm_start"]["inverse_mass"].to_numpy(),
+        np.broadcast_to(warm.inverse_mass, (2, *warm.inverse_mass.shape)),
+    )
+    readapted = sample(
+        new_model,
+        SamplerSettings(**{**settings.to_dict(), "warm_keeps_mass": False}),
+        progressbar=False,
+        warm=warm,
+    )
+    assert not np.allclose(readapted["warm_start"]["inverse_mass"].to_numpy(), warm.inverse_mass)
     reference = sample(new_model, settings, progressbar=False)  # cold, same data
     for name in ("v", "s"):
         warm_mean = refit.posterior[name].mean(("chain", "draw")).to_numpy()
