@@ -180,7 +180,8 @@ def _runs(missing: np.ndarray) -> tuple[tuple[bool, int, int], ...]:
 def _per_cell(onehot: np.ndarray, *per_driver):
     """Each cell's value of per-driver arrays (..., K) -> (..., n), by a product with the
     cells' one-hot driver matrix rather than by indexing: on JAX the gradient of an
-    indexed read is a scatter, several times slower than the product's transpose."""
+    indexed read is a scatter, several times slower than the product's transpose. The
+    arrays must be finite (inf * 0 is NaN)."""
     return tuple(a @ onehot for a in per_driver)
 
 
@@ -262,9 +263,13 @@ def gap_moments(ops, layout: GapLayout, mu, phi, sigma):
     through a constant 0/1 weight on finite dummy values (steps of 1, value 0), so the
     cases cost no separate operations or reordering.
     """
-    m, log_phi, scale2 = _per_cell(
-        layout.miss_onehot, mu, ops.log(phi), sigma * sigma / (1.0 - phi * phi)
-    )
+    # the parameters are picked per cell before any transform: a product with the
+    # one-hot matrix would turn one driver's infinite log phi (phi = 0) or
+    # sigma^2 / (1 - phi^2) (phi = 1, at the edge of a wild warm-up proposal) into NaN in
+    # every other driver's cells (inf * 0)
+    m, ph, sg = _per_cell(layout.miss_onehot, mu, phi, sigma)
+    log_phi = ops.log(ph)
+    scale2 = sg * sg / (1.0 - ph * ph)
     has_left = (layout.left >= 0).astype(float)
     has_right = (layout.right >= 0).astype(float)
     left_value = np.where(has_left > 0, layout.values[layout.left], 0.0)

@@ -105,6 +105,26 @@ def test_all_drivers_in_one_layout_equal_one_driver_at_a_time():
     assert float(observed_logpdf(NP, layout, mu, phi, sigma)) == pytest.approx(total, rel=1e-12)
 
 
+def test_one_drivers_degenerate_parameters_do_not_reach_another_drivers_cells():
+    """Cells pick their driver's parameters by a product with a one-hot matrix; a
+    parameter at the edge of its range (phi = 1: an infinite sigma^2 / (1 - phi^2)) must
+    stay in its own driver's cells instead of turning the others' into NaN (inf * 0)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(20, 2))
+    x[5:9, 0] = np.nan
+    x[12:15, 1] = np.nan
+    layout = GapLayout.from_matrix(x)
+    mu, sigma = np.array([0.0, 0.2]), np.array([0.3, 0.4])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean, var = gap_moments(NP, layout, mu, np.array([1.0, 0.8]), sigma)
+    want_mean, want_var = gap_moments(
+        NP, GapLayout.from_column(x[:, 1]), mu[1:], np.array([0.8]), sigma[1:]
+    )
+    second = layout.miss_driver == 1
+    np.testing.assert_allclose(mean[second], want_mean, rtol=1e-12)
+    np.testing.assert_allclose(var[second], want_var, rtol=1e-12)
+
+
 def test_a_driver_never_observed_is_refused():
     x = np.ones((10, 3))
     x[:, 1] = np.nan
