@@ -40,7 +40,10 @@ def main() -> None:
 
     from diagnostics.backtest import default_origins, run_backtest
     from diagnostics.origin import BacktestSpec
-    from model.settings import BACKTEST_SAMPLER, GateThresholds
+    from model.settings import BACKTEST_SAMPLER, GateThresholds, SamplerSettings
+
+    defaults = SamplerSettings()
+    warm_share = defaults.warm_tune / defaults.tune
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = BacktestSpec(
@@ -50,8 +53,8 @@ def main() -> None:
                 **BACKTEST_SAMPLER,
                 "draws": args.draws,
                 "tune": args.draws,
-                # the production ratio (1000 tune, 300 warm) at this length
-                "warm_tune": max(20, round(0.3 * args.draws)),
+                # the production ratio of warm to cold warm-up, at this length
+                "warm_tune": max(20, round(warm_share * args.draws)),
             },
             # ESS 100: short chains can pass, so a warm start has a passing fit to start from
             gate=asdict(GateThresholds(1.05, 100, 100, 10)),
