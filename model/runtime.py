@@ -10,6 +10,13 @@ Nothing here runs at import: each CLI calls :func:`configure` after parsing its 
   off YNNPACK fusions, which are made for large arrays: this model's gradient is hundreds
   of operations on arrays of ~1,000 weeks, and the fusions made it slower. The option is
   experimental and an unknown flag stops XLA, so ``pyproject.toml`` pins jax to 0.10.x.
+- **XLA's programs are kept on disk** (JAX's persistent compilation cache, in
+  ``.cache/jax`` beside the code, at most 2 GiB, least recently used out first; a user's
+  own ``JAX_COMPILATION_CACHE_DIR`` wins): a program that took over a second to compile is
+  not compiled again by a later run that builds the same one (the same data, model and
+  sampler settings: a rerun of a fit or a backtest origin, the test suite's repeated
+  fits). The data are constants inside the program, so a refit on new data still
+  compiles.
 - **Matplotlib draws to files** (``Agg``): the commands run headless, in cron and CI.
 - **Warnings a user cannot act on** are silenced where they arise:
   PyTensor's "could not link to a BLAS installation" (NumPyro samples the JAX density and
@@ -22,16 +29,27 @@ from __future__ import annotations
 
 import os
 import warnings
+from pathlib import Path
 
 XLA_OPTIONS = (
     f"--xla_force_host_platform_device_count={max(os.cpu_count() or 1, 4)}",
     "--xla_cpu_experimental_ynn_fusion_type=",
 )
 
+#: JAX's persistent compilation cache: where, the least compile time worth keeping, and
+#: the size beyond which the least recently used programs are removed.
+COMPILATION_CACHE = {
+    "JAX_COMPILATION_CACHE_DIR": str(Path(__file__).resolve().parents[1] / ".cache" / "jax"),
+    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "1",
+    "JAX_COMPILATION_CACHE_MAX_SIZE": str(2 * 2**30),
+}
+
 
 def configure() -> None:
     """Apply the settings above; idempotent."""
     os.environ.setdefault("XLA_FLAGS", " ".join(XLA_OPTIONS))
+    for name, value in COMPILATION_CACHE.items():
+        os.environ.setdefault(name, value)
     os.environ.setdefault("MPLBACKEND", "Agg")
     warnings.filterwarnings(
         "ignore", message="PyTensor could not link to a BLAS installation", category=UserWarning
