@@ -44,6 +44,7 @@ JX = Ops(
     jnp.exp,
     jnp.expm1,
     lambda xs, axis: jnp.concatenate(xs, axis=axis),
+    gather_grad_is_scatter=True,
 )
 
 

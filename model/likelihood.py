@@ -54,6 +54,9 @@ class Ops:
     exp: Any
     expm1: Any
     concat: Any
+    #: The gradient of an indexed read is a scatter, slower than joining slices (XLA);
+    #: on PyTensor's C backend a join of many slices is the slower one.
+    gather_grad_is_scatter: bool = False
 
 
 NP = Ops(

@@ -52,7 +52,7 @@ class GapLayout:
     -1 if none) and the steps to them (dummy 1 where there is none). ``miss_driver`` gives
     each missing cell's driver; ``obs_onehot``/``miss_onehot`` (K, n) pick each cell's AR(1)
     parameters by a matrix product, and ``runs`` lists the runs of observed and missing
-    cells, which put the gap moments back among the data (:func:`driver_matrices`).
+    cells, which put the gap moments back among the data (:func:`_place`).
 
     Observed cells whose previous week is observed too (the bulk: ~5,000 of the full
     history's ~5,400) enter the density only through per-driver sums, ``pair_sums`` (K, 6):
@@ -295,20 +295,35 @@ def gap_moments(ops, layout: GapLayout, mu, phi, sigma):
 def driver_matrices(ops, layout: GapLayout, mu, phi, sigma):
     """(T, K) mean and variance of the standardized drivers for one parameter set (PyTensor
     or JAX; no draw axis): the data with variance 0 where observed, :func:`gap_moments`
-    where missing. The cells are joined run by run (observed runs are constants, missing
-    runs slices of the gap moments), which both backends express the same way and whose
-    gradient is a slice, not a scatter."""
+    where missing, put among the data by :func:`_place`."""
     mean, var = layout.values, np.zeros(layout.values.size)
     if layout.n_missing:
         fill_mean, fill_var = gap_moments(ops, layout, mu, phi, sigma)
-        mean = _join_runs(ops, layout.runs, layout.values, fill_mean)
-        var = _join_runs(ops, layout.runs, var, fill_var)
+        mean = _place(ops, layout.runs, layout.values, fill_mean)
+        var = _place(ops, layout.runs, var, fill_var)
     shape = (layout.n_drivers, layout.n_weeks)
     return mean.reshape(shape).T, var.reshape(shape).T
 
 
-def _join_runs(ops, runs, observed: np.ndarray, missing):
+def _place(ops, runs, observed: np.ndarray, missing):
     """The cell vector: observed runs from ``observed`` (cell order), missing runs from
-    ``missing`` (``miss_index`` order)."""
-    parts = [missing[a:b] if is_missing else observed[a:b] for is_missing, a, b in runs]
-    return parts[0] if len(parts) == 1 else ops.concat(parts, 0)
+    ``missing`` (``miss_index`` order).
+
+    Where an indexed read's gradient is a scatter (JAX) the runs are joined one by one
+    (the gradient is then a slice of each); elsewhere (PyTensor's C backend, where a join
+    of many slices and its gradient cost more) the observed cells and the missing ones are
+    joined once and put in cell order by a fixed permutation. Full history, value and
+    gradient of the driver part: on JAX 93 µs with the runs against 136 µs with the
+    permutation (medians, one run); the whole model's on PyTensor 2.0-2.4 ms with the
+    permutation against 3.5-4.3 ms with the runs.
+    """
+    if ops.gather_grad_is_scatter:
+        parts = [missing[a:b] if is_missing else observed[a:b] for is_missing, a, b in runs]
+        return parts[0] if len(parts) == 1 else ops.concat(parts, 0)
+    observed_cells, missing_cells, start = [], [], 0
+    for is_missing, a, b in runs:
+        (missing_cells if is_missing else observed_cells).append(np.arange(start, start + b - a))
+        start += b - a
+    observed_cells = np.concatenate([np.zeros(0, int), *observed_cells])
+    order = np.argsort(np.concatenate([observed_cells, *missing_cells]), kind="stable")
+    return ops.concat([observed[observed_cells], missing], 0)[order]

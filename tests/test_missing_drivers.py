@@ -125,6 +125,34 @@ def test_one_drivers_degenerate_parameters_do_not_reach_another_drivers_cells():
     np.testing.assert_allclose(var[second], want_var, rtol=1e-12)
 
 
+def test_both_ways_of_placing_the_gap_cells_give_the_same_driver_matrices():
+    """JAX joins the runs of observed and missing cells one by one, PyTensor permutes one
+    join (:func:`model.missing._place`); both must give the NumPy fill cell for cell."""
+    import dataclasses
+
+    import jax.numpy as jnp
+
+    from model.jax_density import JX
+    from model.missing import driver_matrices
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(25, 3))
+    x[:4, 0] = np.nan
+    x[10:13, 0] = np.nan
+    x[-2:, 1] = np.nan
+    x[[7, 20], 2] = np.nan
+    layout = GapLayout.from_matrix(x)
+    mu, phi, sigma = np.array([0.1, 0.0, -0.2]), np.array([0.6, 0.9, 0.3]), np.ones(3)
+    fill_mean, fill_var = gap_moments(NP, layout, mu, phi, sigma)
+    want_mean, want_var = layout.values.copy(), np.zeros(x.size)
+    want_mean[layout.miss_index], want_var[layout.miss_index] = fill_mean, fill_var
+    for joins_runs in (True, False):
+        ops = dataclasses.replace(JX, gather_grad_is_scatter=joins_runs)
+        mean, var = driver_matrices(ops, layout, *(jnp.asarray(a) for a in (mu, phi, sigma)))
+        np.testing.assert_allclose(mean, layout.as_matrix(want_mean), rtol=1e-12)
+        np.testing.assert_allclose(var, layout.as_matrix(want_var), rtol=1e-12)
+
+
 def test_a_driver_never_observed_is_refused():
     x = np.ones((10, 3))
     x[:, 1] = np.nan
