@@ -14,6 +14,7 @@ Prints wall time, origins per minute and the Dask/serial speed-up.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -35,6 +36,9 @@ def main() -> None:
     # heavy imports after argparse, so --help answers at once
     from model.runtime import configure
 
+    # every refit compiles, as a refit on new data does: programs an earlier run kept
+    # on disk (model/runtime.py) would make the first route look slower than the rest
+    os.environ["JAX_ENABLE_COMPILATION_CACHE"] = "false"
     configure()
     from dataclasses import asdict, replace
 

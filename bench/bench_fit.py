@@ -190,6 +190,9 @@ def main() -> None:
     # heavy imports after argparse, so --help answers at once
     from model.runtime import configure
 
+    # every refit compiles, as a refit on new data does: programs an earlier run kept
+    # on disk (model/runtime.py) would make the first route look slower than the rest
+    os.environ["JAX_ENABLE_COMPILATION_CACHE"] = "false"
     configure()
     from data.panel import build_panel
     from data.sources import resolve_source
