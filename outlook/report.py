@@ -343,7 +343,7 @@ th{background:#f3f3f3}td.num{text-align:right;white-space:nowrap}img{max-width:1
 .warn{background:#fee;border:2px solid #c00;padding:8px}.meta{color:#555}
 .answer{border:2px solid #333;padding:4px 12px;margin:1em 0}.big{font-size:1.6em;font-weight:bold}
 .ok{color:#060}.bad{color:#c00}.fresh{margin:0;padding-left:1.2em}
-table{max-width:100%;overflow-x:auto;display:block}.headline{display:table}
+table{max-width:100%;overflow-x:auto;display:block}.headline{display:table}h1,.meta{overflow-wrap:anywhere}
 @media (max-width:600px){body{margin:0.5em}.big{font-size:1.2em}.answer{padding:2px 6px}
 .headline th,.headline td{padding:3px 4px}.headline{font-size:0.85em}
 .headline td.num{white-space:normal}}"""
