@@ -114,9 +114,9 @@ def project_densities() -> tuple[dict, list]:
     from model.config import ModelConfig
     from model.hmm import loglik_scaled, loglik_scan
     from model.inputs import model_inputs
-    from model.jax_density import JX, jax_potential, prior_and_parameters_fn
+    from model.jax_density import JX, Potential, _layout_of, jax_potential, prior_and_parameters_fn
     from model.likelihood import regime_inputs
-    from model.missing import GapLayout, driver_matrices, observed_logpdf
+    from model.missing import driver_matrices, observed_logpdf
 
     config = ModelConfig()
     inputs = model_inputs(build_panel(resolve_source(None), start=config.start), config)
@@ -124,46 +124,52 @@ def project_densities() -> tuple[dict, list]:
     point = model.initial_point()
     values = [jnp.asarray(point[v.name]) for v in model.value_vars]
     prior_and_parameters = prior_and_parameters_fn(model)
-    layout = GapLayout.from_matrix(inputs.x)
-    obs = {k: jnp.asarray(v) for k, v in inputs.obs.items()}
+    project = jax_potential(model, inputs, config, loglik_scaled)
 
-    def priors(values):
+    def priors(data, values):
         return -prior_and_parameters(values)[0]
 
-    def with_drivers(values):
+    def with_drivers(data, values):
         log_prior, p = prior_and_parameters(values)
         ar = (p["ar_mu"], p["ar_phi"], p["ar_sigma"])
+        layout = _layout_of(data["layout"])
         x, x_var = driver_matrices(JX, layout, *ar)
         return -(log_prior + observed_logpdf(JX, layout, *ar) + x.sum() + x_var.sum())
 
-    def with_emissions(values):
+    def with_emissions(data, values):
         log_prior, p = prior_and_parameters(values)
-        ar_logp, log_trans, log_emis = regime_inputs(JX, layout, obs, p)
+        ar_logp, log_trans, log_emis = regime_inputs(JX, _layout_of(data["layout"]), data["obs"], p)
         return -(log_prior + ar_logp + log_trans.sum() + log_emis.sum())
 
     densities = {
-        "project": jax_potential(model, inputs, config, loglik_scaled),
+        "project": project,
+        "project, data as constants": Potential.without_data(project),
         "project, log-space forward": jax_potential(model, inputs, config, loglik_scan),
-        "  part: priors and transforms": priors,
-        "  part: + drivers, gap moments": with_drivers,
-        "  part: + transitions, emissions": with_emissions,
+        "  part: priors and transforms": Potential(priors, project.data),
+        "  part: + drivers, gap moments": Potential(with_drivers, project.data),
+        "  part: + transitions, emissions": Potential(with_emissions, project.data),
     }
     return densities, values
 
 
 def looped(potential, calls: int):
     """``calls`` evaluations of value and gradient inside one compiled loop, each at a
-    point nudged by the previous gradient (so none can be skipped or hoisted)."""
+    point nudged by the previous gradient (so none can be skipped or hoisted); the data
+    are the program's argument, as in NUTS (:class:`model.jax_density.Potential`)."""
     import jax
 
-    value_and_grad = jax.value_and_grad(potential)
+    value_and_grad = jax.value_and_grad(potential.energy, argnums=1)
 
-    def body(_, carry):
-        x, total = carry
-        value, grad = value_and_grad(x)
-        return jax.tree.map(lambda a, g: a - 1e-12 * g, x, grad), total + value
+    def loop(x, data):
+        def body(_, carry):
+            x, total = carry
+            value, grad = value_and_grad(data, x)
+            return jax.tree.map(lambda a, g: a - 1e-12 * g, x, grad), total + value
 
-    return jax.jit(lambda x: jax.lax.fori_loop(0, calls, body, (x, 0.0)))
+        return jax.lax.fori_loop(0, calls, body, (x, 0.0))
+
+    compiled = jax.jit(loop)
+    return lambda x: compiled(x, potential.data)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,10 +183,15 @@ def main(argv: list[str] | None = None) -> int:
     import jax
     import numpy as np
 
+    from model.jax_density import Potential
+
     densities, values = project_densities()
     reference, theta = reference_potential()
     subjects = {name: (looped(f, args.calls), values) for name, f in densities.items()}
-    subjects["reference (minimal stand-in)"] = (looped(reference, args.calls), theta)
+    subjects["reference (minimal stand-in)"] = (
+        looped(Potential.without_data(reference), args.calls),
+        theta,
+    )
     for fn, x in subjects.values():  # compile outside the clock
         jax.block_until_ready(fn(x))
     times: dict[str, list[float]] = {name: [] for name in subjects}

@@ -44,6 +44,8 @@ import pytensor
 from pymc.initial_point import make_initial_point_fn
 from scipy.optimize import minimize
 
+from model.jax_density import Potential
+
 jax.config.update("jax_enable_x64", True)
 
 #: An optimum whose Laplace mass is below this fraction of the best one's is another mode.
@@ -145,15 +147,21 @@ class Layout:
         return cls(names, [np.shape(point[n]) for n in names], _flatten(point, names))
 
 
-def jax_objective(potential: Callable, layout: Layout) -> Objective:
+def jax_objective(potential: Potential | Callable, layout: Layout) -> Objective:
     """``potential`` (-log p in JAX over the value variables, as NumPyro samples it) with its
-    gradient, compiled once here, before the searches share it across threads."""
+    gradient, compiled once here, before the searches share it across threads. The data
+    are the program's argument (:class:`model.jax_density.Potential`), so a refit on a few
+    more weeks finds it in JAX's persistent cache."""
+    if not isinstance(potential, Potential):
+        potential = Potential.without_data(potential)
     value_and_grad = jax.jit(
-        jax.value_and_grad(lambda flat: potential(_unflatten(flat, layout.names, layout.shapes)))
+        jax.value_and_grad(
+            lambda flat, data: potential.energy(data, _unflatten(flat, layout.names, layout.shapes))
+        )
     )
 
     def value_grad(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        value, grad = value_and_grad(flat)
+        value, grad = value_and_grad(flat, potential.data)
         return float(value), np.asarray(grad, dtype=float)
 
     value_grad(layout.initial)

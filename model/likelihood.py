@@ -54,9 +54,11 @@ class Ops:
     exp: Any
     expm1: Any
     concat: Any
-    #: The gradient of an indexed read is a scatter, slower than joining slices (XLA);
-    #: on PyTensor's C backend a join of many slices is the slower one.
-    gather_grad_is_scatter: bool = False
+    #: ``take(a, index, inverse)``: ``a[index]``. ``inverse`` lists, for each entry of ``a``,
+    #: the one place that reads it, or ``len(index)`` for an entry whose gradient is not
+    #: wanted (read nowhere, or a constant), so a backend can write the gradient as a read
+    #: too (:func:`model.missing.driver_matrices`).
+    take: Any
 
 
 NP = Ops(
@@ -70,6 +72,7 @@ NP = Ops(
     np.exp,
     np.expm1,
     lambda xs, axis: np.concatenate(xs, axis=axis),
+    lambda a, index, inverse: a[..., index],
 )
 PT = Ops(
     pt.log,
@@ -82,6 +85,7 @@ PT = Ops(
     pt.exp,
     pt.expm1,
     lambda xs, axis: pt.concatenate(xs, axis=axis),
+    lambda a, index, inverse: a[index],
 )
 
 
@@ -373,8 +377,14 @@ def regime_inputs(ops: Ops, layout: GapLayout, obs: dict, p: dict):
     x, x_var = driver_matrices(ops, layout, mu, phi, sigma)
     x_lagged = ops.concat([x[:1], x[:-1]], 0)
     x_lagged_var = ops.concat([x_var[:1], x_var[:-1]], 0)
+    log_emis = log_emissions(ops, p, obs, x_lagged, x_lagged_var)
+    if "in_sample" in obs:
+        # weeks padded after the data (a compiled program's fixed length): log emission 0
+        # in both regimes, so each adds log sum_k P(s_t = k | s_t-1) = log 1 = 0 to the
+        # forward pass
+        log_emis = log_emis * obs["in_sample"][:, None]
     return (
         observed_logpdf(ops, layout, mu, phi, sigma),
         log_transitions(ops, p, x, x_var),
-        log_emissions(ops, p, obs, x_lagged, x_lagged_var),
+        log_emis,
     )

@@ -30,7 +30,7 @@ shape (draws, K)).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -39,45 +39,57 @@ from model.config import LATENT_START_SD
 
 @dataclass(frozen=True)
 class GapLayout:
-    """Index arithmetic of the drivers' observed and missing weeks (NumPy, fixed per fit).
+    """The drivers' observed and missing weeks as the arrays the density reads (NumPy, fixed
+    per fit, or the same arrays padded and passed to a compiled program at run time).
 
     All drivers are laid out together so that each case below is one vectorized expression
-    over the cells of every driver (one set of array operations instead of one per driver:
-    on JAX each operation is a kernel launch, and their number, not the arithmetic, set the
-    gradient's cost). Cells are numbered driver-major, ``cell = k * T + t`` for week t of
-    driver k; ``values`` holds the (T, K) matrix in that order. Observed cells: ``obs_index``,
-    the previous observed cell of the same driver ``obs_prev`` (-1 for a driver's first) and
-    the step ``obs_steps`` in weeks (from ``obs_prev``, or from week 0's start distribution).
-    Missing cells: ``miss_index``, the observed anchors on each side (``left``/``right``,
-    -1 if none) and the steps to them (dummy 1 where there is none). ``miss_driver`` gives
-    each missing cell's driver; ``obs_onehot``/``miss_onehot`` (K, n) pick each cell's AR(1)
-    parameters by a matrix product, and ``runs`` lists the runs of observed and missing
-    cells, which put the gap moments back among the data (:func:`_place`).
+    over the cells of every driver (on JAX each operation is a kernel launch, and their
+    number, not the arithmetic, set the gradient's cost). Cells are numbered driver-major,
+    ``cell = k * T + t`` for week t of driver k; ``values`` holds the (T, K) matrix in that
+    order, 0 where missing.
 
-    Observed cells whose previous week is observed too (the bulk: ~5,000 of the full
-    history's ~5,400) enter the density only through per-driver sums, ``pair_sums`` (K, 6):
-    the count and the sums of x_t, x_{t-1}, x_t^2, x_{t-1}^2 and x_t x_{t-1} over those pairs
-    (:func:`observed_logpdf`), so the sampled density does no per-week work for them.
-    ``obs_index`` and its companions list only the other observed cells (each driver's
-    first, and the first after a gap).
+    - Observed cells whose previous week is observed too (the bulk: ~5,000 of the full
+      history's ~5,400) enter the density only through per-driver sums, ``pair_sums``
+      (K, 6): the count and the sums of x_t, x_{t-1}, x_t^2, x_{t-1}^2 and x_t x_{t-1}
+      (:func:`observed_logpdf`), so the sampled density does no per-week work for them.
+    - The other observed cells (each driver's first, and the first after a gap) are listed
+      with their value, the previous observed value of the same driver (``obs_has_prev``
+      0 for a driver's first), the step in weeks from it (or from week 0's start
+      distribution) and a one-hot (K, n) of their driver.
+    - Missing cells ("slots") are listed with the observed anchors on each side (value, 0/1
+      presence, steps; a missing anchor has value 0 and a step of 1) and a one-hot of their
+      driver. ``cell_slot`` gives each cell's slot (``n_slots`` for a cell that is not
+      missing) and ``slot_cell`` each slot's cell (``K * T`` for a padding slot and for the
+      extra last entry), which put the gap moments among the data (:func:`driver_matrices`).
+
+    ``obs_weight`` is 1 for a listed observed cell and 0 for padding. :meth:`padded` makes
+    every shape depend only on the bucket the data fall in, not on the exact number of
+    weeks or gaps, so that a compiled program serves refits on more data
+    (:mod:`model.jax_density`). ``miss_index``/``miss_driver`` (each real slot's cell and
+    driver) are bookkeeping for NumPy callers; the density never reads them.
     """
 
     n_weeks: int
     n_drivers: int
     values: np.ndarray  # (K * T,) standardized, 0 where missing
-    obs_index: np.ndarray
-    obs_prev: np.ndarray
-    obs_steps: np.ndarray
-    miss_index: np.ndarray
-    left: np.ndarray
-    left_steps: np.ndarray
-    right: np.ndarray
-    right_steps: np.ndarray
-    miss_driver: np.ndarray
     pair_sums: np.ndarray  # (K, 6): n and five sums over consecutive observed weeks
-    obs_onehot: np.ndarray  # (K, n_obs): 1 where an ``obs_index`` cell is of driver k
-    miss_onehot: np.ndarray  # (K, n_missing): the same for ``miss_index``
-    runs: tuple[tuple[bool, int, int], ...]  # (missing?, start, stop) of the cell vector
+    obs_value: np.ndarray
+    obs_prev_value: np.ndarray
+    obs_has_prev: np.ndarray
+    obs_steps: np.ndarray
+    obs_weight: np.ndarray
+    obs_onehot: np.ndarray  # (K, n_obs)
+    left_value: np.ndarray
+    has_left: np.ndarray
+    left_steps: np.ndarray
+    right_value: np.ndarray
+    has_right: np.ndarray
+    right_steps: np.ndarray
+    miss_onehot: np.ndarray  # (K, n_slots)
+    cell_slot: np.ndarray  # (K * T,) int
+    slot_cell: np.ndarray  # (n_slots + 1,) int
+    miss_index: np.ndarray | None = None
+    miss_driver: np.ndarray | None = None
 
     @classmethod
     def from_matrix(cls, x: np.ndarray) -> GapLayout:
@@ -90,6 +102,7 @@ class GapLayout:
                 "cannot be integrated out without one"
             )
         flat = x.T.ravel()
+        values = np.nan_to_num(flat)
         observed = ~np.isnan(flat)
         cells = np.arange(flat.size)
         driver, week = cells // n_weeks, cells % n_weeks
@@ -106,13 +119,11 @@ class GapLayout:
         miss_driver = driver[miss_index]
         left = np.where((pos > 0) & (driver[before] == miss_driver), before, -1)
         right = np.where((pos < len(obs_index)) & (driver[after] == miss_driver), after, -1)
-        left_steps = np.where(left >= 0, miss_index - left, week[miss_index])
-        right_steps = np.where(right >= 0, right - miss_index, 1)
         # consecutive observed weeks: summarized per driver, not kept cell by cell
         paired = (obs_prev >= 0) & (obs_steps == 1)
         now, before_now = flat[obs_index[paired]], flat[obs_prev[paired]]
         pair_sums = np.zeros((n_drivers, 6))
-        for column, values in enumerate(
+        for column, sums in enumerate(
             (
                 np.ones_like(now),
                 now,
@@ -122,25 +133,34 @@ class GapLayout:
                 now * before_now,
             )
         ):
-            np.add.at(pair_sums[:, column], driver[obs_index[paired]], values)
+            np.add.at(pair_sums[:, column], driver[obs_index[paired]], sums)
         keep = ~paired
+        listed, listed_prev = obs_index[keep], obs_prev[keep]
+        n_slots = len(miss_index)
+        cell_slot = np.full(flat.size, n_slots)
+        cell_slot[miss_index] = np.arange(n_slots)
         return cls(
-            n_weeks,
-            n_drivers,
-            np.nan_to_num(flat),
-            obs_index[keep],
-            obs_prev[keep],
-            obs_steps[keep],
-            miss_index,
-            left,
-            left_steps,
-            right,
-            right_steps,
-            miss_driver,
-            pair_sums,
-            _onehot(driver[obs_index[keep]], n_drivers),
-            _onehot(miss_driver, n_drivers),
-            _runs(~observed),
+            n_weeks=n_weeks,
+            n_drivers=n_drivers,
+            values=values,
+            pair_sums=pair_sums,
+            obs_value=values[listed],
+            obs_prev_value=np.where(listed_prev >= 0, values[listed_prev], 0.0),
+            obs_has_prev=(listed_prev >= 0).astype(float),
+            obs_steps=obs_steps[keep].astype(float),
+            obs_weight=np.ones(len(listed)),
+            obs_onehot=_onehot(driver[listed], n_drivers),
+            left_value=np.where(left >= 0, values[left], 0.0),
+            has_left=(left >= 0).astype(float),
+            left_steps=np.where(left >= 0, miss_index - left, week[miss_index]).astype(float),
+            right_value=np.where(right >= 0, values[right], 0.0),
+            has_right=(right >= 0).astype(float),
+            right_steps=np.where(right >= 0, right - miss_index, 1).astype(float),
+            miss_onehot=_onehot(miss_driver, n_drivers),
+            cell_slot=cell_slot,
+            slot_cell=np.concatenate([miss_index, [flat.size]]),
+            miss_index=miss_index,
+            miss_driver=miss_driver,
         )
 
     @classmethod
@@ -150,7 +170,64 @@ class GapLayout:
 
     @property
     def n_missing(self) -> int:
-        return len(self.miss_index)
+        """Slots of the gap moments (padding slots included)."""
+        return len(self.has_left)
+
+    def padded(self, n_weeks: int, n_listed: int, n_slots: int) -> GapLayout:
+        """The same layout with ``n_weeks`` weeks per driver, ``n_listed`` listed observed
+        cells and ``n_slots`` missing-cell slots, each at least the real number.
+
+        What padding adds contributes nothing: padding weeks are cells of value 0 that are
+        neither observed nor missing (the caller gives their log emissions weight 0, see
+        :func:`model.likelihood.regime_inputs`), padding observed cells have weight 0, and
+        padding slots are no cell's slot. Their parameters come from driver 0 with steps of
+        1, so every padding term is finite and its gradient exactly 0.
+        """
+        k, t = self.n_drivers, self.n_weeks
+        extra_weeks, extra_listed = n_weeks - t, n_listed - len(self.obs_weight)
+        extra_slots = n_slots - self.n_missing
+        if min(extra_weeks, extra_listed, extra_slots) < 0:
+            raise ValueError(
+                f"cannot pad {t} weeks, {len(self.obs_weight)} listed cells and "
+                f"{self.n_missing} slots to {n_weeks}, {n_listed} and {n_slots}"
+            )
+
+        def pad(a: np.ndarray, extra: int, value: float) -> np.ndarray:
+            return np.concatenate([a, np.full(extra, value, dtype=a.dtype)])
+
+        def onehot(a: np.ndarray, extra: int) -> np.ndarray:
+            return np.concatenate([a, _onehot(np.zeros(extra, int), k)], axis=1)
+
+        by_driver = self.values.reshape(k, t)
+        values = np.concatenate([by_driver, np.zeros((k, extra_weeks))], axis=1).ravel()
+        cell_slot = np.where(self.cell_slot == self.n_missing, n_slots, self.cell_slot)
+        cell_slot = np.concatenate(
+            [cell_slot.reshape(k, t), np.full((k, extra_weeks), n_slots)], axis=1
+        ).ravel()
+        real = self.slot_cell[:-1]
+        slot_cell = (real // t) * n_weeks + real % t
+        return replace(
+            self,
+            n_weeks=n_weeks,
+            values=values,
+            obs_value=pad(self.obs_value, extra_listed, 0.0),
+            obs_prev_value=pad(self.obs_prev_value, extra_listed, 0.0),
+            obs_has_prev=pad(self.obs_has_prev, extra_listed, 0.0),
+            obs_steps=pad(self.obs_steps, extra_listed, 1.0),
+            obs_weight=pad(self.obs_weight, extra_listed, 0.0),
+            obs_onehot=onehot(self.obs_onehot, extra_listed),
+            left_value=pad(self.left_value, extra_slots, 0.0),
+            has_left=pad(self.has_left, extra_slots, 0.0),
+            left_steps=pad(self.left_steps, extra_slots, 1.0),
+            right_value=pad(self.right_value, extra_slots, 0.0),
+            has_right=pad(self.has_right, extra_slots, 0.0),
+            right_steps=pad(self.right_steps, extra_slots, 1.0),
+            miss_onehot=onehot(self.miss_onehot, extra_slots),
+            cell_slot=cell_slot,
+            slot_cell=pad(slot_cell, extra_slots + 1, k * n_weeks),
+            miss_index=None,
+            miss_driver=None,
+        )
 
     def as_matrix(self, flat: np.ndarray) -> np.ndarray:
         """(..., K * T) in cell order -> (..., T, K)."""
@@ -158,23 +235,17 @@ class GapLayout:
         return np.ascontiguousarray(np.swapaxes(shaped, -1, -2))
 
 
+#: The layout's arrays the density reads: what a compiled program takes as its argument.
+DENSITY_ARRAYS = tuple(
+    f.name
+    for f in fields(GapLayout)
+    if f.name not in ("n_weeks", "n_drivers", "miss_index", "miss_driver")
+)
+
+
 def _onehot(drivers: np.ndarray, n_drivers: int) -> np.ndarray:
     """(K, n) with a 1 in the row of each cell's driver."""
     return (np.arange(n_drivers)[:, None] == drivers[None, :]).astype(float)
-
-
-def _runs(missing: np.ndarray) -> tuple[tuple[bool, int, int], ...]:
-    """Maximal runs of observed / missing cells, each as (missing?, start, stop), with
-    start/stop counted in the cell vector for an observed run and in the list of missing
-    cells (``miss_index`` order) for a missing one."""
-    edges = np.flatnonzero(np.diff(missing.astype(int))) + 1
-    starts = np.concatenate([[0], edges])
-    stops = np.concatenate([edges, [missing.size]])
-    before = np.concatenate([[0], np.cumsum(missing)])  # missing cells before each cell
-    return tuple(
-        (True, int(before[a]), int(before[b])) if missing[a] else (False, int(a), int(b))
-        for a, b in zip(starts, stops, strict=True)
-    )
 
 
 def _per_cell(onehot: np.ndarray, *per_driver):
@@ -185,23 +256,6 @@ def _per_cell(onehot: np.ndarray, *per_driver):
     return tuple(a @ onehot for a in per_driver)
 
 
-def _power(ops, phi, steps):
-    """phi ** steps for integer steps >= 0, as exp(steps log phi) (both backends)."""
-    return ops.exp(steps * ops.log(phi))
-
-
-def _sum_of_squares(ops, phi, steps):
-    """S_k = 1 + phi^2 + ... + phi^(2(k-1)) = (1 - phi^(2k)) / (1 - phi^2), stably."""
-    return -ops.expm1(2.0 * steps * ops.log(phi)) / (1.0 - phi * phi)
-
-
-def _from_start(ops, phi, sigma, steps):
-    """Variance of z_t = x_t - mu t weeks after the sample's start, with nothing observed."""
-    return _power(ops, phi, 2.0 * steps) * LATENT_START_SD**2 + sigma * sigma * _sum_of_squares(
-        ops, phi, steps
-    )
-
-
 def _normal_logpdf(ops, z, mean, var):
     return -0.5 * (np.log(2 * np.pi) + ops.log(var) + (z - mean) ** 2 / var)
 
@@ -210,16 +264,15 @@ def observed_logpdf(ops, layout: GapLayout, mu, phi, sigma):
     """Exact AR(1) log density of all drivers' observed cells, gaps integrated out.
 
     ``mu``, ``phi``, ``sigma`` are per driver, shape (..., K); the result has shape (...).
-    Three cases, each written on its own (no 0/1 masks multiply symbolic terms: PyTensor's
-    rewrites of ``0 * x`` and ``0 / x`` rebuild the graph for every such node and took
-    minutes on the full history):
 
     - a week whose previous week is observed: ``x_t - mu ~ N(phi (x_{t-1} - mu), sigma^2)``.
       With ``c = mu (1 - phi)`` the squared residuals of a driver's n such weeks sum to
       ``Syy + phi^2 Sxx + n c^2 - 2 phi Sxy - 2 c Sy + 2 phi c Sx`` (the layout's
       ``pair_sums``), so this case costs O(K), not O(T K);
-    - the first observed week after a gap of k - 1 weeks: the k-step transition density;
-    - a driver's first observed week: the start distribution pushed forward.
+    - the listed cells, one expression: the first observed week after a gap of k - 1 weeks
+      has the k-step transition density ``N(phi^k z_prev, sigma^2 S_k)``, a driver's first
+      observed week (no previous value) the start distribution pushed forward k weeks,
+      ``N(0, phi^(2k) s0^2 + sigma^2 S_k)``.
     """
     n, s_now, s_before, s_now2, s_before2, s_cross = (layout.pair_sums[:, i] for i in range(6))
     c = mu * (1.0 - phi)
@@ -234,25 +287,20 @@ def observed_logpdf(ops, layout: GapLayout, mu, phi, sigma):
     total = (
         -0.5 * (n * (np.log(2 * np.pi) + 2.0 * ops.log(sigma)) + squares / (sigma * sigma))
     ).sum(-1)
-    first = layout.obs_prev < 0
-    m, ph, sg = _per_cell(layout.obs_onehot[:, first], mu, phi, sigma)
-    z0 = layout.values[layout.obs_index[first]] - m
-    steps = layout.obs_steps[first].astype(float)
-    total = total + _normal_logpdf(ops, z0, 0.0, _from_start(ops, ph, sg, steps)).sum(-1)
-    if (~first).any():
-        m, ph, sg = _per_cell(layout.obs_onehot[:, ~first], mu, phi, sigma)
-        steps = layout.obs_steps[~first].astype(float)
-        z = layout.values[layout.obs_index[~first]] - m
-        z_prev = layout.values[layout.obs_prev[~first]] - m
-        total = total + _normal_logpdf(
-            ops, z, _power(ops, ph, steps) * z_prev, sg * sg * _sum_of_squares(ops, ph, steps)
-        ).sum(-1)
-    return total
+    m, ph, sg = _per_cell(layout.obs_onehot, mu, phi, sigma)
+    a = ops.expm1(layout.obs_steps * ops.log(ph))  # phi^k - 1, see gap_moments
+    has_prev = layout.obs_has_prev
+    var = -sg * sg / (1.0 - ph * ph) * a * (2.0 + a) + (1.0 - has_prev) * (
+        LATENT_START_SD**2 * (1.0 + a) * (1.0 + a)
+    )
+    mean = has_prev * (1.0 + a) * (layout.obs_prev_value - m)
+    listed = _normal_logpdf(ops, layout.obs_value - m, mean, var)
+    return total + (layout.obs_weight * listed).sum(-1)
 
 
 def gap_moments(ops, layout: GapLayout, mu, phi, sigma):
-    """Mean and variance of each missing cell given its driver's observed cells (same order
-    as ``layout.miss_index``), shapes (..., n_missing); parameters per driver (..., K).
+    """Mean and variance of each missing cell given its driver's observed cells (slot
+    order), shapes (..., n_slots); parameters per driver (..., K).
 
     With ``z = x - mu``, a missing cell i weeks after its left anchor and j weeks before
     its right anchor is the prediction from the left, ``N(phi^i z_left, sigma^2 S_i)``,
@@ -270,14 +318,11 @@ def gap_moments(ops, layout: GapLayout, mu, phi, sigma):
     m, ph, sg = _per_cell(layout.miss_onehot, mu, phi, sigma)
     log_phi = ops.log(ph)
     scale2 = sg * sg / (1.0 - ph * ph)
-    has_left = (layout.left >= 0).astype(float)
-    has_right = (layout.right >= 0).astype(float)
-    left_value = np.where(has_left > 0, layout.values[layout.left], 0.0)
-    right_value = np.where(has_right > 0, layout.values[layout.right], 0.0)
+    has_left, has_right = layout.has_left, layout.has_right
     # phi^k - 1 by one expm1 per anchor; then phi^k = 1 + a and phi^(2k) - 1 = a (2 + a),
     # exact and without cancellation when phi^k is near 1
-    a_left = ops.expm1(layout.left_steps.astype(float) * log_phi)
-    a_right = ops.expm1(layout.right_steps.astype(float) * log_phi)
+    a_left = ops.expm1(layout.left_steps * log_phi)
+    a_right = ops.expm1(layout.right_steps * log_phi)
     phi_i, phi_j = 1.0 + a_left, 1.0 + a_right
     # sigma^2 S_k = sigma^2 (1 - phi^(2k)) / (1 - phi^2)
     var_left = (
@@ -286,8 +331,8 @@ def gap_moments(ops, layout: GapLayout, mu, phi, sigma):
     var_right = -scale2 * a_right * (2.0 + a_right)
     precision = 1.0 / var_left + has_right * phi_j * phi_j / var_right
     weighted = (
-        has_right * phi_j * (right_value - m) / var_right
-        + has_left * phi_i * (left_value - m) / var_left
+        has_right * phi_j * (layout.right_value - m) / var_right
+        + has_left * phi_i * (layout.left_value - m) / var_left
     )
     return m + weighted / precision, 1.0 / precision
 
@@ -295,35 +340,20 @@ def gap_moments(ops, layout: GapLayout, mu, phi, sigma):
 def driver_matrices(ops, layout: GapLayout, mu, phi, sigma):
     """(T, K) mean and variance of the standardized drivers for one parameter set (PyTensor
     or JAX; no draw axis): the data with variance 0 where observed, :func:`gap_moments`
-    where missing, put among the data by :func:`_place`."""
-    mean, var = layout.values, np.zeros(layout.values.size)
+    where missing.
+
+    Each cell reads its slot from the moments with a 0 appended (the slot of every cell
+    that is not missing), through ``ops.take`` with the inverse index: on JAX the gradient
+    of a read at unique places is then a read too, not XLA's scatter (the full history's
+    driver part: 93 µs with the runs of cells joined one by one, 136 µs with a plain
+    indexed read).
+    """
+    mean, var = layout.values, np.zeros(layout.values.shape[0])
     if layout.n_missing:
         fill_mean, fill_var = gap_moments(ops, layout, mu, phi, sigma)
-        mean = _place(ops, layout.runs, layout.values, fill_mean)
-        var = _place(ops, layout.runs, var, fill_var)
+        zero = np.zeros(1)
+        index, inverse = layout.cell_slot, layout.slot_cell
+        mean = mean + ops.take(ops.concat([fill_mean, zero], 0), index, inverse)
+        var = ops.take(ops.concat([fill_var, zero], 0), index, inverse)
     shape = (layout.n_drivers, layout.n_weeks)
     return mean.reshape(shape).T, var.reshape(shape).T
-
-
-def _place(ops, runs, observed: np.ndarray, missing):
-    """The cell vector: observed runs from ``observed`` (cell order), missing runs from
-    ``missing`` (``miss_index`` order).
-
-    Where an indexed read's gradient is a scatter (JAX) the runs are joined one by one
-    (the gradient is then a slice of each); elsewhere (PyTensor's C backend, where a join
-    of many slices and its gradient cost more) the observed cells and the missing ones are
-    joined once and put in cell order by a fixed permutation. Full history, value and
-    gradient of the driver part: on JAX 93 µs with the runs against 136 µs with the
-    permutation (medians, one run); the whole model's on PyTensor 2.0-2.4 ms with the
-    permutation against 3.5-4.3 ms with the runs.
-    """
-    if ops.gather_grad_is_scatter:
-        parts = [missing[a:b] if is_missing else observed[a:b] for is_missing, a, b in runs]
-        return parts[0] if len(parts) == 1 else ops.concat(parts, 0)
-    observed_cells, missing_cells, start = [], [], 0
-    for is_missing, a, b in runs:
-        (missing_cells if is_missing else observed_cells).append(np.arange(start, start + b - a))
-        start += b - a
-    observed_cells = np.concatenate([np.zeros(0, int), *observed_cells])
-    order = np.argsort(np.concatenate([observed_cells, *missing_cells]), kind="stable")
-    return ops.concat([observed[observed_cells], missing], 0)[order]

@@ -13,10 +13,10 @@ Nothing here runs at import: each CLI calls :func:`configure` after parsing its 
 - **XLA's programs are kept on disk** (JAX's persistent compilation cache, in
   ``.cache/jax`` beside the code, at most 2 GiB, least recently used out first; a user's
   own ``JAX_COMPILATION_CACHE_DIR`` wins): a program that took over a second to compile is
-  not compiled again by a later run that builds the same one (the same data, model and
-  sampler settings: a rerun of a fit or a backtest origin, the test suite's repeated
-  fits). The data are constants inside the program, so a refit on new data still
-  compiles.
+  not compiled again by a later run that builds the same one (the same model and sampler
+  settings, and data of the same padded shapes: the monthly refit on a few more weeks, a
+  rerun of a fit or a backtest origin, the test suite's repeated fits). The data are an
+  argument of the programs, not constants inside them (:mod:`model.jax_density`).
 - **Matplotlib draws to files** (``Agg``): the commands run headless, in cron and CI.
 - **Warnings a user cannot act on** are silenced where they arise:
   PyTensor's "could not link to a BLAS installation" (NumPyro samples the JAX density and
@@ -31,9 +31,13 @@ import os
 import warnings
 from pathlib import Path
 
+#: The device count comes last: importing ``pymc.sampling.jax`` rewrites ``XLA_FLAGS`` to
+#: put its own count of 100 first, and its pattern deletes everything from a device count
+#: followed by a space to the last space (the options after it too); a count at the end
+#: is left alone, and XLA takes the last of two.
 XLA_OPTIONS = (
-    f"--xla_force_host_platform_device_count={max(os.cpu_count() or 1, 4)}",
     "--xla_cpu_experimental_ynn_fusion_type=",
+    f"--xla_force_host_platform_device_count={max(os.cpu_count() or 1, 4)}",
 )
 
 #: JAX's persistent compilation cache: where, the least compile time worth keeping, and

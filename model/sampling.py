@@ -25,20 +25,25 @@ import json
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from operator import attrgetter
 
 import arviz as az
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pymc as pm
 import xarray as xr
-from numpyro.infer import MCMC, NUTS
+from numpyro.infer.hmc import HMCState, hmc
 from numpyro.infer.util import ParamInfo
+from numpyro.util import fori_collect
 from pymc.backends.arviz import coords_and_dims_for_inferencedata
 from pymc.initial_point import make_initial_point_fn
 from pymc.sampling.jax import get_jaxified_graph, get_jaxified_logp
 from pymc.util import get_default_varnames
 
 from model.initial import ChainStarts, chain_starts
+from model.jax_density import Potential
 from model.settings import BACKENDS, SamplerSettings
 from model.timing import PhaseClock
 
@@ -91,9 +96,9 @@ class WarmStart:
         return [np.stack([z[i % have] for i in range(chains)]) for z in self.points]
 
 
-def warm_start_dataset(model: pm.Model, mcmc: MCMC) -> xr.Dataset:
-    """The last state of every chain, to start a later refit from (:class:`WarmStart`)."""
-    state = mcmc.last_state
+def warm_start_dataset(model: pm.Model, state: HMCState) -> xr.Dataset:
+    """The last state of every chain (leading axis), to start a later refit from
+    (:class:`WarmStart`)."""
     names = [v.name for v in model.value_vars]
     data = {}
     for name, z in zip(names, state.z, strict=True):
@@ -109,7 +114,7 @@ def sample(
     model: pm.Model,
     settings: SamplerSettings,
     progressbar: bool = True,
-    potential: Callable | None = None,
+    potential: Potential | Callable | None = None,
     warm: WarmStart | None = None,
 ) -> az.InferenceData:
     """Posterior draws of ``model``. ``potential`` is its -log p in JAX over the value
@@ -139,7 +144,9 @@ def sample(
     if settings.backend == "pymc":
         potential = None
     elif potential is None:
-        potential = get_jaxified_logp(model, negative_logp=False)
+        potential = Potential.without_data(get_jaxified_logp(model, negative_logp=False))
+    elif not isinstance(potential, Potential):
+        potential = Potential.without_data(potential)
     reason = None if warm is None else warm.unusable_for(model, settings.dense_mass)
     refused = None
     if warm is not None and (settings.backend != "numpyro" or reason):
@@ -177,10 +184,8 @@ def sample(
             nuts_kwargs["find_heuristic_step_size"] = False
     with model, clock.phase("nuts"):
         if settings.backend == "numpyro":
-            # NumPyro's own MCMC on the given potential (PyMC's pm.sample would first
-            # assign PyMC step methods and build a PyTensor gradient it never uses). Chains
-            # run in parallel, one per JAX host device ("vectorized" chains in lockstep
-            # measured 2.4x slower on 2 cores).
+            # NumPyro's NUTS on the given potential (PyMC's pm.sample would first assign
+            # PyMC step methods and build a PyTensor gradient it never uses)
             if warm is not None:
                 init, tune = warm.init_params(settings.chains), settings.warm_tune
             else:
@@ -215,50 +220,100 @@ NUMPYRO_STATS = {
 def numpyro_nuts(
     model: pm.Model,
     settings: SamplerSettings,
-    potential: Callable,
+    potential: Potential,
     init: ParamInfo | list[np.ndarray],
     tune: int,
     nuts_kwargs: dict,
     progressbar: bool,
 ) -> az.InferenceData:
-    """NUTS by NumPyro's public API on ``potential`` (-log p over ``model.value_vars``).
+    """NUTS by NumPyro's public functional API (``hmc`` and ``fori_collect``) on
+    ``potential`` (-log p over ``model.value_vars``).
+
+    Why not NumPyro's ``MCMC``: it puts the data, the starting step size and mass matrix
+    into the compiled program as constants, so every refit on new data compiles it again
+    (~9 s of a refit here). Here one program runs a whole chain (warm-up and draws) and
+    takes all of them as arguments; with the data's shapes rounded up
+    (:func:`model.jax_density.program_data`) a refit on a few more weeks builds the same
+    program and JAX's persistent cache serves it. Chains run in parallel, one per JAX
+    host device ("vectorized" chains in lockstep measured 2.4x slower on 2 cores).
 
     Chains start at the search's points with -log p and its gradient there (a
-    ``ParamInfo``), so NumPyro's program does not hold a second copy of the gradient to
-    evaluate them; without a search, at PyMC's jittered initial points. The draws are
-    mapped back to the model's variables (constrained values and deterministics) by PyMC's
-    own JAX translation of those expressions. The chains' last state is kept in a
-    ``warm_start`` group for a later refit (:class:`WarmStart`).
+    ``ParamInfo``), so the program does not hold a second copy of the gradient to evaluate
+    them; without a search, at PyMC's jittered initial points. The draws are mapped back to
+    the model's variables (constrained values and deterministics) by PyMC's own JAX
+    translation of those expressions. The chains' last state is kept in a ``warm_start``
+    group for a later refit (:class:`WarmStart`).
     """
-    chains = settings.chains
-    kernel = NUTS(potential_fn=potential, target_accept_prob=settings.target_accept, **nuts_kwargs)
-    mcmc = MCMC(
-        kernel,
-        num_warmup=tune,
-        num_samples=settings.draws,
-        num_chains=chains,
-        chain_method="parallel",
-        progress_bar=progressbar,
-    )
-    key = jax.random.PRNGKey(settings.seed)
-    mcmc.run(
-        jax.random.split(key, chains) if chains > 1 else key,
-        init_params=init,
-        extra_fields=tuple(NUMPYRO_STATS),
-    )
-    samples = mcmc.get_samples(group_by_chain=True)
+    chains, draws = settings.chains, settings.draws
+    options = dict(nuts_kwargs)
+    inverse_mass = options.pop("inverse_mass_matrix", None)
+    step_size = jnp.asarray(options.pop("step_size", 1.0), dtype=float)
+    program = chain_program(potential, settings, tune, options)
+    if progressbar:
+        print(f"NUTS: {chains} chains x ({tune} warm-up + {draws} draws) ...", flush=True)
+    keys = jax.random.split(jax.random.PRNGKey(settings.seed), chains)
+    per_program = min(chains, jax.local_device_count())
+    shared = (inverse_mass, step_size, potential.data)
+    runs = []
+    for a in range(0, chains, per_program):
+        n = min(per_program, chains - a)
+        # every argument has a chain axis: pmap's unmapped arguments (in_axes None) lose
+        # their place when one of them is an empty pytree (the data of a potential
+        # without data, {}), and the chains then get wrong slices
+        copies = jax.tree.map(lambda x, n=n: np.broadcast_to(x, (n, *np.shape(x))), shared)
+        starts = jax.tree.map(lambda x, a=a, n=n: x[a : a + n], init)
+        runs.append(program(keys[a : a + n], starts, *copies))
+    (z, extra), last_state = jax.tree.map(lambda *xs: np.concatenate(xs), *runs)
     names = list(get_default_varnames(model.unobserved_value_vars, include_transformed=False))
     to_model = jax.jit(jax.vmap(jax.vmap(get_jaxified_graph(model.value_vars, names))))
-    posterior = {v.name: np.asarray(r) for v, r in zip(names, to_model(*samples), strict=True)}
-    extra = mcmc.get_extra_fields(group_by_chain=True)
-    stats = {NUMPYRO_STATS[k]: np.asarray(v) for k, v in extra.items()}
+    posterior = {v.name: np.asarray(r) for v, r in zip(names, to_model(*z), strict=True)}
+    stats = {name: np.asarray(v) for name, v in zip(NUMPYRO_STATS.values(), extra, strict=True)}
     stats["tree_depth"] = np.log2(stats["n_steps"]).astype(int) + 1
     coords, dims = coords_and_dims_for_inferencedata(model)
     idata = az.from_dict(posterior=posterior, sample_stats=stats, coords=coords, dims=dims)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*group.*")  # ArviZ: a group of our own
-        idata.add_groups(warm_start=warm_start_dataset(model, mcmc))
+        idata.add_groups(warm_start=warm_start_dataset(model, last_state))
     return idata
+
+
+def chain_program(
+    potential: Potential, settings: SamplerSettings, tune: int, options: dict
+) -> Callable:
+    """The compiled program that runs chains, one per JAX device: (PRNG keys, starts,
+    inverse mass matrix, step size, data) -> ((draws, per-draw statistics), last state).
+
+    Everything a refit changes is an argument (the data as ``potential.data``); what it
+    keeps (the model, ``tune``, ``settings.draws`` and ``target_accept``, the NUTS
+    ``options``: whether to adapt the mass matrix, dense or diagonal, the heuristic step
+    size) shapes the program.
+    """
+    init_kernel, sample_kernel = hmc(
+        potential_fn_gen=lambda data: partial(potential.energy, data), algo="NUTS"
+    )
+
+    def run_chain(key, start, inverse_mass, step_size, data):
+        state = init_kernel(
+            start,
+            tune,
+            step_size=step_size,
+            inverse_mass_matrix=inverse_mass,
+            target_accept_prob=settings.target_accept,
+            model_args=(data,),
+            rng_key=key,
+            **options,
+        )
+        return fori_collect(
+            tune,
+            tune + settings.draws,
+            lambda state: sample_kernel(state, model_args=(data,)),
+            state,
+            transform=lambda state: (state.z, [attrgetter(f)(state) for f in NUMPYRO_STATS]),
+            progbar=False,
+            return_last_val=True,
+        )
+
+    return jax.pmap(run_chain)
 
 
 def start_params(
@@ -266,18 +321,14 @@ def start_params(
 ) -> ParamInfo | list[np.ndarray]:
     """Each chain's start in the unconstrained space (value-variable order, chains first):
     the search's optima with their -log p and gradient, or PyMC's jittered initial points."""
-    chains = settings.chains
     if starts is None:
         point = make_initial_point_fn(
             model=model, jitter_rvs=set(model.free_RVs), return_transformed=True
         )
-        seeds = np.random.default_rng(settings.seed).integers(2**30, size=chains)
+        seeds = np.random.default_rng(settings.seed).integers(2**30, size=settings.chains)
         points = [point(int(seed)) for seed in seeds]
-        z = [np.stack([p[v.name] for p in points]) for v in model.value_vars]
-        return z if chains > 1 else [a[0] for a in z]
+        return [np.stack([p[v.name] for p in points]) for v in model.value_vars]
     z = [np.stack([p[v.name] for p in starts.points]) for v in model.value_vars]
     if starts.gradient is None:
-        return z if chains > 1 else [a[0] for a in z]
-    if chains > 1:
-        return ParamInfo(z, starts.potential_energy, starts.gradient)
-    return ParamInfo([a[0] for a in z], starts.potential_energy[0], [g[0] for g in starts.gradient])
+        return z
+    return ParamInfo(z, starts.potential_energy, starts.gradient)

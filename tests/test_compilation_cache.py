@@ -63,3 +63,29 @@ def test_by_default_the_cache_lies_beside_the_code():
     got = run_program(env)
     assert got["dir"] == COMPILATION_CACHE["JAX_COMPILATION_CACHE_DIR"]
     assert os.path.commonpath([got["dir"], REPO_ROOT / ".cache"]) == str(REPO_ROOT / ".cache")
+
+
+def test_the_xla_options_survive_pymcs_rewrite_of_xla_flags():
+    """PyMC rewrites ``XLA_FLAGS`` when ``pymc.sampling.jax`` is imported (as the model
+    modules do); every option of :data:`model.runtime.XLA_OPTIONS` must still be there
+    and the device count in force must be ours."""
+    from model.runtime import XLA_OPTIONS
+
+    program = (
+        "import json, os\n"
+        "from model.runtime import configure\n"
+        "configure()\n"
+        "import model.jax_density\n"
+        "import jax\n"
+        "print(json.dumps({'flags': os.environ['XLA_FLAGS'].split(),"
+        " 'devices': jax.local_device_count()}))\n"
+    )
+    env = {k: v for k, v in repo_env().items() if k != "XLA_FLAGS"}
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(XLA_OPTIONS) <= set(got["flags"])
+    ours = next(o for o in XLA_OPTIONS if "device_count" in o)
+    assert got["devices"] == int(ours.split("=")[1])

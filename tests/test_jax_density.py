@@ -74,3 +74,50 @@ def test_equals_pymcs_translation_with_the_onset_hazard_and_objective_events(sna
     inputs = model_inputs(build_panel(snapshot, start=config.start, end="2020-06-24"), config)
     assert inputs.obs["event_funding"].sum() > 0
     assert_same_potential(build_model(inputs, config), inputs, config, n_points=3)
+
+
+def refit_programs(inputs, config, with_data_as_argument: bool = True) -> list[str]:
+    """The text of the two programs a refit compiles, the start search's (value and
+    gradient) and NUTS' (:func:`model.sampling.chain_program`), as JAX lowers them."""
+    import jax.numpy as jnp
+
+    from model.jax_density import Potential
+    from model.sampling import chain_program
+    from model.settings import SamplerSettings
+
+    model = build_model(inputs, config)
+    potential = jax_potential(model, inputs, config)
+    if not with_data_as_argument:
+        potential = Potential.without_data(potential)
+    start = [jnp.asarray(z) for z in jittered_points(model, 1)[0]]
+    search = jax.jit(jax.value_and_grad(potential.energy, argnums=1))
+    settings = SamplerSettings(draws=10, tune=10, chains=2)
+    nuts = chain_program(potential, settings, 10, {"find_heuristic_step_size": False})
+    n_parameters = sum(z.size for z in start)
+    return [
+        search.lower(potential.data, start).as_text(),
+        nuts.lower(
+            jax.random.split(jax.random.PRNGKey(0), 2),
+            *jax.tree.map(
+                lambda x: jnp.stack([x, x]),
+                (start, jnp.ones(n_parameters), jnp.asarray(0.1), potential.data),
+            ),
+        ).as_text(),
+    ]
+
+
+def test_a_refit_on_four_more_weeks_builds_the_very_same_programs(snapshot):
+    """The monthly refit's programs are the last month's, so JAX's persistent cache
+    serves them instead of XLA compiling them again: the data are the programs' argument,
+    padded to shapes that four more weeks do not change (``model.jax_density.SHAPE_STEPS``).
+    With the data as constants inside (PyMC's translation, NumPyro's ``MCMC``) the
+    programs differ."""
+    config = ModelConfig()
+    full = model_inputs(build_panel(snapshot, start=config.start), config)
+    earlier = model_inputs(
+        build_panel(snapshot, start=config.start, end=str(full.weeks[-5].date())), config
+    )
+    assert earlier.n_weeks == full.n_weeks - 4
+    assert refit_programs(earlier, config) == refit_programs(full, config)
+    constants = [refit_programs(i, config, with_data_as_argument=False) for i in (earlier, full)]
+    assert constants[0][0] != constants[1][0] and constants[0][1] != constants[1][1]

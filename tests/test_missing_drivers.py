@@ -125,32 +125,88 @@ def test_one_drivers_degenerate_parameters_do_not_reach_another_drivers_cells():
     np.testing.assert_allclose(var[second], want_var, rtol=1e-12)
 
 
-def test_both_ways_of_placing_the_gap_cells_give_the_same_driver_matrices():
-    """JAX joins the runs of observed and missing cells one by one, PyTensor permutes one
-    join (:func:`model.missing._place`); both must give the NumPy fill cell for cell."""
-    import dataclasses
-
-    import jax.numpy as jnp
-
-    from model.jax_density import JX
-    from model.missing import driver_matrices
-
+def _gappy_matrix() -> np.ndarray:
     rng = np.random.default_rng(5)
     x = rng.normal(size=(25, 3))
     x[:4, 0] = np.nan
     x[10:13, 0] = np.nan
     x[-2:, 1] = np.nan
     x[[7, 20], 2] = np.nan
+    return x
+
+
+def test_jax_driver_matrices_and_their_gradient_equal_a_plain_indexed_read():
+    """JAX places the gap moments with a read whose gradient is a read by the inverse
+    index (:func:`model.jax_density.take_once_each`); value and gradient must equal the
+    NumPy fill and JAX's own gradient of a plain indexed read."""
+    import dataclasses
+
+    import jax
+    import jax.numpy as jnp
+
+    from model.jax_density import JX
+    from model.missing import driver_matrices
+
+    x = _gappy_matrix()
     layout = GapLayout.from_matrix(x)
     mu, phi, sigma = np.array([0.1, 0.0, -0.2]), np.array([0.6, 0.9, 0.3]), np.ones(3)
     fill_mean, fill_var = gap_moments(NP, layout, mu, phi, sigma)
     want_mean, want_var = layout.values.copy(), np.zeros(x.size)
     want_mean[layout.miss_index], want_var[layout.miss_index] = fill_mean, fill_var
-    for joins_runs in (True, False):
-        ops = dataclasses.replace(JX, gather_grad_is_scatter=joins_runs)
-        mean, var = driver_matrices(ops, layout, *(jnp.asarray(a) for a in (mu, phi, sigma)))
-        np.testing.assert_allclose(mean, layout.as_matrix(want_mean), rtol=1e-12)
-        np.testing.assert_allclose(var, layout.as_matrix(want_var), rtol=1e-12)
+    args = [jnp.asarray(a) for a in (mu, phi, sigma)]
+    mean, var = driver_matrices(JX, layout, *args)
+    np.testing.assert_allclose(mean, layout.as_matrix(want_mean), rtol=1e-12)
+    np.testing.assert_allclose(var, layout.as_matrix(want_var), rtol=1e-12)
+
+    weights = jnp.asarray(np.random.default_rng(0).normal(size=(2, *x.shape)))
+    plain = dataclasses.replace(JX, take=lambda a, index, inverse: a[index])
+
+    def summary(ops):
+        def f(mu, phi, sigma):
+            m, v = driver_matrices(ops, layout, mu, phi, sigma)
+            return (weights[0] * m).sum() + (weights[1] * jnp.log1p(v)).sum()
+
+        return jax.grad(f, argnums=(0, 1, 2))(*args)
+
+    for ours, plain_read in zip(summary(JX), summary(plain), strict=True):
+        np.testing.assert_allclose(ours, plain_read, rtol=1e-12, atol=1e-14)
+    assert all(bool(jnp.any(g != 0)) for g in summary(JX))
+
+
+def test_padding_adds_nothing_to_the_density_or_the_driver_matrices():
+    """A compiled program's data are padded to fixed shapes (:meth:`GapLayout.padded`):
+    padding weeks, listed cells and slots must leave the AR(1) density, the gap moments of
+    every real week and the gradient exactly as they were."""
+    import jax
+    import jax.numpy as jnp
+
+    from model.jax_density import JX
+    from model.missing import driver_matrices
+
+    x = _gappy_matrix()
+    layout = GapLayout.from_matrix(x)
+    padded = layout.padded(40, 16, 64)
+    assert padded.n_weeks == 40 and padded.n_missing == 64 and len(padded.obs_weight) == 16
+    args = [jnp.asarray(a) for a in (np.array([0.1, 0.0, -0.2]), np.array([0.6, 0.9, 0.3]))]
+    args.append(jnp.asarray([1.0, 0.5, 2.0]))
+
+    def density(layout, *args):
+        mean, var = driver_matrices(JX, layout, *args)
+        weeks = x.shape[0]
+        return observed_logpdf(JX, layout, *args) + (mean[:weeks] ** 2 + var[:weeks]).sum()
+
+    for unpadded, with_padding in zip(
+        jax.value_and_grad(lambda *p: density(layout, *p), argnums=(0, 1, 2))(*args),
+        jax.value_and_grad(lambda *p: density(padded, *p), argnums=(0, 1, 2))(*args),
+        strict=True,
+    ):
+        np.testing.assert_allclose(np.asarray(unpadded), np.asarray(with_padding), rtol=1e-12)
+    mean, var = driver_matrices(JX, padded, *args)
+    assert (np.asarray(mean[x.shape[0] :]) == 0).all() and (
+        np.asarray(var[x.shape[0] :]) == 0
+    ).all()
+    with pytest.raises(ValueError, match="cannot pad"):
+        layout.padded(20, 16, 64)
 
 
 def test_a_driver_never_observed_is_refused():

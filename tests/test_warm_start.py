@@ -22,6 +22,19 @@ def toy_model(n_obs: int = 3, extra: bool = False) -> pm.Model:
     return m
 
 
+def test_chains_started_without_a_search_run_on_a_potential_without_data():
+    """PyMC's jittered starts (a list, no search) and PyMC's own translation of the
+    density (no data argument): each chain must get its own start, of each variable's
+    shape (jax.pmap once sliced such arguments wrongly next to an empty pytree)."""
+    idata = sample(
+        toy_model(3),
+        SamplerSettings(draws=20, tune=20, chains=2, seed=1, map_starts=0),
+        progressbar=False,
+    )
+    assert idata.posterior["v"].shape == (2, 20, 3) and idata.posterior["s"].shape == (2, 20)
+    assert (idata.posterior["s"] > 0).all()
+
+
 @pytest.mark.slow
 def test_a_refit_starts_where_the_earlier_chains_ended_and_samples_the_new_posterior():
     cold = sample(
