@@ -344,9 +344,9 @@ def driver_matrices(ops, layout: GapLayout, mu, phi, sigma):
 
     Each cell reads its slot from the moments with a 0 appended (the slot of every cell
     that is not missing), through ``ops.take`` with the inverse index: on JAX the gradient
-    of a read at unique places is then a read too, not XLA's scatter (the full history's
-    driver part: 93 µs with the runs of cells joined one by one, 136 µs with a plain
-    indexed read).
+    of a read at unique places is then a read too, not XLA's scatter (value and gradient
+    of the whole density on the snapshot, interleaved in one run: 334 µs against 407 µs
+    with a plain indexed read, medians of 15 rounds).
     """
     mean, var = layout.values, np.zeros(layout.values.shape[0])
     if layout.n_missing:
