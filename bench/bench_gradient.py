@@ -114,7 +114,7 @@ def project_densities() -> tuple[dict, list]:
     from model.config import ModelConfig
     from model.hmm import loglik_scaled, loglik_scan
     from model.inputs import model_inputs
-    from model.jax_density import JX, Potential, _layout_of, jax_potential, prior_and_parameters_fn
+    from model.jax_density import JX, Potential, jax_potential, layout_of, prior_and_parameters_fn
     from model.likelihood import regime_inputs
     from model.missing import driver_matrices, observed_logpdf
 
@@ -132,13 +132,13 @@ def project_densities() -> tuple[dict, list]:
     def with_drivers(data, values):
         log_prior, p = prior_and_parameters(values)
         ar = (p["ar_mu"], p["ar_phi"], p["ar_sigma"])
-        layout = _layout_of(data["layout"])
+        layout = layout_of(data["layout"])
         x, x_var = driver_matrices(JX, layout, *ar)
         return -(log_prior + observed_logpdf(JX, layout, *ar) + x.sum() + x_var.sum())
 
     def with_emissions(data, values):
         log_prior, p = prior_and_parameters(values)
-        ar_logp, log_trans, log_emis = regime_inputs(JX, _layout_of(data["layout"]), data["obs"], p)
+        ar_logp, log_trans, log_emis = regime_inputs(JX, layout_of(data["layout"]), data["obs"], p)
         return -(log_prior + ar_logp + log_trans.sum() + log_emis.sum())
 
     densities = {

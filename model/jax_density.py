@@ -107,7 +107,9 @@ def program_data(inputs: ModelInputs, config: ModelConfig) -> dict:
     }
 
 
-def _layout_of(arrays: dict) -> GapLayout:
+def layout_of(arrays: dict) -> GapLayout:
+    """The :class:`GapLayout` of :func:`program_data`'s ``"layout"`` arrays (inside a
+    compiled program: its sizes come from the arrays' shapes)."""
     n_drivers = arrays["pair_sums"].shape[0]
     return GapLayout(n_weeks=arrays["values"].shape[0] // n_drivers, n_drivers=n_drivers, **arrays)
 
@@ -118,7 +120,7 @@ def log_likelihood(data: dict, p: dict, forward: Callable = loglik_scaled) -> ja
     algorithm as one scan (``forward``: :func:`model.hmm.loglik_scaled`; the benchmark
     also times the log-space :func:`model.hmm.loglik_scan`)."""
     ar_logp, regime_loglik = likelihood_terms(
-        JX, forward, _layout_of(data["layout"]), data["obs"], p, data["log_init"]
+        JX, forward, layout_of(data["layout"]), data["obs"], p, data["log_init"]
     )
     return ar_logp + regime_loglik
 
