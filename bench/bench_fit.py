@@ -81,36 +81,22 @@ def passes(row: dict) -> bool:
     return bool(convergence_report(row["idata"], list(PARAMETERS))["passed"])
 
 
-def fit_as_known(panel_source, config, args, weeks_earlier: int, warm=None) -> dict:
-    """An untimed fit of the data as known ``weeks_earlier`` weeks before the end."""
-    from data.panel import build_panel
-    from model.inputs import model_inputs
-
-    full = build_panel(panel_source, start=config.start, end=args.end)
-    end = full.frame.index[-1 - weeks_earlier]
-    inputs = model_inputs(build_panel(panel_source, start=config.start, end=end), config)
-    row = bench_backend("numpyro", inputs, config, args, warm=warm)
-    row["end"] = end
-    return row
-
-
 def monthly_warm_refit(inputs, config, args) -> dict:
     """The monthly refit as the quant team runs it: all the data, started from the fit
     four weeks older (``fit.py --warm-start``), whose own refit from the fit eight weeks
     older compiled the warm programs (both untimed)."""
+    from data.panel import build_panel
     from data.sources import resolve_source
+    from model.inputs import model_inputs
     from model.sampling import WarmStart
 
     source = resolve_source(args.data)
-    two_months = fit_as_known(source, config, args, 8)
-    one_month = fit_as_known(
-        source,
-        config,
-        args,
-        4,
-        warm=WarmStart.from_idata(two_months["idata"], f"fit to {two_months['end'].date()}"),
-    )
-    warm = WarmStart.from_idata(one_month["idata"], f"fit to {one_month['end'].date()}")
+    warm = None
+    for weeks_earlier in (8, 4):
+        end = inputs.weeks[-1 - weeks_earlier]
+        earlier = model_inputs(build_panel(source, start=config.start, end=end), config)
+        row = bench_backend("numpyro", earlier, config, args, warm=warm)
+        warm = WarmStart.from_idata(row["idata"], f"fit to {end.date()}")
     return bench_backend(
         "numpyro", inputs, config, args, warm=warm, label="NumPyro, warm, programs cached"
     )

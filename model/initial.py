@@ -152,8 +152,7 @@ def jax_objective(potential: Potential | Callable, layout: Layout) -> Objective:
     gradient, compiled once here, before the searches share it across threads. The data
     are the program's argument (:class:`model.jax_density.Potential`), so a refit on a few
     more weeks finds it in JAX's persistent cache."""
-    if not isinstance(potential, Potential):
-        potential = Potential.without_data(potential)
+    potential = Potential.of(potential)
     value_and_grad = jax.jit(
         jax.value_and_grad(
             lambda flat, data: potential.energy(data, _unflatten(flat, layout.names, layout.shapes))

@@ -73,8 +73,9 @@ JX = Ops(
 #: observed cells listed one by one; the missing cells), so that a refit on data a few
 #: weeks longer (the monthly refit, the backtest's next origin) builds the same program
 #: and JAX's persistent cache (:mod:`model.runtime`) serves it instead of XLA compiling
-#: it again. A year of weeks: padding costs at most 51 weeks of a forward pass that runs
-#: over ~1,100 (under 5% of the gradient; 1.4% on the snapshot).
+#: it again. A year of weeks: at most 51 padding weeks on a history of ~1,100 (15 on the
+#: snapshot's 1,077); 256 slots, because the snapshot's 641 gaps and the 640 of the fit
+#: four weeks older fell on either side of a multiple of 128.
 SHAPE_STEPS = {"weeks": 52, "listed": 16, "slots": 256}
 
 
@@ -166,6 +167,11 @@ class Potential:
     def without_data(cls, potential: Callable[[Sequence], jax.Array]) -> Potential:
         """A potential whose data are constants inside it (PyMC's translation)."""
         return cls(lambda data, values: potential(values), {})
+
+    @classmethod
+    def of(cls, potential: Potential | Callable[[Sequence], jax.Array]) -> Potential:
+        """``potential`` itself, or a plain -log p function as one without data."""
+        return potential if isinstance(potential, cls) else cls.without_data(potential)
 
 
 def jax_potential(

@@ -192,11 +192,11 @@ class GapLayout:
                 f"{self.n_missing} slots to {n_weeks}, {n_listed} and {n_slots}"
             )
 
-        def pad(a: np.ndarray, extra: int, value: float) -> np.ndarray:
-            return np.concatenate([a, np.full(extra, value, dtype=a.dtype)])
-
-        def onehot(a: np.ndarray, extra: int) -> np.ndarray:
-            return np.concatenate([a, _onehot(np.zeros(extra, int), k)], axis=1)
+        def pad(name: str, extra: int) -> np.ndarray:
+            a = getattr(self, name)
+            if a.ndim == 2:  # a one-hot (K, n): padding cells pick driver 0
+                return np.concatenate([a, _onehot(np.zeros(extra, int), k)], axis=1)
+            return np.concatenate([a, np.full(extra, _PADDING[name], dtype=a.dtype)])
 
         by_driver = self.values.reshape(k, t)
         values = np.concatenate([by_driver, np.zeros((k, extra_weeks))], axis=1).ravel()
@@ -210,21 +210,10 @@ class GapLayout:
             self,
             n_weeks=n_weeks,
             values=values,
-            obs_value=pad(self.obs_value, extra_listed, 0.0),
-            obs_prev_value=pad(self.obs_prev_value, extra_listed, 0.0),
-            obs_has_prev=pad(self.obs_has_prev, extra_listed, 0.0),
-            obs_steps=pad(self.obs_steps, extra_listed, 1.0),
-            obs_weight=pad(self.obs_weight, extra_listed, 0.0),
-            obs_onehot=onehot(self.obs_onehot, extra_listed),
-            left_value=pad(self.left_value, extra_slots, 0.0),
-            has_left=pad(self.has_left, extra_slots, 0.0),
-            left_steps=pad(self.left_steps, extra_slots, 1.0),
-            right_value=pad(self.right_value, extra_slots, 0.0),
-            has_right=pad(self.has_right, extra_slots, 0.0),
-            right_steps=pad(self.right_steps, extra_slots, 1.0),
-            miss_onehot=onehot(self.miss_onehot, extra_slots),
+            **{name: pad(name, extra_listed) for name in _LISTED},
+            **{name: pad(name, extra_slots) for name in _SLOTS},
             cell_slot=cell_slot,
-            slot_cell=pad(slot_cell, extra_slots + 1, k * n_weeks),
+            slot_cell=np.concatenate([slot_cell, np.full(extra_slots + 1, k * n_weeks)]),
             miss_index=None,
             miss_driver=None,
         )
@@ -234,6 +223,24 @@ class GapLayout:
         shaped = flat.reshape(*flat.shape[:-1], self.n_drivers, self.n_weeks)
         return np.ascontiguousarray(np.swapaxes(shaped, -1, -2))
 
+
+#: What :meth:`GapLayout.padded` fills padding cells with: weight and presence 0, value 0,
+#: steps of 1 (one-hots get driver 0).
+_PADDING = {
+    "obs_value": 0.0,
+    "obs_prev_value": 0.0,
+    "obs_has_prev": 0.0,
+    "obs_steps": 1.0,
+    "obs_weight": 0.0,
+    "left_value": 0.0,
+    "has_left": 0.0,
+    "left_steps": 1.0,
+    "right_value": 0.0,
+    "has_right": 0.0,
+    "right_steps": 1.0,
+}
+_LISTED = (*(n for n in _PADDING if n.startswith("obs_")), "obs_onehot")
+_SLOTS = (*(n for n in _PADDING if not n.startswith("obs_")), "miss_onehot")
 
 #: The layout's arrays the density reads: what a compiled program takes as its argument.
 DENSITY_ARRAYS = tuple(

@@ -143,10 +143,8 @@ def sample(
     clock = PhaseClock()
     if settings.backend == "pymc":
         potential = None
-    elif potential is None:
-        potential = Potential.without_data(get_jaxified_logp(model, negative_logp=False))
-    elif not isinstance(potential, Potential):
-        potential = Potential.without_data(potential)
+    else:
+        potential = Potential.of(potential or get_jaxified_logp(model, negative_logp=False))
     reason = None if warm is None else warm.unusable_for(model, settings.dense_mass)
     refused = None
     if warm is not None and (settings.backend != "numpyro" or reason):
