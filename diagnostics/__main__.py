@@ -7,6 +7,7 @@ tracebacks are under OUT/failed/); 2 on bad input (unknown fit, wrong spec in OU
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -60,6 +61,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     e.add_argument(
         "--end", type=iso_date, help="panel as known on this date (default: latest data)"
     )
+    sc = sub.add_parser(
+        "score",
+        parents=[common],
+        help="score a backtest's stored records again (e.g. the shipped docs/track-record)",
+    )
+    sc.add_argument("records", help="folder with dense_forecasts.csv and onsets.json")
+    sc.add_argument("--out", help="write the tables here (default: the records' folder)")
     b = sub.add_parser(
         "backtest", parents=[common], help="rolling-origin backtest against baselines, on Dask"
     )
@@ -232,8 +240,15 @@ def variant_name(args: argparse.Namespace) -> str:
 def dense_backtest(args: argparse.Namespace, spec, out: Path) -> int:
     """Refits at ``--refit-every`` (gated, kept), then a forecast at every ``--every``."""
     from diagnostics.backtest import BacktestError, default_origins, run_backtest
-    from diagnostics.dense import DenseSpec, dense_origins, run_dense
-    from diagnostics.dense_report import write_dense_report
+    from diagnostics.dense import (
+        DenseSpec,
+        dense_origins,
+        onset_dates,
+        run_dense,
+        series_summary,
+    )
+    from diagnostics.evaluation.records import forecast_table
+    from diagnostics.evaluation.report import write_report
 
     compare = {}
     for item in args.compare:
@@ -276,12 +291,32 @@ def dense_backtest(args: argparse.Namespace, spec, out: Path) -> int:
         f"horizon {args.horizon} weeks.",
         "refit_seconds": run.seconds,
     }
-    paths = write_dense_report(records, out / "dense", meta, data_dir=args.data)
+    table = forecast_table(records)
+    meta["series"] = series_summary(dense)
+    paths = write_report(table, out / "dense", meta, onset_dates(dense, origins[0]))
     print(
         f"dense backtest: {len(records)} origins, {len(run.records)} refits ({refused} "
         f"refused); summary: {paths['summary']}"
     )
     return 1 if run.failed else 0
+
+
+def score(args: argparse.Namespace) -> int:
+    """Score a backtest's stored records again (the shipped track record, or any OUT/dense)."""
+    from diagnostics.evaluation.records import read_table
+    from diagnostics.evaluation.report import FILES, write_report
+
+    folder = Path(args.records)
+    try:
+        table = read_table(folder / FILES["forecasts"])
+        onsets = json.loads((folder / FILES["onsets"]).read_text())
+        meta_file = folder / FILES["meta"]
+        meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    except (OSError, ValueError, KeyError) as exc:
+        return user_error(DataError(str(folder), f"not a backtest's records: {exc}"), args.debug)
+    paths = write_report(table, Path(args.out) if args.out else folder, meta, onsets)
+    print(f"scored {table['origin'].nunique()} origins again: {paths['tables']}")
+    return 0
 
 
 def review(args: argparse.Namespace) -> int:
@@ -335,7 +370,13 @@ def loo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure()  # before JAX and PyMC load: the heavy imports come after the arguments
-    commands = {"backtest": backtest, "review": review, "episodes": episodes, "loo": loo}
+    commands = {
+        "backtest": backtest,
+        "review": review,
+        "episodes": episodes,
+        "loo": loo,
+        "score": score,
+    }
     return commands[args.command](args)
 
 

@@ -11,8 +11,12 @@
   and variance of log MOVE (the observable that drives the Bayesian model's stress regime),
   transitions logistic in the lagged drivers that are complete over the training window.
   Its forecast: from the filtered P(stress) at the origin, the chain is run forward with the
-  drivers held at their last values; the event probability is P(at least one stress week in
-  the horizon). It forecasts regimes, not events, so it is scored for liquidity events only.
+  drivers held at their last values; the event probability is P(the chain enters its stress
+  regime from calm within the horizon), the onset question the targets ask
+  (:mod:`diagnostics.targets`: an onset is the first week of a run). P(at least one stress
+  week) is kept beside it: a chain already in stress at the origin answers that with ~1,
+  which is not an onset forecast. It forecasts regimes, not events, so it is scored for
+  liquidity events only.
 """
 
 from __future__ import annotations
@@ -143,7 +147,8 @@ def markov_forecast(inputs: ModelInputs, horizon: int) -> dict:
         "drivers_used": [inputs.drivers[k] for k in drivers],
         "window_start": str(pd.Timestamp(inputs.weeks[first]).date()),
         "p_stress_now": float(filtered[stress]),
-        "liquidity_event": p_stress_within(float(filtered[stress]), to_stress_from, horizon),
+        "p_stress_week_within": p_stress_within(float(filtered[stress]), to_stress_from, horizon),
+        "liquidity_event": p_onset_within(float(filtered[stress]), to_stress_from, horizon),
         "qe_restart": None,
     }
 
@@ -158,6 +163,23 @@ def p_stress_within(p_stress_now: float, to_stress_from: np.ndarray, horizon: in
     stay_calm = 1.0 - to_stress_from[0]
     first_step_calm = (1 - p_stress_now) * stay_calm + p_stress_now * (1 - to_stress_from[1])
     return float(1.0 - first_step_calm * stay_calm ** (horizon - 1))
+
+
+def p_onset_within(p_stress_now: float, to_stress_from: np.ndarray, horizon: int) -> float:
+    """P(the chain moves from calm into stress at least once in the next ``horizon`` weeks).
+
+    ``to_stress_from[j]`` = P(stress next week | regime j now), j = 0 calm, 1 stress. The
+    probability mass that has seen no onset yet is carried in two parts, in calm and in
+    stress; each week the calm part loses its calm -> stress share (an onset), and a stress
+    week that ends returns its mass to calm, from where a later onset can still come.
+    """
+    calm, stress = 1.0 - p_stress_now, p_stress_now
+    for _ in range(horizon):
+        calm, stress = (
+            calm * (1.0 - to_stress_from[0]) + stress * (1.0 - to_stress_from[1]),
+            stress * to_stress_from[1],
+        )
+    return float(1.0 - calm - stress)
 
 
 def baseline_forecasts(inputs: ModelInputs, horizon: int, qe_definition: str) -> dict:

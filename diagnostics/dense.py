@@ -11,9 +11,13 @@ Every forecaster sees the same origins and vintages:
 
 - ``climatology``: the onset rate over past scored weeks whose window had closed;
 - ``bayes_logit``: a Bayesian logistic regression (PyMC) of onset-within-h on the drivers
-  at week t, refit at the model's refit dates, with the model's own coefficient prior;
+  at week t, refit at the model's refit dates, with the model's own coefficient prior. Its
+  weekly training rows overlap: one onset makes about h consecutive positive rows, so each
+  row's log-likelihood is weighted 1/h (:func:`logit_row_weight`), and the posterior holds
+  the information of the ~n/h non-overlapping windows, not of n independent weeks;
 - ``ms_tvtp``: statsmodels ``MarkovRegression`` with TVTP on log MOVE (MLE), refit at every
-  origin (a head start over the model, stated), P(a stress week within h);
+  origin (a head start over the model, stated), P(its chain enters stress from calm within
+  h), the onset question (:func:`diagnostics.baselines.p_onset_within`);
 - ``signal``: a Kaminsky-Reinhart signal (MOVE or the weekly-max funding spread above a
   percentile of its history), the percentile chosen on data known at the origin, turned
   into a probability by the past onset rate with and without a signal.
@@ -50,6 +54,14 @@ from diagnostics.targets import (
 
 #: Coefficient prior of the Bayesian logit: the model's ``trans_coef`` prior (per driver sd).
 LOGIT_COEF_SD = 0.35
+
+
+def logit_row_weight(horizon: int) -> float:
+    """The weight of one weekly row in the logit's likelihood: 1/h, since h overlapping
+    weekly windows carry about one window's information."""
+    return 1.0 / horizon
+
+
 SIGNAL_PERCENTILES = (0.80, 0.85, 0.90, 0.95, 0.975)
 #: QE restarts are scored under the refits' definition (the backtest default).
 QE_DEFINITION = "strict"
@@ -198,7 +210,9 @@ def bayes_logit_fit(
     with pm.Model():
         intercept = pm.Normal("intercept", np.log(rate / (1 - rate)), 1.5)
         coef = pm.Normal("coef", 0.0, LOGIT_COEF_SD, shape=len(keep))
-        pm.Bernoulli("onset", logit_p=intercept + pm.math.dot(x, coef), observed=y)
+        logit_p = intercept + pm.math.dot(x, coef)
+        rows = pm.logp(pm.Bernoulli.dist(logit_p=logit_p), y)
+        pm.Potential("onset", logit_row_weight(horizon) * pm.math.sum(rows))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             idata = pm.sample(
@@ -288,7 +302,7 @@ def ms_tvtp_forecast(panel: Panel, origin: pd.Timestamp, horizon: int, start: st
         start=start, drivers=drivers_known_at(panel.frame.loc[start:]), move_observable="level"
     )
     result = markov_forecast(model_inputs(panel, config), horizon)
-    return result.get("liquidity_event")
+    return result.get("liquidity_event")  # P(an onset of its stress regime within h)
 
 
 # --- one origin -------------------------------------------------------------------------
@@ -300,12 +314,23 @@ def run_dense_origin(spec: DenseSpec, origin: str, logit_fits: dict) -> dict:
     origin_ts = pd.Timestamp(origin)
     source = resolve_source(spec.data_dir)
     panel = build_panel(source, start=spec.start, end=origin_ts)
-    record: dict = {"origin": origin, "models": {}, "targets": {}}
+    record: dict = {
+        "origin": origin,
+        "horizon": spec.horizon,
+        # the vintage: the panel as known on the origin day, from these sources
+        "data_as_of": origin,
+        "sources": source.origin() if hasattr(source, "origin") else {},
+        "models": {},
+        "missing": {},
+        "targets": {},
+    }
     for name, fits_dir in spec.fits.items():
         chosen = fit_for(origin_ts, fit_schedule(Path(fits_dir)))
-        record["models"][name] = (
-            None if chosen is None else model_forecast(chosen[1], panel, spec.horizon, spec.seed)
-        )
+        if chosen is None:
+            record["models"][name] = None
+            record["missing"][name] = f"no refit on or before {origin} passed the gate"
+            continue
+        record["models"][name] = model_forecast(chosen[1], panel, spec.horizon, spec.seed)
     record["ms_tvtp"] = ms_tvtp_forecast(panel, origin_ts, spec.horizon, spec.start)
     for source_name in EVENT_SOURCES:
         under_way = event_weeks(panel, source_name)
@@ -334,6 +359,34 @@ def realized_targets(spec: DenseSpec, origins: list[str]) -> dict[str, dict]:
             out[origin][source_name] = targets.at(pd.Timestamp(origin))
     for origin in origins:
         out[origin]["qe"] = realized(pd.Timestamp(origin), spec.horizon, QE_DEFINITION)
+    return out
+
+
+def onset_dates(spec: DenseSpec, first_origin: str) -> dict[str, list[str]]:
+    """Each event target's onset weeks after the first origin, from the backtest's own data
+    (stored with the records, so they are scored again without the data)."""
+    from diagnostics.targets import onsets
+
+    panel = build_panel(resolve_source(spec.data_dir), start=spec.start)
+    out = {}
+    for source_name in EVENT_SOURCES:
+        under_way = event_weeks(panel, source_name)
+        first = under_way.index[onsets(under_way.to_numpy()) == 1]
+        out[source_name] = [str(w.date()) for w in first if w > pd.Timestamp(first_origin)]
+    return out
+
+
+def series_summary(spec: DenseSpec) -> dict[str, dict]:
+    """Per series: its model configuration and every refit (cut-off, id, gate), so a stored
+    track record names the model version it scored without the fits themselves."""
+    out = {}
+    for name, fits_dir in spec.fits.items():
+        refits, config = [], None
+        for cutoff, path, passed in fit_schedule(Path(fits_dir)):
+            manifest = json.loads((path / "manifest.json").read_text())
+            config = config or manifest["model"]["config"]
+            refits.append({"cutoff": str(cutoff.date()), "fit_id": path.name, "passed": passed})
+        out[name] = {"config": config, "refits": refits}
     return out
 
 

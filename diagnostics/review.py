@@ -155,7 +155,8 @@ def pvalue_html(pvalues: dict, move_observable: str) -> str:
 
 
 def backtest_html(record: dict) -> str:
-    """Out-of-sample scores of this model version from the latest dense backtest."""
+    """Scores of this model version from the newest backtest: the out-of-sample period
+    first, the whole period beside it, with the verdict of each interval."""
     if not record.get("available"):
         return f"<p>{html.escape(record.get('reason', 'no backtest found'))}.</p>"
 
@@ -168,16 +169,33 @@ def backtest_html(record: dict) -> str:
         if summary.is_file()
         else ""
     )
+    whose = (
+        " <b>Track record of the previous model version</b>: this version has no backtest yet."
+        if record.get("previous_version")
+        else ""
+    )
+    rows = "".join(
+        f"<tr><td>{html.escape(part['period'])}</td><td class=num>{part['n_origins']}</td>"
+        f"<td class=num>{part['n_onsets']}</td>"
+        f"<td class=num>{triple(part['brier_skill'], '{:+.3f}')}</td>"
+        f"<td class=num>{triple(part['auroc'], '{:.2f}')}</td>"
+        f"<td class=num>{triple(part['log_score'], '{:.3f}')}</td>"
+        f"<td>{html.escape(part['verdict'])}</td></tr>"
+        for part in (record.get("out_of_sample"), record["whole"])
+        if part
+    )
+    missing = (
+        f"<p>No model forecast in {', '.join(map(str, record['missing_years']))} (no refit "
+        "had passed the gate yet).</p>"
+        if record.get("missing_years")
+        else ""
+    )
     return (
         f"<p>{html.escape(record['description'])} Series <code>{html.escape(record['series'])}"
-        f"</code>, target: catalogued onsets within the horizon.{link}</p>"
-        "<table><tr><th>origins</th><th>with an onset</th><th>Brier skill vs base rate (90%)"
-        "</th><th>AUROC (90%)</th><th>log score (90%)</th><th>base rate's log score</th></tr>"
-        f"<tr><td class=num>{record['n_origins']}</td><td class=num>{record['n_onsets']}</td>"
-        f"<td class=num>{triple(record['brier_skill'], '{:+.3f}')}</td>"
-        f"<td class=num>{triple(record['auroc'], '{:.2f}')}</td>"
-        f"<td class=num>{triple(record['log_score'], '{:.3f}')}</td>"
-        f"<td class=num>{record['climatology_log_score']:.3f}</td></tr></table>"
+        f"</code>, target: catalogued onsets within {record['horizon']} weeks.{whose}{link}</p>"
+        "<table><tr><th>period</th><th>origins</th><th>with an onset</th>"
+        "<th>Brier skill vs base rate (90%)</th><th>AUROC (90%)</th><th>log score (90%)</th>"
+        f"<th>verdict</th></tr>{rows}</table>{missing}"
     )
 
 

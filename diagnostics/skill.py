@@ -4,10 +4,16 @@ thresholds).
 
 Monthly origins with a 13-week horizon overlap: three consecutive origins share most of
 their window, so resampling origins one by one would make the intervals too narrow. Every
-interval here resamples **moving blocks** of consecutive origins covering at least
-:data:`BLOCK_HORIZONS` horizons (Kuensch's moving-block bootstrap), and a difference between
-two forecasters is computed on the **same** resampled origins (paired), which is what
-answers "does it beat X".
+interval here resamples **circular blocks** of consecutive origins covering at least
+:data:`BLOCK_HORIZONS` horizons (Politis and Romano's circular block bootstrap: the origins
+are joined end to start, so the first and last origins carry the same expected weight as the
+middle ones; a plain moving-block bootstrap under-weights the edges, where two of the
+catalogue's recent onsets sit). A difference between two forecasters is computed on the
+**same** resampled origins (paired), which is what answers "does it beat X".
+
+A resample can hold no onset at all. Scores that need both classes (AUROC, precision-recall,
+calibration slope, Brier skill when the reference's Brier is 0) are undefined on it; those
+resamples are counted and reported (``resamples_without_onset``), never dropped silently.
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from diagnostics.scoring import _check, auroc, brier, calibration_slope, log_score
+from diagnostics.scoring import _check, auroc, brier, brier_skill, calibration_slope, log_score
 
 #: A bootstrap block spans at least this many forecast horizons of consecutive origins.
 BLOCK_HORIZONS = 2
+#: Block lengths (in horizons) shown beside the main one: the intervals' sensitivity to it.
+OTHER_BLOCK_HORIZONS = (1, 4)
 N_BOOT = 1000
 #: The calibration slope's interval uses the first this-many resamples: each one is a
 #: logistic-regression fit, ~90% of the report's time at N_BOOT.
@@ -104,19 +112,28 @@ def realtime_signals(
     return out
 
 
-def block_length(n_origins: int, horizon_weeks: int, spacing_weeks: float) -> int:
-    """Origins per bootstrap block: at least BLOCK_HORIZONS horizons, at most half the data."""
-    wanted = math.ceil(BLOCK_HORIZONS * horizon_weeks / max(spacing_weeks, 1e-9))
+def block_length(
+    n_origins: int, horizon_weeks: int, spacing_weeks: float, horizons: float = BLOCK_HORIZONS
+) -> int:
+    """Origins per bootstrap block: at least ``horizons`` horizons, at most half the data."""
+    wanted = math.ceil(horizons * horizon_weeks / max(spacing_weeks, 1e-9))
     return int(max(1, min(wanted, n_origins // 2 or 1)))
 
 
 def block_indices(n: int, block: int, n_boot: int, seed: int) -> np.ndarray:
-    """(n_boot, n) moving-block bootstrap indices: random blocks of consecutive origins."""
+    """(n_boot, n) circular block bootstrap indices: blocks of consecutive origins that wrap
+    from the last origin to the first, each start equally likely."""
     rng = np.random.default_rng(seed)
     n_blocks = math.ceil(n / block)
-    starts = rng.integers(0, n - block + 1, size=(n_boot, n_blocks))
-    idx = (starts[..., None] + np.arange(block)).reshape(n_boot, -1)[:, :n]
-    return idx
+    starts = rng.integers(0, n, size=(n_boot, n_blocks))
+    idx = (starts[..., None] + np.arange(block)) % n
+    return idx.reshape(n_boot, -1)[:, :n]
+
+
+def resamples_without_onset(y, idx: np.ndarray) -> int:
+    """How many resamples hold no onset (scores needing both classes are undefined there)."""
+    y = np.asarray(y, dtype=float)
+    return int((y[idx].sum(axis=1) == 0).sum())
 
 
 def interval(values: np.ndarray, level: float = 0.9) -> tuple[float, float]:
@@ -129,11 +146,6 @@ def interval(values: np.ndarray, level: float = 0.9) -> tuple[float, float]:
 
 
 Score = Callable[..., float]
-
-
-def brier_skill_vs(p, y, reference) -> float:
-    ref = brier(reference, y)
-    return float(1.0 - brier(p, y) / ref) if ref > 0 else float("nan")
 
 
 SCORES: dict[str, Score] = {
@@ -151,14 +163,19 @@ def scores_with_intervals(p, y, reference, idx: np.ndarray) -> dict:
     Brier skill is 1 - Brier(p) / Brier(reference) on the same resampled origins.
     """
     p, y, reference = (np.asarray(a, dtype=float) for a in (p, y, reference))
-    out: dict = {"n_origins": int(len(p)), "n_positive": int(y.sum())}
+    out: dict = {
+        "n_origins": int(len(p)),
+        "n_positive": int(y.sum()),
+        "n_resamples": int(len(idx)),
+        "resamples_without_onset": resamples_without_onset(y, idx),
+    }
     for name, fn in SCORES.items():
         out[name] = fn(p, y)
         rows = idx[:CALIBRATION_BOOT] if name == "calibration_slope" else idx
         out[f"{name}_q05"], out[f"{name}_q95"] = interval([fn(p[r], y[r]) for r in rows])
-    out["brier_skill"] = brier_skill_vs(p, y, reference)
+    out["brier_skill"] = brier_skill(p, y, reference)
     out["brier_skill_q05"], out["brier_skill_q95"] = interval(
-        [brier_skill_vs(p[r], y[r], reference[r]) for r in idx]
+        [brier_skill(p[r], y[r], reference[r]) for r in idx]
     )
     return out
 

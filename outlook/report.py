@@ -77,8 +77,19 @@ def change_cell(forecast: dict, key: str) -> str:
     return f"{100 * delta:+.1f} pp<br><small>since {html.escape(prev['data_cutoff'])}</small>"
 
 
+def _scores_sentence(part: dict) -> str:
+    skill, auroc = part["brier_skill"], part["auroc"]
+    return (
+        f"{part['n_origins']} forecasts, {part['n_onsets']} with an event onset: Brier skill "
+        f"vs base rate {skill['mean']:+.2f} (90%: {skill['q05']:+.2f} to {skill['q95']:+.2f}), "
+        f"AUROC {auroc['mean']:.2f} ({auroc['q05']:.2f} to {auroc['q95']:.2f}; 0.5 = no "
+        "ranking skill)"
+    )
+
+
 def track_record_line(forecast: dict) -> str:
-    """How the model did out of sample: skill against the base rate, ranking, events."""
+    """How the model did out of sample (the period that chose nothing), the whole period
+    beside it, its onsets and the years it had no forecast."""
     record = forecast.get("track_record", {})
     if not record.get("available"):
         return (
@@ -87,22 +98,32 @@ def track_record_line(forecast: dict) -> str:
             f"({html.escape(record.get('reason', 'none given'))}); nothing shows this model "
             "beats the base rate.</p>"
         )
-    skill, auroc = record["brier_skill"], record["auroc"]
-    verdict = (
-        "better than the base rate"
-        if skill["q05"] > 0
-        else "worse than the base rate"
-        if skill["q95"] < 0
-        else "<b>no better than the base rate</b> (the interval includes 0)"
+    whose = (
+        "<b>track record of the previous model version</b> (this version has no backtest yet), "
+        if record.get("previous_version")
+        else ""
     )
-    return (
-        "<p data-check=track_record><b>Track record</b> "
-        f"({record['n_origins']} month-end forecasts, "
-        f"{record['n_onsets']} with an event onset, each from a fit that saw only its own "
-        f"past): Brier skill vs base rate {skill['mean']:+.2f} (90%: {skill['q05']:+.2f} to "
-        f"{skill['q95']:+.2f}), {verdict}; AUROC {auroc['mean']:.2f} ({auroc['q05']:.2f} to "
-        f"{auroc['q95']:.2f}; 0.5 = no ranking skill).</p>"
-    )
+    verdict = html.escape(record["verdict"])
+    if record["verdict"] != "better than the base rate":
+        verdict = f"<b>{verdict}</b>"
+    parts = [
+        f"<p data-check=track_record><b>Track record</b> ({whose}each forecast from a fit "
+        "that saw only its own past). "
+    ]
+    if record.get("out_of_sample"):
+        parts.append(
+            "Out of sample, origins from 2020-01 (after the variant was chosen): "
+            f"{_scores_sentence(record['out_of_sample'])}: {verdict}. "
+        )
+    else:
+        parts.append(f"No out-of-sample score; whole period: {verdict}. ")
+    whole = record["whole"]
+    parts.append(f"Whole period: {_scores_sentence(whole)}: {html.escape(whole['verdict'])}.")
+    if record.get("missing_years"):
+        years = ", ".join(str(y) for y in record["missing_years"])
+        parts.append(f" No model forecast in {years} (no refit had passed the gate yet).")
+    parts.append("</p>")
+    return "".join(parts)
 
 
 def answer_box(forecast: dict) -> str:

@@ -9,6 +9,7 @@ import shutil
 from html.parser import HTMLParser
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import forecast as forecast_cli
@@ -256,53 +257,85 @@ def test_what_changed_reads_the_previous_report_as_it_was_shown(small_real_fit, 
     assert f"{delta:+.1f} pp<br><small>since 2020-06-24</small>" in page
 
 
-def write_backtest(root, fits_dir, name: str, brier_skill: float) -> None:
-    """A dense backtest's output files as ``python -m diagnostics dense`` writes them."""
-    dense = root / "dense"
-    dense.mkdir(parents=True)
-    (dense / "dense.json").write_text(json.dumps({"fits": {name: str(fits_dir)}}))
-    columns = ["brier_skill", "auroc", "log_score"]
-    row = {"target": "catalogue", "period": "all", "forecaster": name}
-    row |= {"n_origins": 40, "n_positive": 5}
-    for c, v in zip(columns, (brier_skill, 0.61, -0.3), strict=True):
-        row |= {c: v, f"{c}_q05": v - 0.1, f"{c}_q95": v + 0.1}
-    import pandas as pd
+def write_backtest(root, config: dict, name: str, seed: int):
+    """A backtest's scored records, written by the evaluation itself from synthetic records
+    (machinery only): the scores the page must show are whatever the scoring computed."""
+    from diagnostics import skill
+    from diagnostics.evaluation.records import forecast_table
+    from diagnostics.evaluation.report import write_report
+    from tests.test_evaluation import synthetic_records
 
-    pd.DataFrame([row]).to_csv(dense / "dense_scores.csv", index=False)
-    pd.DataFrame(
-        {
-            "origin": ["2019-01-30", "2019-02-27"],
-            "target": "catalogue",
-            "outcome": [0.0, 1.0],
-            "climatology": [0.1, 0.1],
-            name: [0.2, 0.3],
-            f"{name}_q05": [0.1, 0.2],
-            f"{name}_q95": [0.3, 0.4],
-        }
-    ).to_csv(dense / "dense_forecasts.csv", index=False)
+    records = synthetic_records(n=200, seed=seed, no_model_before=3, first="2008-01-01", name=name)
+    skill.N_BOOT, saved = 100, skill.N_BOOT
+    try:
+        meta = {"description": "synthetic", "series": {name: {"config": config}}}
+        return write_report(forecast_table(records), root / "dense", meta, {"catalogue": []})
+    finally:
+        skill.N_BOOT = saved
 
 
-def test_the_track_record_is_read_from_a_backtest_of_this_model_version(small_real_fit, tmp_path):
-    other = tmp_path / "other_fits" / "f"
-    other.mkdir(parents=True)
-    manifest = json.loads((small_real_fit.path / "manifest.json").read_text())
-    manifest["model"]["config"].pop("move_observable")  # a level-MOVE model: another version
-    (other / "manifest.json").write_text(json.dumps(manifest))
+def test_the_track_record_is_read_from_a_backtest_of_this_model_version(
+    small_real_fit, tmp_path, monkeypatch
+):
+    from diagnostics import track_record as tr
+
+    monkeypatch.setattr(tr, "SHIPPED", tmp_path / "nothing shipped")
+    config = json.loads((small_real_fit.path / "manifest.json").read_text())["model"]["config"]
+    level = {k: v for k, v in config.items() if k != "move_observable"}  # another version
     backtests = tmp_path / "backtests"
-    write_backtest(backtests / "a", other.parent, "regime", 0.5)
+    write_backtest(backtests / "a", level, "regime", seed=1)
     data = run_forecast(small_real_fit.path, tmp_path / "r1", "--backtests", str(backtests))
     assert not data["track_record"]["available"]
     assert "no backtest of this model version" in (tmp_path / "r1" / "report.html").read_text()
 
-    write_backtest(backtests / "b", small_real_fit.path.parent, "regime_jump", -0.05)
+    paths = write_backtest(backtests / "b", config, "regime_jump", seed=2)
     data = run_forecast(small_real_fit.path, tmp_path / "r2", "--backtests", str(backtests))
     record = data["track_record"]
     assert record["available"] and record["series"] == "regime_jump"
-    assert record["brier_skill"] == pytest.approx({"mean": -0.05, "q05": -0.15, "q95": 0.05})
+    scores = pd.read_csv(paths["scores"])
+    row = scores[
+        (scores["target"] == "catalogue")
+        & (scores["period"] == "confirmation (2020-01 on)")
+        & (scores["forecaster"] == "regime_jump")
+    ].iloc[0]
+    assert record["headline_period"] == "confirmation (2020-01 on)"
+    assert record["n_origins"] == row["n_origins"] and record["n_onsets"] == row["n_positive"]
+    assert record["brier_skill"]["mean"] == pytest.approx(row["brier_skill"])
+    lo, hi = row["brier_skill_q05"], row["brier_skill_q95"]
+    expected = "better than" if lo > 0 else "worse than" if hi < 0 else "cannot be told apart from"
+    assert record["verdict"] == f"{expected} the base rate"
     page = (tmp_path / "r2" / "report.html").read_text()
-    assert "Brier skill vs base rate -0.05 (90%: -0.15 to +0.05)" in page
-    assert "no better than the base rate" in page and "40 month-end forecasts" in page
+    assert f"{row['n_origins']} forecasts, {row['n_positive']} with an event onset" in page
+    assert f"{row['brier_skill']:+.2f} (90%: {lo:+.2f} to {hi:+.2f})" in page
+    assert "Out of sample, origins from 2020-01" in page and "Whole period" in page
+    assert "No model forecast in 2008" in page  # the first origins had no passing refit
     assert "P(event) at each backtest origin" in page
+
+
+def test_a_fresh_clone_reads_the_shipped_track_record(small_real_fit, tmp_path, monkeypatch):
+    """No backtest run here: the page reads the shipped one, and says so when it scored
+    another model version."""
+    from diagnostics import track_record as tr
+
+    config = json.loads((small_real_fit.path / "manifest.json").read_text())["model"]["config"]
+    level = {k: v for k, v in config.items() if k != "move_observable"}
+    monkeypatch.setattr(tr, "SHIPPED", tmp_path / "shipped" / "dense")
+    write_backtest(tmp_path / "shipped", config, "regime_jump", seed=3)
+    data = run_forecast(small_real_fit.path, tmp_path / "r1", "--backtests", str(tmp_path / "x"))
+    assert data["track_record"]["available"] and data["track_record"]["shipped"]
+    assert not data["track_record"]["previous_version"]
+    page = (tmp_path / "r1" / "report.html").read_text()
+    assert "track record of the previous model version" not in page
+
+    (tmp_path / "shipped" / "dense" / "dense_meta.json").write_text(
+        json.dumps({"series": {"regime_jump": {"config": level}}})
+    )
+    data = run_forecast(small_real_fit.path, tmp_path / "r2", "--backtests", str(tmp_path / "x"))
+    assert data["track_record"]["previous_version"]
+    assert (
+        "track record of the previous model version"
+        in (tmp_path / "r2" / "report.html").read_text()
+    )
 
 
 def test_old_parameters_on_their_own_data_reproduce_the_forecast(small_real_fit):
