@@ -105,24 +105,78 @@ def one_fit_store(fit, tmp_path: Path) -> Path:
     return store
 
 
+def rewrite_after(path: Path, origin: pd.Timestamp, rng: np.random.Generator) -> str:
+    """The file's text with every numeric value not yet public at ``origin`` scaled by one
+    random factor in [1.1, 1.25] per file (plausible and consistent across columns, so no
+    check refuses it; different, so any read of it would change a forecast)."""
+    from data.registry import FILES, SERIES
+
+    lags = {s.file: s.known_at for s in SERIES.values()}
+    for spec in FILES.values():
+        for name in spec.file.split(" + "):
+            lags[name] = spec.known_at
+    frame = pd.read_csv(path)
+    column = "date" if "date" in frame else "Report_Date_as_YYYY-MM-DD"
+    dates = pd.DatetimeIndex(pd.to_datetime(frame[column]))
+    later = np.asarray(lags.get(path.name, lambda d: d)(dates) > origin)
+    factor = rng.uniform(1.1, 1.25)
+    for c in frame.select_dtypes("number").columns:
+        if c.startswith(("CFTC_", "As_of")):
+            continue  # codes, not values
+        scaled = frame.loc[later, c] * factor
+        if pd.api.types.is_integer_dtype(frame[c]):
+            scaled = scaled.round().astype(frame[c].dtype)  # counts stay counts
+        frame.loc[later, c] = scaled
+    return frame.to_csv(index=False)
+
+
+def catalogue_with_a_later_event(tmp_path: Path, origin: pd.Timestamp) -> Path:
+    from data import catalogue
+
+    frame = pd.read_csv(catalogue.LIQUIDITY_FILE, dtype=str, keep_default_na=False)
+    row = frame.iloc[-1].copy()
+    start = origin + pd.Timedelta(weeks=2)
+    row["id"], row["start"] = "X1", str(start.date())
+    row["end"] = str((start + pd.Timedelta(weeks=3)).date())
+    row["counts_as_event"], row["kind"] = "yes", "funding"
+    path = tmp_path / "liquidity_events.csv"
+    pd.concat([frame, row.to_frame().T]).to_csv(path, index=False)
+    return path
+
+
 @pytest.mark.slow
-def test_a_forecast_never_reads_data_published_after_its_origin(
-    small_real_fit, snapshot_copy, tmp_path
+@pytest.mark.parametrize("origin", ["2021-02-24", "2022-06-29"])
+def test_no_forecaster_reads_anything_published_after_its_origin(
+    small_real_fit, snapshot_dir, tmp_path, monkeypatch, origin
 ):
-    """Rewriting every MOVE close after the origin leaves the origin's record unchanged."""
+    """Every input file's values published after the origin are rewritten, and a counted
+    catalogue event is added after it: the model, the logit, MS-TVTP, the signal rule and
+    climatology give the very same forecasts."""
+    from data import catalogue
+
     store = one_fit_store(small_real_fit, tmp_path)
-    origin = "2021-02-24"
-    raw = pd.read_csv(snapshot_copy() / "MOVE.csv")
-    later = pd.to_datetime(raw["date"]) > pd.Timestamp(origin)
-    raw.loc[later, "value"] = 400.0
-    altered = snapshot_copy({"MOVE.csv": raw.to_csv(index=False)})
+    origin_ts = pd.Timestamp(origin)
+    rng = np.random.default_rng(7)
+    altered = tmp_path / "altered"
+    altered.mkdir()
+    for f in snapshot_dir.iterdir():
+        if f.suffix == ".csv":
+            (altered / f.name).write_text(rewrite_after(f, origin_ts, rng))
+        else:
+            (altered / f.name).symlink_to(f)
     records = {}
     for name, data in (("real", None), ("altered", str(altered))):
-        spec = dense.DenseSpec(fits={"regime": str(store)}, data_dir=data, start="2018-01-03")
-        records[name] = dense.run_dense_origin(spec, origin, {})
+        if name == "altered":
+            monkeypatch.setattr(
+                catalogue, "LIQUIDITY_FILE", catalogue_with_a_later_event(tmp_path, origin_ts)
+            )
+        spec = dense.DenseSpec(fits={"regime": str(store)}, data_dir=data, start="2016-01-06")
+        fitted = dense.logit_fits(spec, [origin])
+        records[name] = dense.run_dense_origin(spec, origin, dense.logit_for(origin_ts, fitted))
         assert records[name]["models"]["regime"]["fit_cutoff"] <= origin
-    for key in ("models", "ms_tvtp", "targets"):
-        assert records["real"][key] == records["altered"][key]
+        assert records[name]["targets"]["catalogue"]["bayes_logit"] is not None
+    for key in ("models", "ms_tvtp", "targets", "qe"):
+        assert records["real"][key] == records["altered"][key], key
 
 
 def free_port() -> int:
