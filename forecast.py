@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         # the previous report: beside this one, or where reports go by default
         roots = list(dict.fromkeys([out.parent.resolve(), REPO_ROOT / "reports"]))
         forecast.update(compare_with_previous(fit, roots, args))
-        from diagnostics.dense import base_rates
+        from diagnostics.evaluation.baselines import base_rates
         from diagnostics.track_record import track_record
 
         weeks = pd.DatetimeIndex(fit.idata.observed_data["week"].to_numpy())

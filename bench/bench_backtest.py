@@ -1,4 +1,4 @@
-"""Backtest throughput: origins per minute, serial vs Dask (LocalCluster, 2 workers), one run.
+"""Backtest refit throughput: refits per minute, serial vs Dask (LocalCluster, 2 workers), one run.
 
     python bench/bench_backtest.py [--origins 4] [--draws 150] [--fit-start 2014-01-01]
 
@@ -6,9 +6,9 @@ The same origins (quarterly from 2019-01) and the backtest's own sampler setting
 (``model.settings.BACKTEST_SAMPLER``: 2 chains, 32 starts) with fewer draws run three
 times into fresh output directories: serially in this process, on a LocalCluster of
 ``--workers`` processes, and serially with warm starts (each refit from the previous
-passing one, ``--warm-start``). Both include everything an origin does (panel as known, NUTS
-compile and sampling, regime probabilities, predictive checks, forecast, baselines).
-Prints wall time, origins per minute and the Dask/serial speed-up.
+passing one, ``--warm-start``). Each includes everything a refit does (panel as known, NUTS
+compile and sampling, regime probabilities, predictive checks, gate).
+Prints wall time, refits per minute and the Dask/serial speed-up.
 """
 
 from __future__ import annotations
@@ -42,15 +42,14 @@ def main() -> None:
     configure()
     from dataclasses import asdict, replace
 
-    from diagnostics.backtest import default_origins, run_backtest
-    from diagnostics.origin import BacktestSpec
+    from diagnostics.evaluation.refits import RefitSpec, default_origins, run_refits
     from model.settings import BACKTEST_SAMPLER, GateThresholds, SamplerSettings
 
     defaults = SamplerSettings()
     warm_share = defaults.warm_tune / defaults.tune
 
     with tempfile.TemporaryDirectory() as tmp:
-        spec = BacktestSpec(
+        spec = RefitSpec(
             data_dir=args.data,
             start=args.fit_start,
             sampler={
@@ -62,7 +61,6 @@ def main() -> None:
             },
             # ESS 100: short chains can pass, so a warm start has a passing fit to start from
             gate=asdict(GateThresholds(1.05, 100, 100, 10)),
-            forecast_draws=200,
             fits_dir=str(Path(tmp) / "fits"),
         )
         origins = default_origins(spec, "2019-01-01", "quarter")[: args.origins]
@@ -74,7 +72,7 @@ def main() -> None:
         ):
             out = Path(tmp) / label.replace(" ", "_").replace(",", "")
             started = time.perf_counter()
-            run = run_backtest(run_spec, origins, out, log=lambda *_: None, **kwargs)
+            run = run_refits(run_spec, origins, out, log=lambda *_: None, **kwargs)
             seconds = time.perf_counter() - started
             assert len(run.computed) == len(origins), run.failed
             warm = sum("warm_start_from" in r.get("initialization", {}) for r in run.records)

@@ -71,13 +71,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     b = sub.add_parser(
         "backtest", parents=[common], help="rolling-origin backtest against baselines, on Dask"
     )
-    b.add_argument("--start", type=iso_date, default="2010-01-01", help="first origin (YYYY-MM-DD)")
+    b.add_argument(
+        "--start", type=iso_date, default="2008-01-01", help="first refit and origin (YYYY-MM-DD)"
+    )
     b.add_argument(
         "--end",
         type=iso_date,
         help="last origin at most this date (default: the last whose horizon is inside the data)",
     )
-    b.add_argument("--every", default="quarter", choices=("week", "month", "quarter", "year"))
+    b.add_argument(
+        "--every",
+        default="month",
+        choices=("week", "month", "quarter", "year"),
+        help="forecast origins: every Wednesday, each month's or quarter's last Wednesday, "
+        "or the first Wednesday of each year",
+    )
     b.add_argument("--horizon", type=positive_int, default=13, help="weeks")
     b.add_argument(
         "--scheduler",
@@ -124,11 +132,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=BACKTEST_SAMPLER["dense_mass"],
         help="full (default) or diagonal mass matrix in warm-up",
     )
-    b.add_argument("--forecast-draws", type=positive_int, default=1000)
     b.add_argument("--min-ess", type=float, default=400.0, help="gate: bulk and tail ESS")
     b.add_argument("--max-rhat", type=float, default=1.01)
     b.add_argument("--max-divergences", type=nonnegative_int, default=0)
-    b.add_argument("--keep-fits", action="store_true", help="keep each origin's idata.nc")
     b.add_argument(
         "--event-coef-sd",
         type=float,
@@ -145,33 +151,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     b.add_argument(
         "--refit-every",
         choices=("quarter", "year"),
-        help="dense mode: refit at this cadence and forecast at every --every "
-        "(month: each month's last Wednesday; week: every Wednesday) with the "
-        "latest passing refit (docs/backtest.md)",
+        default="year",
+        help="refit at this cadence (first Wednesday of the period); every origin forecasts "
+        "from the latest refit that passed the gate (docs/backtest.md)",
     )
     b.add_argument(
         "--name",
-        help="this model variant's name in the dense tables "
-        "(default from --events and --event-coef-sd)",
+        help="this model variant's name in the tables (default from --events and --event-coef-sd)",
     )
     b.add_argument(
         "--compare",
         action="append",
         default=[],
         metavar="NAME=DIR",
-        help="dense mode: also score another variant's refits (DIR: its "
-        "backtest --out); repeatable",
+        help="also score another variant's refits (DIR: its backtest --out); repeatable",
     )
     return p.parse_args(argv)
 
 
-def backtest(args: argparse.Namespace) -> int:
-    from diagnostics.backtest import BacktestError, default_origins, run_backtest
-    from diagnostics.origin import BacktestSpec
-    from diagnostics.scores_report import write_report
+def refit_spec(args: argparse.Namespace):
+    from diagnostics.evaluation.refits import RefitSpec
 
     out = Path(args.out)
-    spec = BacktestSpec(
+    return RefitSpec(
         data_dir=args.data,
         horizon=args.horizon,
         qe_definition=args.qe_definition,
@@ -188,47 +190,13 @@ def backtest(args: argparse.Namespace) -> int:
         gate=asdict(
             GateThresholds(args.max_rhat, args.min_ess, args.min_ess, args.max_divergences)
         ),
-        forecast_draws=args.forecast_draws,
         fits_dir=str(out / "fits"),
         events=args.events,
         event_coef_prior_sd=args.event_coef_sd,
         move_observable=args.move_observable,
-        keep_idata=args.keep_fits or bool(args.refit_every),
+        keep_idata=True,  # the forecasts at every origin read the refits' draws
         warm_start=args.warm_start,
     )
-    if args.refit_every:
-        return dense_backtest(args, spec, out)
-    try:
-        origins = default_origins(spec, args.start, args.every, args.end)
-        run = run_backtest(
-            spec, origins, out, scheduler=args.scheduler, n_workers=args.workers, serial=args.serial
-        )
-    except (BacktestError, DataError) as exc:
-        return user_error(exc, args.debug)
-    meta = {
-        "first": origins[0],
-        "last": origins[-1],
-        "every": args.every,
-        "horizon": args.horizon,
-        "seconds": run.seconds,
-        "computed": len(run.computed),
-        "reused": len(run.reused),
-    }
-    if run.records:
-        paths = write_report(run.records, out, meta)
-        print(
-            f"backtest: {len(run.records)} origins scored in {run.seconds:.0f} s "
-            f"({len(run.computed)} computed, {len(run.reused)} reused); "
-            f"{sum(not r['gate_passed'] for r in run.records)} failed the gate; "
-            f"summary: {paths['summary']}"
-        )
-    if run.failed:
-        print(
-            f"{len(run.failed)} origin(s) raised; see {out / 'failed'}; rerun to retry them",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
 
 
 def variant_name(args: argparse.Namespace) -> str:
@@ -237,68 +205,74 @@ def variant_name(args: argparse.Namespace) -> str:
     return args.name or (name if args.events == "catalogue" else f"{name}_{args.events}")
 
 
-def dense_backtest(args: argparse.Namespace, spec, out: Path) -> int:
-    """Refits at ``--refit-every`` (gated, kept), then a forecast at every ``--every``."""
-    from diagnostics.backtest import BacktestError, default_origins, run_backtest
-    from diagnostics.dense import (
-        DenseSpec,
-        dense_origins,
-        onset_dates,
-        run_dense,
-        series_summary,
-    )
-    from diagnostics.evaluation.records import forecast_table
-    from diagnostics.evaluation.report import write_report
+def compared_series(items: list[str]) -> dict[str, str]:
+    from diagnostics.evaluation.refits import BacktestError
 
-    compare = {}
-    for item in args.compare:
+    out = {}
+    for item in items:
         name, _, folder = item.partition("=")
         if not name or not folder or not (Path(folder) / "fits").is_dir():
-            print(
-                f"error: --compare {item!r}: expected NAME=DIR with DIR/fits from an "
-                "earlier dense backtest",
-                file=sys.stderr,
+            raise BacktestError(
+                f"--compare {item!r}: expected NAME=DIR with DIR/fits from an earlier backtest"
             )
-            return 2
-        compare[name] = str(Path(folder) / "fits")
+        out[name] = str(Path(folder) / "fits")
+    return out
+
+
+def backtest(args: argparse.Namespace) -> int:
+    """Refits at ``--refit-every`` (gated, kept), then every forecaster at every ``--every``
+    origin from the latest passing refit, then the scores."""
+    from diagnostics.evaluation.records import forecast_table
+    from diagnostics.evaluation.refits import BacktestError, default_origins, run_refits
+    from diagnostics.evaluation.report import write_report
+    from diagnostics.evaluation.runner import (
+        ForecastSpec,
+        forecast_origins,
+        onset_dates,
+        run_forecasts,
+        series_summary,
+    )
+
+    out = Path(args.out)
+    spec = refit_spec(args)
+    run = dict(scheduler=args.scheduler, n_workers=args.workers, serial=args.serial)
     try:
-        refits = default_origins(spec, args.start, args.refit_every, args.end)
-        run = run_backtest(
-            spec, refits, out, scheduler=args.scheduler, n_workers=args.workers, serial=args.serial
+        compare = compared_series(args.compare)
+        refits = run_refits(
+            spec, default_origins(spec, args.start, args.refit_every, args.end), out, **run
         )
-        dense = DenseSpec(
+        forecasts = ForecastSpec(
             fits={variant_name(args): spec.fits_dir, **compare},
             data_dir=args.data,
             horizon=args.horizon,
             start=args.fit_start,
         )
-        origins = dense_origins(dense, args.start, args.every, args.end)
-        records = run_dense(
-            dense,
-            origins,
-            out / "dense",
-            scheduler=args.scheduler,
-            n_workers=args.workers,
-            serial=args.serial,
-        )
+        origins = forecast_origins(forecasts, args.start, args.every, args.end)
+        records = run_forecasts(forecasts, origins, out / "dense", **run)
     except (BacktestError, DataError) as exc:
         return user_error(exc, args.debug)
-    refused = sum(not r["gate_passed"] for r in run.records)
+    refused = sum(not r["gate_passed"] for r in refits.records)
     meta = {
         "description": f"{len(records)} origins every {args.every} from {origins[0]} to "
-        f"{origins[-1]}; {len(run.records)} refits every {args.refit_every}, {refused} "
-        f"refused by the gate (the previous passing refit serves instead); "
-        f"horizon {args.horizon} weeks.",
-        "refit_seconds": run.seconds,
+        f"{origins[-1]}; {len(refits.records)} refits every {args.refit_every}, {refused} "
+        "refused by the gate (the previous passing refit serves instead; an origin before "
+        f"any passing refit has no model forecast and is listed); horizon {args.horizon} "
+        "weeks.",
+        "refit_seconds": refits.seconds,
+        "series": series_summary(forecasts),
     }
     table = forecast_table(records)
-    meta["series"] = series_summary(dense)
-    paths = write_report(table, out / "dense", meta, onset_dates(dense, origins[0]))
+    paths = write_report(table, out / "dense", meta, onset_dates(forecasts, origins[0]))
     print(
-        f"dense backtest: {len(records)} origins, {len(run.records)} refits ({refused} "
+        f"backtest: {len(records)} origins, {len(refits.records)} refits ({refused} "
         f"refused); summary: {paths['summary']}"
     )
-    return 1 if run.failed else 0
+    if refits.failed:
+        print(
+            f"{len(refits.failed)} refit(s) raised; see {out / 'failed'}; rerun to retry them",
+            file=sys.stderr,
+        )
+    return 1 if refits.failed else 0
 
 
 def score(args: argparse.Namespace) -> int:

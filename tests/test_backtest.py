@@ -1,7 +1,8 @@
 """A tiny backtest on a Dask LocalCluster, interrupted and resumed, on the real snapshot.
 
-Three quarterly origins (2019-07 .. 2020-01), fits from 2017-07 with tiny draws: the default
-gate must refuse such under-sampled fits, and the report must say how many failed.
+Three quarterly refits and origins (2019-07 .. 2020-01), fits from 2017-07 with tiny draws:
+the default gate must refuse such under-sampled fits, and the report must say the model had
+no forecast at those origins instead of dropping them.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from diagnostics.backtest import BacktestError, check_spec, origin_dates
-from diagnostics.origin import BacktestSpec
+from diagnostics.evaluation.refits import BacktestError, RefitSpec, check_spec, origin_dates
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -35,8 +35,10 @@ TINY = [
     "40",
     "--tune",
     "40",
-    "--forecast-draws",
-    "50",
+    "--every",
+    "quarter",
+    "--refit-every",
+    "quarter",
 ]
 
 
@@ -73,10 +75,10 @@ def test_origin_dates_are_wednesdays_with_a_closed_window():
 
 
 def test_a_different_spec_never_mixes_with_stored_results(tmp_path):
-    check_spec(tmp_path, BacktestSpec(horizon=13))
-    check_spec(tmp_path, BacktestSpec(horizon=13, fits_dir="elsewhere"))  # same results
+    check_spec(tmp_path, RefitSpec(horizon=13))
+    check_spec(tmp_path, RefitSpec(horizon=13, fits_dir="elsewhere"))  # same results
     with pytest.raises(BacktestError, match="different spec"):
-        check_spec(tmp_path, BacktestSpec(horizon=8))
+        check_spec(tmp_path, RefitSpec(horizon=8))
 
 
 def test_tiny_backtest_on_local_cluster_resumes_after_interruption(tmp_path, snapshot_dir):
@@ -102,29 +104,28 @@ def test_tiny_backtest_on_local_cluster_resumes_after_interruption(tmp_path, sna
     assert set(records) == {"2019-07-03.json", "2019-10-02.json", "2020-01-01.json"}
     assert all(records[name] == mtime for name, mtime in first.items())
 
-    # 3) every origin: data as known then, a gated fit record, truth and all baselines
+    # 3) every refit: data as known then, a gated fit record
     for name in records:
         r = json.loads((origins_dir / name).read_text())
         assert r["last_data_week"] == r["origin"]
         assert r["gate_passed"] is False  # 2 x 40 draws cannot reach ESS 400
         assert (out / "fits" / r["fit_id"] / "manifest.json").is_file()
-        assert set(r["baselines"]) == {"climatology", "logistic", "markov_tvtp"}
-        assert 0 <= r["model"]["liquidity_event"]["mean"] <= 1
-    assert "3 failed the gate" in log
+    assert "3 refused" in log
 
-    # 4) comparable rows: every forecaster scored on the same origins for liquidity events
-    scores = pd.read_csv(out / "scores.csv")
-    events = scores[scores["target"] == "liquidity_event"].set_index("forecaster")
-    assert {"model", "climatology", "logistic", "markov_tvtp"} <= set(events.index)
-    assert (events.loc[["model", "climatology", "logistic"], "n_origins"] == 3).all()
-    assert events.loc["climatology", "brier_skill"] == pytest.approx(0.0)
-    forecasts = pd.read_csv(out / "forecasts.csv")
-    assert set(forecasts["origin"]) == {"2019-07-03", "2019-10-02", "2020-01-01"}
-    # the 2019-07 and 2019-10 windows hold the repo spike and its tail; 2020-01 holds March
-    assert forecasts[forecasts["target"] == "liquidity_event"]["outcome"].sum() == 3 * 4
-    page = (out / "summary.html").read_text()
-    assert "3 of 3 origin fits failed the convergence gate" in page
-    assert page.count("data:image/png;base64,") == 5
+    # 4) the same runner forecasts at each (quarterly) origin: no refit passed, so the model
+    # has no forecast anywhere and says why; the baselines are there; nothing is dropped
+    table = pd.read_csv(out / "dense" / "dense_forecasts.csv")
+    assert set(table["origin"]) == {"2019-07-03", "2019-10-02", "2020-01-01"}
+    assert set(table["horizon"]) == {13}
+    model = table[table["kind"] == "model"]
+    assert model["p"].isna().all() and model["missing"].str.contains("passed the gate").all()
+    baselines = table[(table["kind"] == "baseline") & (table["target"] == "catalogue")]
+    assert {"climatology", "bayes_logit", "ms_tvtp", "signal"} <= set(baselines["forecaster"])
+    assert baselines.loc[baselines["forecaster"] == "climatology", "p"].notna().all()
+    missing = pd.read_csv(out / "dense" / "missing_forecasts.csv")
+    assert set(missing["forecaster"]) >= {"regime_jump"}
+    page = (out / "dense" / "summary.html").read_text()
+    assert "Origins without a forecast" in page and "at least 10 needed" in page
 
 
 def test_a_warm_started_backtest_chains_each_refit_to_the_previous_one(tmp_path, snapshot_dir):
@@ -132,20 +133,19 @@ def test_a_warm_started_backtest_chains_each_refit_to_the_previous_one(tmp_path,
     refit before it; its draws may be removed, the chain state it leaves is kept."""
     from dataclasses import asdict
 
-    from diagnostics.backtest import run_backtest
+    from diagnostics.evaluation.refits import run_refits
     from model.settings import BACKTEST_SAMPLER, GateThresholds
 
-    spec = BacktestSpec(
+    spec = RefitSpec(
         data_dir=str(snapshot_dir),
         start="2017-07-05",
         sampler={**BACKTEST_SAMPLER, "draws": 60, "tune": 60},
         gate=asdict(GateThresholds(1.5, 5, 5, 1000)),  # machinery, not inference
-        forecast_draws=50,
         fits_dir=str(tmp_path / "fits"),
         warm_start=True,
     )
-    assert spec.digest() != BacktestSpec(**{**asdict(spec), "warm_start": False}).digest()
-    run = run_backtest(spec, ["2019-07-03", "2019-10-02"], tmp_path / "bt", log=lambda *_: None)
+    assert spec.digest() != RefitSpec(**{**asdict(spec), "warm_start": False}).digest()
+    run = run_refits(spec, ["2019-07-03", "2019-10-02"], tmp_path / "bt", log=lambda *_: None)
     first, second = sorted(run.records, key=lambda r: r["origin"])
     assert first["gate_passed"]
     assert "warm_start_from" not in first["initialization"]

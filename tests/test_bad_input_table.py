@@ -48,6 +48,9 @@ def world(small_real_fit, snapshot_dir, tmp_path_factory):
     (bad / "typo.toml").write_text(SCENARIO_TYPO)
     (bad / "latin1.toml").write_bytes('description = "caf\xe9"\n'.encode("latin-1"))
     (bad / "a_file").write_text("")
+    corrupt = bad / "corrupt_backtest"
+    corrupt.mkdir()
+    (corrupt / "backtest.json").write_text('{"digest": "abc", "spec": {')  # cut short
     broken = root / "other_fits" / small_real_fit.fit_id  # named by its id, as the store wants
     shutil.copytree(small_real_fit.path, broken)
     text = (broken / "manifest.json").read_text().replace('"strict"', '"broad"', 1)
@@ -126,6 +129,28 @@ def cases(w: dict) -> list[tuple[str, list[str], str]]:
             "backtest --start garbage",
             [sys.executable, "-m", "diagnostics", "backtest", "--start", "garbage"],
             "--start",
+        ),
+        (
+            "backtest --out is a file",
+            [sys.executable, "-m", "diagnostics", "backtest", "--out", str(bad / "a_file")],
+            "a_file",
+        ),
+        (
+            "corrupt backtest.json",
+            [
+                sys.executable,
+                "-m",
+                "diagnostics",
+                "backtest",
+                "--out",
+                str(bad / "corrupt_backtest"),
+            ],
+            "backtest.json",
+        ),
+        (
+            "score of no records",
+            [sys.executable, "-m", "diagnostics", "score", str(bad / "nothing")],
+            "nothing",
         ),
         (
             "refresh --service-url",

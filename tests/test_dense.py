@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostics import dense
-from diagnostics.targets import onset_targets
+from diagnostics.evaluation import baselines, runner
+from diagnostics.evaluation.targets import onset_targets
 from tests.conftest import repo_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,9 +37,9 @@ def test_each_origin_uses_the_latest_passing_fit_made_on_or_before_it(tmp_path):
     store = fake_store(
         tmp_path, [("2015-01-07", True), ("2016-01-06", False), ("2017-01-04", True)]
     )
-    schedule = dense.fit_schedule(store)
+    schedule = runner.fit_schedule(store)
     pick = {
-        o: dense.fit_for(pd.Timestamp(o), schedule)
+        o: runner.fit_for(pd.Timestamp(o), schedule)
         for o in ("2014-12-31", "2015-01-07", "2016-06-29", "2017-01-04", "2019-06-26")
     }
     assert pick["2014-12-31"] is None  # nothing yet
@@ -51,7 +51,7 @@ def test_each_origin_uses_the_latest_passing_fit_made_on_or_before_it(tmp_path):
 
 
 def test_month_end_origins_are_the_last_wednesday_of_each_month():
-    origins = dense.month_end_wednesdays("2019-01-01", pd.Timestamp("2019-06-30"))
+    origins = runner.month_end_wednesdays("2019-01-01", pd.Timestamp("2019-06-30"))
     assert [str(o.date()) for o in origins] == [
         "2019-01-30",
         "2019-02-27",
@@ -63,7 +63,7 @@ def test_month_end_origins_are_the_last_wednesday_of_each_month():
 
 
 def test_onset_target_and_exclusions_on_the_real_catalogue(panel):
-    from diagnostics.targets import event_weeks
+    from diagnostics.evaluation.targets import event_weeks
 
     targets = onset_targets(event_weeks(panel, "catalogue"), 13).frame
     at = targets.loc
@@ -79,22 +79,22 @@ def test_onset_target_and_exclusions_on_the_real_catalogue(panel):
     assert not at[pd.Timestamp("2023-07-05"), "scored"]
     assert at[pd.Timestamp("2023-07-12"), "scored"]
     # nine counted onsets in all
-    from diagnostics.targets import onsets
+    from diagnostics.evaluation.targets import onsets
 
     assert onsets(event_weeks(panel, "catalogue").to_numpy()).sum() == 9
 
 
 def test_climatology_and_signal_read_only_weeks_known_at_the_origin(panel):
-    from diagnostics.targets import event_weeks
+    from diagnostics.evaluation.targets import event_weeks
 
     under_way = event_weeks(panel, "objective")
     origin = pd.Timestamp("2019-06-26")
-    clim = dense.climatology_forecast(under_way, origin, 13, 13)
+    clim = baselines.climatology_forecast(under_way, origin, 13, 13)
     changed = under_way.copy()
     changed.loc[origin + pd.Timedelta(weeks=1) :] = 1  # rewrite the future
-    assert dense.climatology_forecast(changed, origin, 13, 13) == clim
-    signal = dense.signal_forecast(panel, under_way, origin, 13, 13)
-    assert dense.signal_forecast(panel, changed, origin, 13, 13) == signal
+    assert baselines.climatology_forecast(changed, origin, 13, 13) == clim
+    signal = baselines.signal_forecast(panel, under_way, origin, 13, 13)
+    assert baselines.signal_forecast(panel, changed, origin, 13, 13) == signal
 
 
 def one_fit_store(fit, tmp_path: Path) -> Path:
@@ -170,9 +170,9 @@ def test_no_forecaster_reads_anything_published_after_its_origin(
             monkeypatch.setattr(
                 catalogue, "LIQUIDITY_FILE", catalogue_with_a_later_event(tmp_path, origin_ts)
             )
-        spec = dense.DenseSpec(fits={"regime": str(store)}, data_dir=data, start="2016-01-06")
-        fitted = dense.logit_fits(spec, [origin])
-        records[name] = dense.run_dense_origin(spec, origin, dense.logit_for(origin_ts, fitted))
+        spec = runner.ForecastSpec(fits={"regime": str(store)}, data_dir=data, start="2016-01-06")
+        fitted = runner.logit_fits(spec, [origin])
+        records[name] = runner.forecast_at(spec, origin, runner.logit_for(origin_ts, fitted))
         assert records[name]["models"]["regime"]["fit_cutoff"] <= origin
         assert records[name]["targets"]["catalogue"]["bayes_logit"] is not None
     for key in ("models", "ms_tvtp", "targets", "qe"):
@@ -232,12 +232,12 @@ def test_a_tiny_dense_backtest_on_a_real_scheduler_and_two_workers(
                 pass
             assert time.time() < deadline, "the cluster did not come up"
             time.sleep(1)
-        spec = dense.DenseSpec(
+        spec = runner.ForecastSpec(
             fits={"regime": str(store)}, data_dir=str(snapshot_dir), start="2018-01-03"
         )
         origins = ["2021-01-27", "2021-02-24", "2021-03-31"]
         out = tmp_path / "dense"
-        records = dense.run_dense(spec, origins, out, scheduler=address)
+        records = runner.run_forecasts(spec, origins, out, scheduler=address)
         assert [r["origin"] for r in records] == origins
         for r in records:
             assert r["models"]["regime"]["fit_id"] == small_real_fit.fit_id
@@ -250,7 +250,7 @@ def test_a_tiny_dense_backtest_on_a_real_scheduler_and_two_workers(
             assert r["realized"]["qe"]["qe_at_risk"] is False  # 2021: the Fed was buying
         # resumable: a second run computes nothing
         mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "origins").iterdir()}
-        dense.run_dense(spec, origins, out, scheduler=address)
+        runner.run_forecasts(spec, origins, out, scheduler=address)
         assert mtimes == {p.name: p.stat().st_mtime_ns for p in (out / "origins").iterdir()}
         assert np.isfinite([r["seconds"] for r in records]).all()
     finally:

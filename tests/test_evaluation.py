@@ -11,13 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostics import skill
-from diagnostics.baselines import p_onset_within, p_stress_within
-from diagnostics.dense import month_end_wednesdays
-from diagnostics.evaluation import tables
+from diagnostics.evaluation import scores, tables
+from diagnostics.evaluation.baselines import p_onset_within, p_stress_within
 from diagnostics.evaluation.records import forecast_table, read_table
 from diagnostics.evaluation.report import FILES, write_report
-from diagnostics.scoring import brier
+from diagnostics.evaluation.runner import month_end_wednesdays
+from diagnostics.evaluation.scores import brier
 
 
 def synthetic_records(
@@ -73,8 +72,8 @@ def synthetic_records(
 
 @pytest.fixture(autouse=True)
 def quick_bootstrap(monkeypatch):
-    monkeypatch.setattr(skill, "N_BOOT", 200)
-    monkeypatch.setattr(skill, "CALIBRATION_BOOT", 20)
+    monkeypatch.setattr(scores, "N_BOOT", 200)
+    monkeypatch.setattr(scores, "CALIBRATION_BOOT", 20)
 
 
 def test_every_forecaster_is_scored_on_its_own_origins_and_pairs_on_both():
@@ -137,7 +136,7 @@ def test_the_circular_bootstrap_weights_every_origin_equally():
     """Each origin's expected count per resample is 1, the edges included; the moving-block
     bootstrap this replaced gave the first origin about 1/block of that."""
     n, block = 40, 6
-    idx = skill.block_indices(n, block, n_boot=4000, seed=3)
+    idx = scores.block_indices(n, block, n_boot=4000, seed=3)
     counts = np.bincount(idx.ravel(), minlength=n) / len(idx)
     expected = block * int(np.ceil(n / block)) / n * (n / (block * np.ceil(n / block)))
     assert counts[0] == pytest.approx(counts[n // 2], rel=0.1)
@@ -150,8 +149,8 @@ def test_the_circular_bootstrap_weights_every_origin_equally():
 def test_resamples_without_an_onset_are_counted_not_dropped():
     y = np.zeros(60)
     y[[5, 6]] = 1  # one short event: many resamples miss it
-    idx = skill.block_indices(60, 6, 500, seed=1)
-    row = skill.scores_with_intervals(np.full(60, 0.1), y, np.full(60, 0.05), idx)
+    idx = scores.block_indices(60, 6, 500, seed=1)
+    row = scores.scores_with_intervals(np.full(60, 0.1), y, np.full(60, 0.05), idx)
     brute = sum(1 for r in idx if y[r].sum() == 0)
     assert row["resamples_without_onset"] == brute > 0
     assert row["n_resamples"] == 500
@@ -194,3 +193,27 @@ def test_the_stored_records_score_again_to_the_same_tables(tmp_path):
         pd.testing.assert_frame_equal(pd.read_csv(first[key]), pd.read_csv(again[key]))
     assert json.loads(again["onsets"].read_text()) == onsets
     assert set(FILES) >= {"forecasts", "scores", "onsets", "meta"}
+
+
+def test_a_stored_record_that_is_cut_short_or_out_of_range_is_redone(tmp_path):
+    """On resume, only whole records of the right shape are reused; the rest are redone and
+    the run says which and why."""
+    from diagnostics.evaluation.stored import forecast_problem, refit_problem, reusable
+
+    good, bad_p, cut = synthetic_records(n=3)
+    bad_p["models"]["regime"]["p_event"]["mean"] = 7.5
+    folder = tmp_path / "origins"
+    folder.mkdir()
+    for record in (good, bad_p):
+        (folder / f"{record['origin']}.json").write_text(json.dumps(record))
+    (folder / f"{cut['origin']}.json").write_text(json.dumps(cut)[:200])
+    said = []
+    kept = reusable(
+        folder, [r["origin"] for r in (good, bad_p, cut)], forecast_problem, said.append
+    )
+    assert list(kept) == [good["origin"]]
+    assert any("outside [0, 1]" in line and bad_p["origin"] in line for line in said)
+    assert any("unreadable" in line and cut["origin"] in line for line in said)
+    refit = {"origin": "2019-01-02", "fit_id": "x", "gate_passed": "yes"}
+    assert "gate_passed" in refit_problem(refit)
+    assert refit_problem({**refit, "gate_passed": True}) is None

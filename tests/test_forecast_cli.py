@@ -260,18 +260,18 @@ def test_what_changed_reads_the_previous_report_as_it_was_shown(small_real_fit, 
 def write_backtest(root, config: dict, name: str, seed: int):
     """A backtest's scored records, written by the evaluation itself from synthetic records
     (machinery only): the scores the page must show are whatever the scoring computed."""
-    from diagnostics import skill
+    from diagnostics.evaluation import scores
     from diagnostics.evaluation.records import forecast_table
     from diagnostics.evaluation.report import write_report
     from tests.test_evaluation import synthetic_records
 
     records = synthetic_records(n=200, seed=seed, no_model_before=3, first="2008-01-01", name=name)
-    skill.N_BOOT, saved = 100, skill.N_BOOT
+    scores.N_BOOT, saved = 100, scores.N_BOOT
     try:
         meta = {"description": "synthetic", "series": {name: {"config": config}}}
         return write_report(forecast_table(records), root / "dense", meta, {"catalogue": []})
     finally:
-        skill.N_BOOT = saved
+        scores.N_BOOT = saved
 
 
 def test_the_track_record_is_read_from_a_backtest_of_this_model_version(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from diagnostics.targets import EVENT_SOURCES
+from diagnostics.evaluation.targets import EVENT_SOURCES
 
 #: The baselines of every event target, in table order.
 BASELINES = ("climatology", "bayes_logit", "ms_tvtp", "signal")

@@ -20,7 +20,7 @@ import pandas as pd
 from data.atomic import atomic_write_text
 from diagnostics.evaluation import tables
 from diagnostics.evaluation.records import BASELINES, model_names, wide
-from diagnostics.scoring import reliability_bins
+from diagnostics.evaluation.scores import reliability_bins
 
 LABELS = {
     "climatology": "climatology",

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from diagnostics import skill
+from diagnostics.evaluation import scores
 from diagnostics.evaluation.records import BASELINES, TARGETS, model_names, wide
-from diagnostics.scoring import brier, brier_skill, log_score
+from diagnostics.evaluation.scores import brier, brier_skill, log_score
 
 #: The pre-registered split (docs/backtest.md): development to 2019-12, confirmation after.
 CONFIRMATION_START = "2020-01-01"
@@ -63,8 +63,8 @@ def scored_origins(table: pd.DataFrame, target: str) -> pd.DataFrame:
 
 
 def block_indices_for(n: int, horizon: int, spacing: float, horizons: float, seed: int = 0):
-    block = skill.block_length(n, horizon, spacing, horizons)
-    return skill.block_indices(n, block, skill.N_BOOT, seed)
+    block = scores.block_length(n, horizon, spacing, horizons)
+    return scores.block_indices(n, block, scores.N_BOOT, seed)
 
 
 def why_not(n: int, positives: int) -> str | None:
@@ -85,11 +85,11 @@ def forecaster_scores(frame: pd.DataFrame, name: str, horizon: int) -> dict:
         return {**row, "note": reason}
     p, clim = own[name].to_numpy(float), own["climatology"].to_numpy(float)
     spacing = spacing_weeks(own.index)
-    idx = block_indices_for(len(own), horizon, spacing, skill.BLOCK_HORIZONS)
-    row = skill.scores_with_intervals(p, y, clim, idx)
-    for horizons in skill.OTHER_BLOCK_HORIZONS:
+    idx = block_indices_for(len(own), horizon, spacing, scores.BLOCK_HORIZONS)
+    row = scores.scores_with_intervals(p, y, clim, idx)
+    for horizons in scores.OTHER_BLOCK_HORIZONS:
         other = block_indices_for(len(own), horizon, spacing, horizons)
-        lo, hi = skill.interval([brier_skill(p[r], y[r], clim[r]) for r in other])
+        lo, hi = scores.interval([brier_skill(p[r], y[r], clim[r]) for r in other])
         row[f"brier_skill_q05_{horizons}h"], row[f"brier_skill_q95_{horizons}h"] = lo, hi
     row["note"] = ""
     return row
@@ -108,10 +108,10 @@ def paired_rows(frame: pd.DataFrame, name: str, other: str, horizon: int) -> lis
     rows = []
     for score_name, fn in PAIRED_SCORES.items():
         row = {**base, "score": score_name, "note": ""}
-        for horizons in (skill.BLOCK_HORIZONS, *skill.OTHER_BLOCK_HORIZONS):
+        for horizons in (scores.BLOCK_HORIZONS, *scores.OTHER_BLOCK_HORIZONS):
             idx = block_indices_for(len(both), horizon, spacing, horizons)
-            d = skill.paired_difference(fn, a, b, y, idx)
-            suffix = "" if horizons == skill.BLOCK_HORIZONS else f"_{horizons}h"
+            d = scores.paired_difference(fn, a, b, y, idx)
+            suffix = "" if horizons == scores.BLOCK_HORIZONS else f"_{horizons}h"
             row["difference"] = d["difference"]
             row[f"q05{suffix}"], row[f"q95{suffix}"] = d["q05"], d["q95"]
         rows.append(row)
@@ -171,8 +171,8 @@ def usefulness_table(table: pd.DataFrame) -> pd.DataFrame:
         for name in forecasters_of(table, target):
             own = frame[[name, "outcome"]].dropna()
             y = own["outcome"].to_numpy(float)
-            for mu in skill.USEFULNESS_MU:
-                signal = skill.realtime_signals(
+            for mu in scores.USEFULNESS_MU:
+                signal = scores.realtime_signals(
                     own.index.to_numpy(), own[name].to_numpy(float), y, 7 * horizon, mu
                 )
                 rows.append(
@@ -184,7 +184,7 @@ def usefulness_table(table: pd.DataFrame) -> pd.DataFrame:
                         "hits": int(((signal == 1) & (y == 1)).sum()),
                         "missed": int(((signal == 0) & (y == 1)).sum()),
                         "false_alarms": int(((signal == 1) & (y == 0)).sum()),
-                        "relative_usefulness": skill.relative_usefulness(signal, y, mu),
+                        "relative_usefulness": scores.relative_usefulness(signal, y, mu),
                     }
                 )
     return pd.DataFrame(rows)

@@ -1,6 +1,9 @@
-"""Early-warning skill on dense, overlapping origins: block bootstrap, paired differences,
-precision-recall, and the signal-extraction view (Alessi-Detken usefulness, real-time
-thresholds).
+"""Scores of probability forecasts of rare onsets, and their intervals on overlapping origins.
+
+Point scores (Brier, log score, AUROC, precision-recall, calibration slope, reliability) are
+written out rather than imported because each is a line or two and the tests check them
+against hand-computed values; the calibration slope uses statsmodels. The signal view
+(Alessi-Detken usefulness with real-time thresholds) is here too.
 
 Monthly origins with a 13-week horizon overlap: three consecutive origins share most of
 their window, so resampling origins one by one would make the intervals too narrow. Every
@@ -19,11 +22,108 @@ resamples are counted and reported (``resamples_without_onset``), never dropped 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
+import statsmodels.api as sm
+from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
 
-from diagnostics.scoring import _check, auroc, brier, brier_skill, calibration_slope, log_score
+#: Probabilities are clipped to this range before taking logs, so one overconfident zero
+#: forecast of an event that happened costs log(1e-4), not infinity.
+LOG_SCORE_FLOOR = 1e-4
+
+
+def _check(p: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=float)
+    if p.shape != y.shape or p.ndim != 1:
+        raise ValueError(f"p and y must be 1-d and the same length, got {p.shape}, {y.shape}")
+    if np.any((p < 0) | (p > 1)) or np.any(np.isnan(p)):
+        raise ValueError("probabilities must lie in [0, 1]")
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError("outcomes must be 0 or 1")
+    return p, y
+
+
+def auroc(p, y) -> float:
+    """Area under the ROC curve: P(p of a random event > p of a random non-event), ties 1/2.
+
+    NaN when only one class is present (no events, or only events): it is undefined then.
+    """
+    p, y = _check(p, y)
+    pos, neg = p[y == 1], p[y == 0]
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    greater = (pos[:, None] > neg[None, :]).sum()
+    ties = (pos[:, None] == neg[None, :]).sum()
+    return float((greater + 0.5 * ties) / (len(pos) * len(neg)))
+
+
+def brier(p, y) -> float:
+    p, y = _check(p, y)
+    return float(np.mean((p - y) ** 2))
+
+
+def brier_skill(p, y, reference) -> float:
+    """1 - Brier(p) / Brier(reference): > 0 beats the reference (e.g. climatology)."""
+    ref = brier(reference, y)
+    return float(1.0 - brier(p, y) / ref) if ref > 0 else float("nan")
+
+
+def log_score(p, y) -> float:
+    """Mean log predictive probability of what happened (higher is better, 0 is perfect)."""
+    p, y = _check(p, y)
+    p = np.clip(p, LOG_SCORE_FLOOR, 1 - LOG_SCORE_FLOOR)
+    return float(np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+
+
+def reliability_bins(p, y, n_bins: int = 5) -> list[dict]:
+    """Equal-width bins on [0, 1]: count, mean forecast and observed frequency per bin.
+
+    The last bin is closed on the right so p = 1 is counted. Empty bins are omitted.
+    """
+    p, y = _check(p, y)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    index = np.clip(np.digitize(p, edges[1:-1], right=False), 0, n_bins - 1)
+    rows = []
+    for b in range(n_bins):
+        inside = index == b
+        if inside.any():
+            rows.append(
+                {
+                    "lower": float(edges[b]),
+                    "upper": float(edges[b + 1]),
+                    "count": int(inside.sum()),
+                    "mean_forecast": float(p[inside].mean()),
+                    "observed_frequency": float(y[inside].mean()),
+                }
+            )
+    return rows
+
+
+def calibration_slope(p, y) -> float:
+    """Slope of a logistic regression of the outcome on logit(p): 1 is calibrated.
+
+    Below 1 the forecasts are too extreme, above 1 too timid. NaN when the outcome has one
+    class, when every forecast is the same (no slope to estimate: a bootstrap resample of
+    climatology can be), or when the fit does not converge (perfect separation on a handful
+    of events).
+    """
+    p, y = _check(p, y)
+    q = np.clip(p, LOG_SCORE_FLOOR, 1 - LOG_SCORE_FLOOR)
+    logit = np.log(q / (1 - q))
+    if y.min() == y.max() or np.ptp(logit) == 0:
+        return float("nan")
+    try:
+        with warnings.catch_warnings():
+            # separation leaves the slope unidentified: NaN, not a warning per resample
+            warnings.simplefilter("error", PerfectSeparationWarning)
+            result = sm.GLM(y, sm.add_constant(logit), family=sm.families.Binomial()).fit()
+    except (ValueError, np.linalg.LinAlgError, PerfectSeparationError, PerfectSeparationWarning):
+        return float("nan")
+    slope = float(result.params[1])
+    return slope if np.isfinite(slope) and abs(slope) < 1e3 else float("nan")
+
 
 #: A bootstrap block spans at least this many forecast horizons of consecutive origins.
 BLOCK_HORIZONS = 2

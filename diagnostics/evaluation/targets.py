@@ -27,7 +27,7 @@ import pandas as pd
 from data.catalogue import liquidity_event_weeks
 from data.episodes import episode_weeks
 from data.panel import Panel
-from diagnostics.outcomes import window_indicator
+from diagnostics.evaluation.outcomes import window_indicator
 
 EVENT_SOURCES = ("catalogue", "objective")
 #: Weeks after an event's last week during which an origin is not scored for onset.

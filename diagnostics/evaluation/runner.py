@@ -1,0 +1,327 @@
+"""The backtest's forecast stage: every forecaster at every origin, from the data as known then.
+
+This is how the quant team works: the model is refit periodically (:mod:`.refits`, one gated
+fit per refit date on the data as known then), and at every origin the latest **passing**
+refit made on or before that day forecasts from the data as known that day: new weeks go
+through the filter with the refit's parameters and standardization. A refused refit never
+replaces the last good one, as in ``fits/latest``; an origin before any passing refit has no
+model forecast, and its record says why. The baselines (:mod:`.baselines`) see the same
+origins and vintages.
+
+The cadences are the runner's arguments: monthly origins with yearly refits is the
+documented backtest; ``--every year`` gives one origin per refit. Each origin's record is one
+JSON file (resumable); origins are Dask tasks like the refits. The horizon is recorded in
+every record and read from there by the scores (:mod:`.tables`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data.atomic import atomic_write_text
+from data.defaults import DEFAULT_START
+from data.panel import Panel, build_panel, latest_data_date
+from data.sources import resolve_source
+from diagnostics.evaluation.baselines import (
+    bayes_logit_fit,
+    bayes_logit_forecast,
+    climatology_forecast,
+    ms_tvtp_forecast,
+    signal_forecast,
+)
+from diagnostics.evaluation.outcomes import climatology, realized
+from diagnostics.evaluation.stored import BacktestError, forecast_problem, read_spec, reusable
+from diagnostics.evaluation.targets import (
+    EVENT_SOURCES,
+    POST_EVENT_WEEKS,
+    event_weeks,
+    onset_targets,
+)
+from diagnostics.evaluation.tasks import keep, run_each
+
+#: QE restarts are scored under the refits' definition (the backtest default).
+QE_DEFINITION = "strict"
+#: Posterior draws used to filter and project at each origin (thinned evenly).
+FORECAST_DRAWS = 400
+
+
+def month_end_wednesdays(first: str, last: pd.Timestamp) -> list[pd.Timestamp]:
+    """The last Wednesday of every month from ``first`` to ``last``."""
+    weds = pd.date_range(pd.Timestamp(first), last, freq="W-WED")
+    frame = pd.Series(weds, index=weds)
+    return list(frame.groupby([weds.year, weds.month]).max())
+
+
+def forecast_origins(
+    spec: ForecastSpec, start: str, every: str, end: str | None = None
+) -> list[str]:
+    """Forecast origins whose whole window is in the data: every Wednesday, each month's last
+    Wednesday, or the first Wednesday of each quarter or year."""
+    last = latest_data_date(resolve_source(spec.data_dir)) - pd.Timedelta(weeks=spec.horizon)
+    if end is not None:
+        last = min(last, pd.Timestamp(end))
+    if every == "week":
+        weeks = list(pd.date_range(pd.Timestamp(start), last, freq="W-WED"))
+    elif every == "month":
+        weeks = month_end_wednesdays(start, last)
+    else:  # quarter or year: the refits' own dates, each forecasting from its own refit
+        from diagnostics.evaluation.refits import origin_dates
+
+        return origin_dates(start, every, 0, last)
+    return [str(w.date()) for w in weeks]
+
+
+@dataclass(frozen=True)
+class ForecastSpec:
+    fits: dict  # variant name -> fits directory of its refits
+    data_dir: str | None = None
+    horizon: int = 13
+    start: str = DEFAULT_START
+    seed: int = 20061
+    post_weeks: int = POST_EVENT_WEEKS
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def fit_schedule(fits_dir: Path) -> list[tuple[pd.Timestamp, Path, bool]]:
+    """(data cut-off, fit directory, passed the gate) of every refit, oldest first."""
+    out = []
+    for manifest in sorted(Path(fits_dir).glob("*/manifest.json")):
+        if manifest.parent.name.startswith(".") or manifest.parent.is_symlink():
+            continue  # staging directories and the "latest" link
+        m = json.loads(manifest.read_text())
+        has_draws = (manifest.parent / "idata.nc").is_file()
+        out.append(
+            (
+                pd.Timestamp(m["data"]["cutoff"]),
+                manifest.parent,
+                bool(m["convergence"]["passed"]) and has_draws,
+            )
+        )
+    return sorted(out, key=lambda r: r[0])
+
+
+def fit_for(origin: pd.Timestamp, schedule: list) -> tuple[pd.Timestamp, Path] | None:
+    """The latest passing refit whose data cut-off is on or before ``origin``."""
+    usable = [(cutoff, path) for cutoff, path, passed in schedule if passed and cutoff <= origin]
+    return usable[-1] if usable else None
+
+
+# --- the model at an origin -------------------------------------------------------------
+
+
+def model_forecast(fit_path: Path, panel: Panel, horizon: int, seed: int) -> dict:
+    """P(event within h) from a stored fit's parameters on the data as known at the origin."""
+    from model.inputs import model_inputs
+    from model.posterior import driver_moments, parameters, regime_probabilities, sample_drivers
+    from model.store import load_fit
+    from outlook.forecast import interval
+    from outlook.projection import StartState, driver_shocks, outlook, project_drivers
+
+    fit = load_fit(fit_path)
+    posterior = fit.idata.posterior
+    step = max(1, posterior.sizes["chain"] * posterior.sizes["draw"] // FORECAST_DRAWS)
+    thinned = posterior.isel(draw=slice(None, None, step))
+    const = fit.idata.constant_data
+    inputs = model_inputs(
+        panel, fit.config, scale=(const["driver_mean"].to_numpy(), const["driver_sd"].to_numpy())
+    )
+    regimes = regime_probabilities(thinned, inputs, fit.config)
+    params = parameters(thinned)
+    x, x_var = driver_moments(thinned, inputs)
+    rng = np.random.default_rng(seed)
+    x_last = sample_drivers(x[:, -1, :], x_var[:, -1, :], rng)
+    p_last = regimes["p_stress_filtered"].isel(week=-1).to_numpy().reshape(-1)
+    start = StartState(
+        params,
+        x_last,
+        p_last,
+        bool(inputs.obs["at_risk"][-1] > 0),
+        (bool(inputs.obs["event_funding"][-1] > 0), bool(inputs.obs["event_market"][-1] > 0)),
+    )
+    shocks = driver_shocks(
+        np.random.default_rng(seed + 1), len(x_last), horizon, len(inputs.drivers)
+    )
+    result = outlook(start, project_drivers(params, x_last, shocks))
+    return {
+        "fit_id": fit.fit_id,
+        "fit_cutoff": fit.manifest["data"]["cutoff"],
+        "events": fit.config.events,
+        "drivers": list(fit.config.drivers),
+        "p_event": interval(result.p_event),
+        "p_stress_now": float(p_last.mean()),
+        "qe_at_risk": start.at_risk,
+        "p_restart": interval(result.p_restart),
+    }
+
+
+# --- one origin -------------------------------------------------------------------------
+
+
+def forecast_at(spec: ForecastSpec, origin: str, logit_fits: dict) -> dict:
+    """Every forecaster's probability and the outcomes at one origin (JSON-ready)."""
+    started = time.perf_counter()
+    origin_ts = pd.Timestamp(origin)
+    source = resolve_source(spec.data_dir)
+    panel = build_panel(source, start=spec.start, end=origin_ts)
+    record: dict = {
+        "origin": origin,
+        "horizon": spec.horizon,
+        # the vintage: the panel as known on the origin day, from these sources
+        "data_as_of": origin,
+        "sources": source.origin() if hasattr(source, "origin") else {},
+        "models": {},
+        "missing": {},
+        "targets": {},
+    }
+    for name, fits_dir in spec.fits.items():
+        chosen = fit_for(origin_ts, fit_schedule(Path(fits_dir)))
+        if chosen is None:
+            record["models"][name] = None
+            record["missing"][name] = f"no refit on or before {origin} passed the gate"
+            continue
+        record["models"][name] = model_forecast(chosen[1], panel, spec.horizon, spec.seed)
+    record["ms_tvtp"] = ms_tvtp_forecast(panel, origin_ts, spec.horizon, spec.start)
+    for source_name in EVENT_SOURCES:
+        under_way = event_weeks(panel, source_name)
+        logit = logit_fits.get(source_name)
+        record["targets"][source_name] = {
+            "climatology": climatology_forecast(
+                under_way, origin_ts, spec.horizon, spec.post_weeks
+            ),
+            "bayes_logit": None if logit is None else bayes_logit_forecast(logit, panel),
+            "bayes_logit_refit": None if logit is None else str(logit["refit"].date()),
+            "signal": signal_forecast(panel, under_way, origin_ts, spec.horizon, spec.post_weeks),
+        }
+    weeks = pd.DatetimeIndex(panel.frame.loc[spec.start :].index)
+    record["qe"] = {"climatology": climatology(weeks, spec.horizon, QE_DEFINITION)["qe_restart"]}
+    record["seconds"] = round(time.perf_counter() - started, 1)
+    return record
+
+
+def realized_targets(spec: ForecastSpec, origins: list[str]) -> dict[str, dict]:
+    """Outcomes per origin and event source, from the full panel (truth, not a forecast)."""
+    panel = build_panel(resolve_source(spec.data_dir), start=spec.start)
+    out: dict[str, dict] = {o: {} for o in origins}
+    for source_name in EVENT_SOURCES:
+        targets = onset_targets(event_weeks(panel, source_name), spec.horizon, spec.post_weeks)
+        for origin in origins:
+            out[origin][source_name] = targets.at(pd.Timestamp(origin))
+    for origin in origins:
+        out[origin]["qe"] = realized(pd.Timestamp(origin), spec.horizon, QE_DEFINITION)
+    return out
+
+
+def onset_dates(spec: ForecastSpec, first_origin: str) -> dict[str, list[str]]:
+    """Each event target's onset weeks after the first origin, from the backtest's own data
+    (stored with the records, so they are scored again without the data)."""
+    from diagnostics.evaluation.targets import onsets
+
+    panel = build_panel(resolve_source(spec.data_dir), start=spec.start)
+    out = {}
+    for source_name in EVENT_SOURCES:
+        under_way = event_weeks(panel, source_name)
+        first = under_way.index[onsets(under_way.to_numpy()) == 1]
+        out[source_name] = [str(w.date()) for w in first if w > pd.Timestamp(first_origin)]
+    return out
+
+
+def series_summary(spec: ForecastSpec) -> dict[str, dict]:
+    """Per series: its model configuration and every refit (cut-off, id, gate), so a stored
+    track record names the model version it scored without the fits themselves."""
+    out = {}
+    for name, fits_dir in spec.fits.items():
+        refits, config = [], None
+        for cutoff, path, passed in fit_schedule(Path(fits_dir)):
+            manifest = json.loads((path / "manifest.json").read_text())
+            config = config or manifest["model"]["config"]
+            refits.append({"cutoff": str(cutoff.date()), "fit_id": path.name, "passed": passed})
+        out[name] = {"config": config, "refits": refits}
+    return out
+
+
+def refit_dates(spec: ForecastSpec) -> list[pd.Timestamp]:
+    first = next(iter(spec.fits.values()))
+    return [cutoff for cutoff, _, _ in fit_schedule(Path(first))]
+
+
+def logit_fits(spec: ForecastSpec, origins: list[str]) -> dict:
+    """The Bayesian logit fitted at every refit date an origin needs, per event source."""
+    refits = refit_dates(spec)
+    dates = sorted(
+        {max(earlier) for o in origins if (earlier := [d for d in refits if d <= pd.Timestamp(o)])}
+    )
+    out = {}
+    for refit in dates:
+        panel = build_panel(resolve_source(spec.data_dir), start=spec.start, end=refit)
+        out[refit] = {
+            s: bayes_logit_fit(
+                panel, event_weeks(panel, s), refit, spec.horizon, spec.post_weeks, spec.seed
+            )
+            for s in EVENT_SOURCES
+        }
+    return out
+
+
+def logit_for(origin: pd.Timestamp, fitted: dict) -> dict:
+    dates = [d for d in fitted if d <= origin]
+    return fitted[max(dates)] if dates else {}
+
+
+def run_forecasts(
+    spec: ForecastSpec,
+    origins: list[str],
+    out: Path,
+    *,
+    scheduler: str | None = None,
+    n_workers: int = 2,
+    serial: bool = False,
+    log=print,
+) -> list[dict]:
+    """Run every origin without a record, as Dask tasks unless ``serial`` (resumable)."""
+    out = Path(out)
+    (out / "origins").mkdir(parents=True, exist_ok=True)
+    stored = out / "dense.json"
+    if read_spec(stored) not in (None, spec.to_dict()):
+        raise BacktestError(
+            f"{out} holds a dense backtest with other settings "
+            f"({stored}); use another --out or remove it"
+        )
+    atomic_write_text(stored, json.dumps(spec.to_dict(), indent=2))
+    done = reusable(out / "origins", origins, forecast_problem, log)
+    todo = [o for o in origins if o not in done]
+    log(f"dense backtest: {len(origins)} origins, {len(origins) - len(todo)} already done")
+    if todo:
+        truth = realized_targets(spec, todo)
+        fitted = logit_fits(spec, todo)
+
+        def store(origin: str, record: dict | None, error: str | None) -> None:
+            if record is not None:
+                record["realized"] = truth[origin]
+            problem = keep(out, origin, record, error)
+            if problem is not None:
+                log(f"  {origin}: ERROR {problem} (see {out / 'failed'})")
+                return
+            models = ", ".join(
+                f"{k} {v['p_event']['mean']:.1%}" for k, v in record["models"].items() if v
+            )
+            log(f"  {origin}: {record['seconds']:.0f} s; {models}")
+
+        run_each(
+            forecast_at,
+            todo,
+            lambda o: (spec, o, logit_for(pd.Timestamp(o), fitted)),
+            store,
+            scheduler=scheduler,
+            n_workers=n_workers,
+            serial=serial,
+            name="forecast",
+        )
+    return list(reusable(out / "origins", origins, forecast_problem, log).values())
