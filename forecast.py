@@ -85,11 +85,31 @@ class OutputError(ValueError):
     """The output directory cannot take this report."""
 
 
-def check_out(out: Path, force: bool) -> None:
-    """Refuse an output that is a file, or that holds a report, unless ``force``."""
+#: What a report folder holds: the only files ``--out`` writes or replaces.
+REPORT_FILES = ("report.html", "forecast.json")
+
+
+def check_out(out: Path, force: bool, fit_store: Path) -> None:
+    """Refuse an output that is a file, one inside the fit store (a fit or ``latest``), one
+    that holds anything but a report (the report replaces its folder as a whole, so other
+    files would be lost), or one that holds a report, unless ``force``."""
     if out.exists() and not out.is_dir():
         raise OutputError("is a file, not a directory")
-    existing = [n for n in ("report.html", "forecast.json") if (out / n).exists()]
+    store = fit_store.resolve()
+    if out.resolve() == store or store in out.resolve().parents:
+        raise OutputError(f"is inside the fit store {fit_store}; reports go elsewhere")
+    others = (
+        sorted(p.name for p in out.iterdir() if p.name not in REPORT_FILES)
+        if (out.is_dir())
+        else []
+    )
+    if others:
+        listed = ", ".join(others[:4]) + (", ..." if len(others) > 4 else "")
+        raise OutputError(
+            f"holds other files ({listed}); a report goes into a new or empty folder, or "
+            "over an earlier report, never beside other files"
+        )
+    existing = [n for n in REPORT_FILES if (out / n).exists()]
     if existing and not force:
         raise OutputError(
             f"already holds {', '.join(existing)}; choose another --out or pass --force"
@@ -192,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
 
     page = render(forecast, fit)  # before anything is written: a failure leaves no half report
     try:
-        check_out(out, args.force)
+        check_out(out, args.force, fit.path.parent)
         # the page and its numbers land together: never a new JSON beside an old page
         atomic_write_files(
             out, {"forecast.json": json.dumps(forecast, indent=2), "report.html": page}

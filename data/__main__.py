@@ -63,6 +63,18 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=URL",
         help="another address for a service (cftc, dts, tic), e.g. a mirror",
     )
+    r.add_argument(
+        "--accept-shrink",
+        action="store_true",
+        help="keep a download that covers less than the copy it replaces (later first date, "
+        "earlier last date, fewer values); refused by default, recorded when accepted",
+    )
+    r.add_argument(
+        "--accept-rescale",
+        action="store_true",
+        help="keep a download whose values changed by a power of ten against the copy it "
+        "replaces (a unit change); refused by default, recorded when accepted",
+    )
     args = parser.parse_args(argv)
     if args.command == "refresh":
         return refresh(args)
@@ -90,6 +102,7 @@ def refresh(args: argparse.Namespace) -> int:
     printed; the others are refreshed and nothing kept before is lost), 2 on bad flags."""
     from pathlib import Path
 
+    from data.candidate import Accepted
     from data.refresh import fetchers, refresh_one
     from data.sources import DEFAULT_SNAPSHOT, FredSource, redact
     from data.vintages import VintageStore
@@ -118,11 +131,12 @@ def refresh(args: argparse.Namespace) -> int:
     snapshot = Path(args.data) if args.data else DEFAULT_SNAPSHOT
     snapshot = snapshot if snapshot.is_dir() else None
     store = VintageStore()
+    accepted = Accepted(shrink=args.accept_shrink, rescale=args.accept_rescale)
     failed = 0
     if "fred" in chosen:
         from data.registry import SERIES
 
-        fred = FredSource(refresh=True)
+        fred = FredSource(refresh=True, accepted=accepted)
         try:
             for spec in SERIES.values():
                 if spec.fred_id:
@@ -141,7 +155,7 @@ def refresh(args: argparse.Namespace) -> int:
         if name == "fred":
             continue
         fetch, address = services[name]
-        outcome = refresh_one(name, fetch, store, snapshot, address)
+        outcome = refresh_one(name, fetch, store, snapshot, address, accepted)
         failed += not outcome.ok
         print(f"{name}: {'' if outcome.ok else 'FAILED: '}{outcome.message}")
     print(f"precedence: refreshed vintages in {store.root}, then the snapshot, per source")

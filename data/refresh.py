@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from data import cftc, services, treasury_files
+from data.candidate import Accepted, check_candidate
 from data.errors import DataError
 from data.readers import read_series_file
 from data.registry import SERIES
@@ -96,8 +97,10 @@ def refresh_one(
     store: VintageStore,
     snapshot: Path | None,
     address: str,
+    accepted: Accepted = Accepted(),
 ) -> Outcome:
-    """Download, validate, compare and keep one source."""
+    """Download, validate, check against what it replaces (:mod:`data.candidate`), compare
+    and keep one source."""
     try:
         files = fetch()
         with tempfile.TemporaryDirectory() as scratch:
@@ -108,9 +111,9 @@ def refresh_one(
         base = previous.path if previous else snapshot
         comparable = base is not None and all((base / f).is_file() for f in services.FILES[name])
         before = values(name, base) if comparable else None
-        vintage, created = store.save(
-            name, files, {"source": name, "address": address, **span(new)}
-        )
+        kept = check_candidate(name, before, new, accepted)
+        meta = {"source": name, "address": address, **span(new)}
+        vintage, created = store.save(name, files, {**meta, "accepted": kept} if kept else meta)
     except DataError as exc:
         return Outcome(name, False, str(exc))
     report = revisions(before, new) if before is not None else Revisions()

@@ -27,6 +27,7 @@ import pandas as pd
 
 from data import cftc, services, treasury_files
 from data.atomic import atomic_write_text
+from data.candidate import Accepted
 from data.defaults import DEFAULT_CACHE, DEFAULT_SNAPSHOT, REPO_ROOT  # noqa: F401 (re-exported)
 from data.errors import DataError
 from data.readers import read_series_file, validate_series
@@ -126,6 +127,8 @@ class FredSource:
     root_url: str | None = None
     refresh: bool = False
     snapshot: SnapshotSource | None = None
+    #: what the user accepted of a refresh that shrinks or rescales a cached series
+    accepted: Accepted = field(default_factory=Accepted)
     description: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -145,19 +148,13 @@ class FredSource:
             client.root_url = self.root_url.rstrip("/")
         return client
 
-    def download(self, fred_id: str, start: str | None = None, end: str | None = None) -> pd.Series:
-        """One FRED series, from the cache unless ``refresh`` (then the cache is rewritten)."""
+    def download(self, fred_id: str) -> tuple[pd.Series, bool]:
+        """One FRED series and whether it is a new download (not yet in the cache): from the
+        cache unless ``refresh``. A new download is kept only by :meth:`keep`, after the
+        series built from it passed its checks, so a bad download never replaces the cache."""
         cached = self.cache_dir / f"{fred_id}.csv"
         if cached.is_file() and not self.refresh:
-            try:
-                frame = pd.read_csv(cached, parse_dates=["date"], index_col="date")
-                return frame["value"]
-            except (ValueError, KeyError, pd.errors.ParserError) as exc:
-                raise DataError(
-                    str(cached),
-                    f"unreadable FRED cache file ({exc})",
-                    expected="run `python -m data refresh` to download it again",
-                ) from exc
+            return self.cached(fred_id), False
         client = self._client()
         if client is None:
             raise DataError(
@@ -175,6 +172,28 @@ class FredSource:
         raw = raw.dropna()
         raw.index = pd.DatetimeIndex(raw.index).normalize()
         raw.index.name = "date"
+        return raw, True
+
+    def cached(self, fred_id: str) -> pd.Series:
+        cached = self.cache_dir / f"{fred_id}.csv"
+        try:
+            frame = pd.read_csv(cached, parse_dates=["date"], index_col="date")
+            return pd.to_numeric(frame["value"], errors="raise")
+        except (ValueError, KeyError, pd.errors.ParserError) as exc:
+            raise DataError(
+                str(cached),
+                f"unreadable FRED cache file ({exc.__class__.__name__}: {exc})",
+                expected="run `python -m data refresh --source fred` to download it again",
+            ) from None
+
+    def keep(self, fred_id: str, raw: pd.Series) -> None:
+        """Write a checked download into the cache, after the candidate rule
+        (:mod:`data.candidate`) against the copy it replaces."""
+        from data.candidate import check_candidate
+
+        cached = self.cache_dir / f"{fred_id}.csv"
+        before = self.cached(fred_id) if cached.is_file() else None
+        accepted = check_candidate(f"FRED {fred_id}", before, raw, self.accepted)
         atomic_write_text(cached, raw.rename("value").to_csv(float_format="%.10g"))
         atomic_write_text(
             cached.with_suffix(".json"),
@@ -184,20 +203,25 @@ class FredSource:
                     "downloaded_at": datetime.now(UTC).isoformat(),
                     "root_url": self.root_url or "FRED API",
                     "rows": int(len(raw)),
+                    "accepted": accepted,
                 },
                 indent=1,
             ),
         )
-        return raw
 
     def series(self, series_id: str) -> pd.Series:
         spec = SERIES[series_id]
         if spec.fred_id is None:
             return self._from_snapshot(series_id).series(series_id)
         pieces = FRED_SPLICES.get(series_id, ((spec.fred_id, None, None),))
-        parts = [self.download(fid).loc[start:end] for fid, start, end in pieces]
+        downloads = {fid: self.download(fid) for fid, _, _ in pieces}
+        parts = [downloads[fid][0].loc[start:end] for fid, start, end in pieces]
         joined = pd.concat(parts).astype(float).rename(series_id)
-        return validate_series(joined, spec, f"FRED {spec.fred_id} [{series_id}]")
+        checked = validate_series(joined, spec, f"FRED {spec.fred_id} [{series_id}]")
+        for fid, (raw, fresh) in downloads.items():
+            if fresh:
+                self.keep(fid, raw)
+        return checked
 
     def _from_snapshot(self, what: str) -> SnapshotSource:
         if self.snapshot is None:

@@ -48,6 +48,10 @@ def world(small_real_fit, snapshot_dir, tmp_path_factory):
     (bad / "typo.toml").write_text(SCENARIO_TYPO)
     (bad / "latin1.toml").write_bytes('description = "caf\xe9"\n'.encode("latin-1"))
     (bad / "a_file").write_text("")
+    project = bad / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "code.py").write_text("print('mine')\n")
+    (project / "notes.txt").write_text("mine\n")
     corrupt = bad / "corrupt_backtest"
     corrupt.mkdir()
     (corrupt / "backtest.json").write_text('{"digest": "abc", "spec": {')  # cut short
@@ -111,6 +115,16 @@ def cases(w: dict) -> list[tuple[str, list[str], str]]:
         ("existing report", [*forecast, "--fit", latest, "--out", official], "--force"),
         ("--out is a file", [*forecast, "--fit", latest, "--out", str(bad / "a_file")], "a_file"),
         (
+            "--out holds the user's files",
+            [*forecast, "--fit", latest, "--out", str(bad / "project"), "--force"],
+            "src",
+        ),
+        (
+            "--out is the committee's fit",
+            [*forecast, "--fit", latest, "--out", latest, "--force"],
+            "fit store",
+        ),
+        (
             "summary on a bad file",
             [sys.executable, "-m", "data", "summary", "--data", str(data["duplicate_sofr"])],
             "SOFR",
@@ -163,7 +177,7 @@ def cases(w: dict) -> list[tuple[str, list[str], str]]:
 def store_hash(root: Path) -> str:
     """Every file and link under the fits and reports folders, names and contents."""
     h = hashlib.sha256()
-    folders = ("fits", "reports", "other_fits")
+    folders = ("fits", "reports", "other_fits", "bad")
     for path in sorted(p for folder in folders for p in (root / folder).rglob("*")):
         h.update(str(path.relative_to(root)).encode())
         if path.is_symlink():

@@ -217,3 +217,12 @@ def test_a_stored_record_that_is_cut_short_or_out_of_range_is_redone(tmp_path):
     refit = {"origin": "2019-01-02", "fit_id": "x", "gate_passed": "yes"}
     assert "gate_passed" in refit_problem(refit)
     assert refit_problem({**refit, "gate_passed": True}) is None
+
+
+def test_the_markov_onset_probability_is_a_probability_at_the_extremes():
+    """Rounding once gave -1e-16 where no onset is possible (a chain locked in stress):
+    a score would refuse it."""
+    grid = [0.0, 1e-300, 1e-12, 0.3, 1 - 1e-12, 1.0]
+    for p_now, calm_to_stress, stay in itertools.product(grid, grid, grid):
+        p = p_onset_within(p_now, np.array([calm_to_stress, stay]), 13)
+        assert 0.0 <= p <= 1.0

@@ -162,7 +162,8 @@ def p_onset_within(p_stress_now: float, to_stress_from: np.ndarray, horizon: int
             calm * (1.0 - to_stress_from[0]) + stress * (1.0 - to_stress_from[1]),
             stress * to_stress_from[1],
         )
-    return float(1.0 - calm - stress)
+    # 1 - (calm + stress) can fall a rounding error below 0 when no onset is possible
+    return float(min(max(1.0 - calm - stress, 0.0), 1.0))
 
 
 def standardized_drivers(

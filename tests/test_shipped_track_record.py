@@ -1,0 +1,46 @@
+"""The track record shipped in docs/track-record: it scores the default model version, or
+the pages say that it is the previous version's; and it scores again to the same tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from diagnostics import track_record as tr
+from diagnostics.evaluation import tables
+from diagnostics.evaluation.records import read_table
+from diagnostics.evaluation.report import FILES
+from diagnostics.evaluation.scores import brier
+from model.config import ModelConfig
+from outlook.report import track_record_line
+
+
+def test_the_shipped_record_is_of_the_default_model_or_the_page_says_it_is_not(tmp_path):
+    record = tr.track_record(tmp_path / "no backtests here", ModelConfig())
+    assert record["available"] and record["shipped"]
+    line = track_record_line({"track_record": record})
+    if tr.matching_series(tr.SHIPPED, ModelConfig()) is None:
+        assert record["previous_version"]
+        assert "track record of the previous model version" in line
+    else:
+        assert not record["previous_version"]
+        assert "previous model version" not in line
+    assert f"{record['n_onsets']} with an event onset" in line
+
+
+def test_the_shipped_scores_are_what_the_shipped_records_give(tmp_path):
+    """The committed scores were made from the committed records (no hand edits): score
+    them again and compare the point values and counts."""
+    table = read_table(tr.SHIPPED / FILES["forecasts"])
+    shipped = pd.read_csv(tr.SHIPPED / FILES["scores"])
+    for target in ("catalogue", "objective"):
+        frame = tables.scored_origins(table, target)
+        rows = shipped[(shipped["target"] == target) & (shipped["period"] == "all")]
+        for row in rows.itertuples():
+            own = frame[[row.forecaster, "outcome"]].dropna()
+            assert row.n_origins == len(own), (target, row.forecaster)
+            assert row.n_positive == int(own["outcome"].sum())
+            if isinstance(row.note, str) and row.note:
+                continue
+            expected = brier(own[row.forecaster].to_numpy(), own["outcome"].to_numpy())
+            assert row.brier == pytest.approx(expected, rel=1e-12)
