@@ -273,6 +273,14 @@ def refreshed_vintages(
         except KeyError as exc:
             raise DataError(f"vintage of {name}", str(exc.args[0])) from None
         if chosen is not None:
+            changed = chosen.changed_file()
+            if changed is not None:
+                raise DataError(
+                    changed,
+                    f"vintage {chosen.vintage_id} of {name} differs from the digest recorded "
+                    "when it was downloaded (edited or damaged since)",
+                    expected="refresh the source again, or name an intact vintage with --vintage",
+                )
             out[name] = chosen
     return out
 

@@ -34,6 +34,18 @@ class Vintage:
     path: Path
     meta: dict
 
+    def changed_file(self) -> str | None:
+        """The first file that no longer matches the digest recorded at download (edited
+        or damaged since), or None when all match."""
+        names = sorted(p.name for p in self.path.iterdir() if p.is_file() and p.name != META)
+        try:
+            files = {name: (self.path / name).read_bytes().decode("utf-8") for name in names}
+        except (OSError, UnicodeDecodeError):
+            return str(self.path)
+        if digest(files) == self.meta.get("digest"):
+            return None
+        return str(self.path / names[0]) if len(names) == 1 else f"{self.path} ({', '.join(names)})"
+
 
 def digest(files: dict[str, str]) -> str:
     h = hashlib.sha256()

@@ -13,6 +13,7 @@ import pytest
 
 from data import services
 from data.drivers import DRIVER_ORDER
+from data.errors import DataError
 from data.panel import build_panel
 from data.refresh import refresh_one
 from data.sources import SnapshotSource, refreshed_vintages
@@ -227,3 +228,17 @@ def test_the_command_lines_know_every_refreshed_source():
     from data.arguments import REFRESHED_SOURCES
 
     assert tuple(services.FILES) == REFRESHED_SOURCES
+
+
+def test_a_vintage_edited_after_download_is_refused_by_name(server, snapshot_dir, tmp_path):
+    """The digest recorded at download is checked on every read: a changed file is exit 2
+    naming it, not numbers read from it."""
+    store = VintageStore(tmp_path / "sources")
+    outcome = refresh_one("tic", fetch("tic", server, snapshot_dir), store, snapshot_dir, "u")
+    assert outcome.ok
+    assert refreshed_vintages(store)["tic"].vintage_id == outcome.vintage_id
+    vintage = store.latest("tic")
+    edited = next(p for p in vintage.path.iterdir() if p.name != "fetch.json")
+    edited.write_text(edited.read_text().replace("1", "2", 1))
+    with pytest.raises(DataError, match=edited.name):
+        refreshed_vintages(store)
