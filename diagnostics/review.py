@@ -154,6 +154,9 @@ def pvalue_html(pvalues: dict, move_observable: str) -> str:
     )
 
 
+PERIOD_WORDS = {"all": "whole period"}
+
+
 def backtest_html(record: dict) -> str:
     """Scores of this model version from the newest backtest: the out-of-sample period
     first, the whole period beside it, with the verdict of each interval."""
@@ -175,7 +178,8 @@ def backtest_html(record: dict) -> str:
         else ""
     )
     rows = "".join(
-        f"<tr><td>{html.escape(part['period'])}</td><td class=num>{part['n_origins']}</td>"
+        f"<tr><td>{html.escape(PERIOD_WORDS.get(part['period'], part['period']))}</td>"
+        f"<td class=num>{part['n_origins']}</td>"
         f"<td class=num>{part['n_onsets']}</td>"
         f"<td class=num>{triple(part['brier_skill'], '{:+.3f}')}</td>"
         f"<td class=num>{triple(part['auroc'], '{:.2f}')}</td>"

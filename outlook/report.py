@@ -312,11 +312,10 @@ def what_moved(forecast: dict) -> str:
     top = max(attr, key=lambda d: abs(attr[d]["share"]["mean"]))
     direction = "raises" if attr[top]["share"]["mean"] > 0 else "lowers"
     scen = forecast["scenarios"]
-    worst = (
-        max(scen, key=lambda n: scen[n]["change_vs_baseline"]["p_liquidity_event"]["mean"])
-        if scen
-        else None
-    )
+    change = {n: scen[n]["change_vs_baseline"]["p_liquidity_event"] for n in scen}
+    measurable = [n for n in scen if change[n]["q05"] > 0 or change[n]["q95"] < 0]
+    raisers = [n for n in measurable if change[n]["q05"] > 0]
+    worst = max(raisers, key=lambda n: change[n]["mean"]) if raisers else None
     text = (
         f"The model puts the probability of a catalogued-type liquidity event within "
         f"{h} weeks at {pct(base['p_liquidity_event']['mean'])} (90% interval "
@@ -327,8 +326,13 @@ def what_moved(forecast: dict) -> str:
         f"probability most ({100 * attr[top]['share']['mean']:+.2f} percentage points against "
         "its historical mean)."
     )
-    if worst and scen[worst]["change_vs_baseline"]["p_liquidity_event"]["mean"] <= 0:
-        text += " None of the scenarios raises the event probability."
+    if scen and not measurable:
+        text += (
+            " No scenario changes the event probability measurably: the 90% interval of "
+            "every scenario's change includes zero."
+        )
+    elif scen and worst is None:
+        text += " No scenario raises the event probability measurably."
     elif worst:
         text += (
             f" The scenario that raises it most is {worst.replace('_', ' ')}: "
