@@ -39,7 +39,7 @@ def bench_backend(backend: str, inputs, config, args, warm=None, label=None) -> 
     from model.build import build_model
     from model.gate import convergence_report
     from model.jax_density import jax_potential
-    from model.posterior import PARAMETERS
+    from model.parameters import parameter_names
     from model.sampling import sample
     from model.settings import SamplerSettings
 
@@ -58,7 +58,7 @@ def bench_backend(backend: str, inputs, config, args, warm=None, label=None) -> 
     wall = time.perf_counter() - started
     if warm is not None and "warm_start_from" not in idata.sample_stats.attrs["initialization"]:
         raise RuntimeError(f"the warm start was refused: {idata.sample_stats.attrs}")
-    report = convergence_report(idata, list(PARAMETERS))
+    report = convergence_report(idata, parameter_names(idata.posterior))
     steps = idata.sample_stats.get("n_steps", None)
     return {
         "backend": label or backend,
@@ -76,9 +76,9 @@ def bench_backend(backend: str, inputs, config, args, warm=None, label=None) -> 
 
 def passes(row: dict) -> bool:
     from model.gate import convergence_report
-    from model.posterior import PARAMETERS
+    from model.parameters import parameter_names
 
-    return bool(convergence_report(row["idata"], list(PARAMETERS))["passed"])
+    return bool(convergence_report(row["idata"], parameter_names(row["idata"].posterior))["passed"])
 
 
 def monthly_warm_refit(inputs, config, args) -> dict:

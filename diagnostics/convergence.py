@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from model.posterior import OPTIONAL_PARAMETERS, PARAMETERS
+from model.parameters import parameter_names
 from model.store import Fit
 
 #: Plotted in the rank and trace plots: the parameters the committee's numbers rest on.
@@ -30,7 +30,7 @@ PLOTTED = (
 
 def parameter_table(fit: Fit) -> pd.DataFrame:
     """Mean, 90% interval, R-hat, bulk/tail ESS and MCSE of every structural parameter."""
-    names = [*PARAMETERS, *(n for n in OPTIONAL_PARAMETERS if n in fit.idata.posterior)]
+    names = parameter_names(fit.idata.posterior)
     return az.summary(fit.idata, var_names=names, hdi_prob=0.9, round_to="none")
 
 

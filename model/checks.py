@@ -14,7 +14,8 @@ import pymc as pm
 import xarray as xr
 
 from model.inputs import ModelInputs
-from model.posterior import PARAMETERS, driver_moments_of, parameters
+from model.parameters import parameter_names
+from model.posterior import driver_moments_of, parameters
 from model.simulate import episodes, simulate_event_counts
 
 
@@ -50,7 +51,7 @@ def prior_group(model: pm.Model, draws: int, seed: int) -> xr.Dataset:
     which in ``fit.py``'s output read like a second run of NUTS.
     ``tests/test_prior_draws.py`` checks the draws against the declared priors.
     """
-    names = list(PARAMETERS)
+    names = parameter_names(model.named_vars)
     forward_log = logging.getLogger("pymc.sampling.forward")
     level = forward_log.level
     forward_log.setLevel(logging.WARNING)

@@ -27,7 +27,8 @@ from model.config import ModelConfig
 from model.gate import convergence_report
 from model.inputs import ModelInputs, model_inputs
 from model.jax_density import jax_potential
-from model.posterior import PARAMETERS, regime_probabilities
+from model.parameters import parameter_names
+from model.posterior import regime_probabilities
 from model.sampling import WarmStart, sample
 from model.settings import GateThresholds, SamplerSettings
 from model.store import Fit, check_store, write_fit
@@ -163,9 +164,9 @@ def run_fit(
             predictive_counts(idata.posterior, inputs, settings.seed), observed, inputs.n_weeks
         ),
     }
-    # every sampled quantity: since model 3.0 the parameters alone (missing driver weeks
-    # are integrated out, not sampled: model/missing.py)
-    convergence = convergence_report(idata, list(PARAMETERS), thresholds)
+    # every sampled quantity: the parameters alone (missing driver weeks are integrated
+    # out, not sampled: model/missing.py), a variant's optional ones included
+    convergence = convergence_report(idata, parameter_names(idata.posterior), thresholds)
     fit_id = make_fit_id(panel, config)
     idata.posterior.attrs.update(
         {"fit_id": fit_id, "config_digest": config.digest(), "model_version": config.version}

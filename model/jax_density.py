@@ -33,7 +33,7 @@ from model.hmm import loglik_scaled
 from model.inputs import ModelInputs
 from model.likelihood import Ops, likelihood_terms
 from model.missing import DENSITY_ARRAYS, GapLayout
-from model.posterior import OPTIONAL_PARAMETERS, PARAMETERS
+from model.parameters import parameter_names
 
 
 @jax.custom_vjp
@@ -131,7 +131,7 @@ def prior_and_parameters_fn(model: pm.Model) -> Callable[[Sequence], tuple[jax.A
     constrained parameters the likelihood reads), both as PyMC translates them to JAX."""
     # every parameter the likelihood reads, including a variant's optional ones: a
     # parameter left out here would be sampled from its prior alone
-    names = [*PARAMETERS, *(n for n in OPTIONAL_PARAMETERS if n in model.named_vars)]
+    names = parameter_names(model.named_vars)
     graph = get_jaxified_graph(
         inputs=model.value_vars,
         outputs=[

@@ -14,28 +14,7 @@ from model.hmm import forward_backward
 from model.inputs import ModelInputs, lag_once
 from model.likelihood import NP, log_emissions, log_transitions
 from model.missing import GapLayout, gap_moments
-
-PARAMETERS = (
-    "trans_intercept",
-    "trans_coef",
-    "funding_mu_calm",
-    "funding_shift",
-    "funding_sigma",
-    "funding_nu",
-    "move_mu_calm",
-    "move_shift",
-    "move_sigma",
-    "stress_type_weights",
-    "event_false_rate",
-    "event_hit_rate",
-    "event_continue",
-    "qe_intercept",
-    "qe_stress_effect",
-    "qe_coef",
-    "ar_mu",
-    "ar_phi",
-    "ar_sigma",
-)
+from model.parameters import parameter_names
 
 
 def flat_draws(group: xr.Dataset, name: str) -> np.ndarray:
@@ -44,13 +23,8 @@ def flat_draws(group: xr.Dataset, name: str) -> np.ndarray:
     return values.reshape((-1, *values.shape[2:]))
 
 
-#: Parameters only some model variants have (``event_coef``: the onset hazard's drivers).
-OPTIONAL_PARAMETERS = ("event_coef",)
-
-
 def parameters(group: xr.Dataset) -> dict[str, np.ndarray]:
-    names = [*PARAMETERS, *(n for n in OPTIONAL_PARAMETERS if n in group)]
-    return {name: flat_draws(group, name) for name in names}
+    return {name: flat_draws(group, name) for name in parameter_names(group)}
 
 
 def driver_moments(group: xr.Dataset, inputs: ModelInputs) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import arviz as az
 
+from model.parameters import PARAMETERS, parameter_names
 from model.store import latest_is
 
 KEY_PARAMETERS = (
@@ -23,7 +24,8 @@ KEY_PARAMETERS = (
 
 
 def fit_summary(manifest: dict, idata: az.InferenceData, path: Path) -> str:
-    names = [*KEY_PARAMETERS, *(n for n in ("event_coef",) if n in idata.posterior)]
+    optional = parameter_names(idata.posterior)[len(PARAMETERS) :]
+    names = [*KEY_PARAMETERS, *optional]
     summary = az.summary(idata, var_names=names, kind="stats", hdi_prob=0.9)
     conv = manifest["convergence"]
     now = manifest["current"]["p_stress_filtered"]
