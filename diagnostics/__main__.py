@@ -68,6 +68,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     sc.add_argument("records", help="folder with dense_forecasts.csv and onsets.json")
     sc.add_argument("--out", help="write the tables here (default: the records' folder)")
+    fa = sub.add_parser(
+        "fans",
+        parents=[common],
+        help="stress-at-risk: quantile forecasts of the stress observables against "
+        "climatology and persistence, on the backtest's monthly origins",
+    )
+    fa.add_argument("--data", help="snapshot directory (default ../shared/data/raw)")
+    fa.add_argument("--start", type=iso_date, default="2008-01-01", help="first refit and origin")
+    fa.add_argument(
+        "--out", default="backtest/fans", help="output directory (docs/track-record ships it)"
+    )
     b = sub.add_parser(
         "backtest", parents=[common], help="rolling-origin backtest against baselines, on Dask"
     )
@@ -293,6 +304,37 @@ def score(args: argparse.Namespace) -> int:
     return 0
 
 
+def fans(args: argparse.Namespace) -> int:
+    """Quantile forecasts of the stress observables at every month-end origin, scored."""
+    import pandas as pd
+
+    from data.atomic import atomic_write_text
+    from data.panel import build_panel, latest_data_date
+    from data.sources import resolve_source
+    from diagnostics.evaluation import fans as fan
+    from diagnostics.evaluation.refits import origin_dates
+    from diagnostics.evaluation.runner import month_end_wednesdays
+
+    try:
+        source = resolve_source(args.data)
+        panel = build_panel(source)
+    except DataError as exc:
+        return user_error(exc, args.debug)
+    last = latest_data_date(source)
+    origins = month_end_wednesdays(args.start, last - pd.Timedelta(weeks=fan.MAX_WINDOW))
+    refits = [pd.Timestamp(d) for d in origin_dates(args.start, "year", fan.MAX_WINDOW, last)]
+    table = fan.fan_table(panel, origins, refits)
+    scores, pairs = fan.fan_scores(table)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "fan_forecasts.csv", table.to_csv(index=False))
+    atomic_write_text(out / "fan_scores.csv", scores.to_csv(index=False))
+    atomic_write_text(out / "fan_skill.csv", pairs.to_csv(index=False))
+    atomic_write_text(out / "fans.md", fan.markdown(scores, pairs))
+    print(f"fans: {len(origins)} origins, {len(refits)} refits; tables: {out / 'fans.md'}")
+    return 0
+
+
 def review(args: argparse.Namespace) -> int:
     from diagnostics.review import write_review
     from model.store import FitError, load_fit
@@ -350,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         "episodes": episodes,
         "loo": loo,
         "score": score,
+        "fans": fans,
     }
     return commands[args.command](args)
 
