@@ -15,7 +15,9 @@ DRIVER_LABELS = {d.name: (d.label, d.display_unit) for d in REGISTRY}
 
 
 def shade_events(ax, start: pd.Timestamp | None = None) -> None:
-    for i, row in liquidity_events().iterrows():
+    """The catalogue's counted events as red spans (from ``start`` on), labelled once."""
+    labelled = False
+    for _, row in liquidity_events().iterrows():
         if start is not None and row["end"] < start:
             continue
         ax.axvspan(
@@ -24,8 +26,9 @@ def shade_events(ax, start: pd.Timestamp | None = None) -> None:
             color="tab:red",
             alpha=0.18,
             lw=0,
-            label="catalogued liquidity event" if i == 0 else None,
+            label=None if labelled else "catalogued liquidity event",
         )
+        labelled = True
 
 
 def smoothed_stress_axes(fit: Fit) -> tuple[plt.Figure, plt.Axes]:
@@ -135,6 +138,54 @@ def driver_fan_charts(fit: Fit, forecast: dict, history_weeks: int = 156) -> plt
     axes[0].legend(fontsize=7, ncol=4, loc="upper left")
     axes[-1].set_xlabel("week")
     fig.suptitle("Drivers: last three years and the baseline fan for the horizon")
+    fig.tight_layout()
+    return fig
+
+
+OBSERVABLE_LABELS = {
+    "funding_spread_max": ("Funding spread, weekly maximum", "bp over the administered rate"),
+    "move": ("Rate volatility: MOVE, weekly mean", "index points"),
+}
+
+
+def observable_fans(forecast: dict) -> plt.Figure:
+    """The two stress observables: two years observed, the model's 50% and 90% bands for
+    each coming week, and the distribution of each one's maximum over the horizon."""
+    fans = forecast["observables"]
+    history = pd.DatetimeIndex(fans["history"]["weeks"])
+    future = pd.DatetimeIndex(forecast["forecast_weeks"])
+    fig, axes = plt.subplots(2, 2, figsize=(11, 6.2), gridspec_kw={"width_ratios": [5, 1]})
+    for row, (name, (title, unit)) in enumerate(OBSERVABLE_LABELS.items()):
+        ax, side = axes[row]
+        fan = fans[name]
+        values = np.array([np.nan if v is None else v for v in fans["history"][name]])
+        shade_events(ax, history[0])
+        ax.plot(history, values, color="black", lw=1, label="observed (gaps left empty)")
+        ax.fill_between(future, fan["q05"], fan["q95"], color="tab:orange", alpha=0.25, lw=0,
+                        label="model: 90% of paths")  # fmt: skip
+        ax.fill_between(future, fan["q25"], fan["q75"], color="tab:orange", alpha=0.45, lw=0,
+                        label="model: 50% of paths")  # fmt: skip
+        ax.plot(future, fan["q50"], color="tab:orange", lw=1.2, label="model: median")
+        ax.set_title(title, fontsize=10, loc="left")
+        ax.set_ylabel(unit, fontsize=8)
+        peak = fan["horizon_max"]
+        side.bar([0], [peak["q95"] - peak["q05"]], bottom=peak["q05"], width=0.6,
+                 color="tab:orange", alpha=0.25, label="90%")  # fmt: skip
+        side.bar([0], [peak["q75"] - peak["q25"]], bottom=peak["q25"], width=0.6,
+                 color="tab:orange", alpha=0.45, label="50%")  # fmt: skip
+        side.hlines(peak["q50"], -0.3, 0.3, color="tab:orange", lw=1.5, label="median")
+        side.set_xticks([])
+        side.set_xlim(-0.6, 0.6)
+        side.set_title(f"maximum over\nthe {len(future)} weeks", fontsize=9)
+        # the same value scale as the fan beside it
+        low, high = ax.get_ylim()
+        low, high = min(low, peak["q05"]), max(high, peak["q95"])
+        ax.set_ylim(low, high)
+        side.set_ylim(low, high)
+        side.set_ylabel(unit, fontsize=8)
+    axes[0, 0].legend(fontsize=7, ncol=2, loc="upper left")
+    axes[1, 0].set_xlabel("week")
+    fig.suptitle("Stress observables: the last two years and the model's paths for the horizon")
     fig.tight_layout()
     return fig
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from data.drivers import to_display
-from model.inputs import ModelInputs
+from model.inputs import FUNDING_UNIT_BP, ModelInputs
 from model.posterior import (
     driver_moments,
     parameters,
@@ -22,6 +22,7 @@ from model.posterior import (
 )
 from model.store import Fit
 from outlook.attribution import coalition_values, shapley_shares
+from outlook.observables import fan_summary, move_history, simulate_observables
 from outlook.projection import (
     Outlook,
     StartState,
@@ -154,6 +155,28 @@ def driver_fans(inputs: ModelInputs, paths: np.ndarray, x_last: np.ndarray) -> d
     return out
 
 
+#: Weeks of history shown before the stress observables' fans.
+FAN_HISTORY_WEEKS = 104
+
+
+def observable_fans(
+    start: StartState, inputs: ModelInputs, shocks: np.ndarray, weeks: list[str], seed: int
+) -> dict:
+    """The stress observables' fans (:mod:`outlook.observables`) with the last two years of
+    their observed values, for the committee page's chart."""
+    paths = simulate_observables(start, inputs, shocks, np.random.default_rng(seed + 2))
+    recent = slice(-FAN_HISTORY_WEEKS, None)
+    funding = np.where(
+        inputs.obs["funding_mask"] > 0, inputs.obs["funding"] * FUNDING_UNIT_BP, np.nan
+    )
+    history = {
+        "weeks": [str(w.date()) for w in inputs.weeks[recent]],
+        "funding_spread_max": [None if np.isnan(v) else float(v) for v in funding[recent]],
+        "move": [None if np.isnan(v) else float(v) for v in move_history(inputs)[recent]],
+    }
+    return {**fan_summary(paths, weeks), "history": history}
+
+
 def attribution(start: StartState, inputs: ModelInputs, shocks: np.ndarray) -> dict:
     """Each driver's share of P(liquidity event within the horizon) against the reference
     of every driver at its historical mean (:mod:`outlook.attribution`), in probability.
@@ -232,6 +255,7 @@ def make_forecast(
         "scenarios": {},
         "driver_fans": {"baseline": driver_fans(inputs, base_paths, start.x_last)},
         "attribution": attribution(start, inputs, shocks),
+        "observables": observable_fans(start, inputs, shocks, weeks, seed),
     }
     out["p_stress_path"] = out["baseline"]["p_stress_path"]
     for scenario in scenarios:

@@ -374,6 +374,25 @@ table{max-width:100%;overflow-x:auto;display:block}.headline{display:table}h1,.m
 .headline td.num{white-space:normal}}"""
 
 
+def observables_note(forecast: dict) -> str:
+    """What the fans are, and how far to trust them (docs/backtest.md, stress-at-risk)."""
+    fans = forecast["observables"]
+    funding, move = fans["funding_spread_max"]["horizon_max"], fans["move"]["horizon_max"]
+    return (
+        "<p data-check=observables>Simulated from the model: regimes, then each week's "
+        "funding spread and MOVE from the regime's emission. Over the next "
+        f"{forecast['horizon_weeks']} weeks the weekly maximum funding spread peaks at "
+        f"{funding['q50']:.0f} bp (90% of paths: {funding['q05']:.0f} to {funding['q95']:.0f}"
+        f" bp) and MOVE at {move['q50']:.0f} ({move['q05']:.0f} to {move['q95']:.0f}); "
+        f"{100 * fans['p_stress_any_week']:.0f}% of paths pass through the stress regime. "
+        "<b>Read with care:</b> the model's emissions have no level persistence of their "
+        "own (calm weeks scatter around the 2006-2026 calm mean), so its fan is centred on "
+        "the long-run calm level, not on today's; in the backtest, the series' own recent "
+        "past (persistence) forecasts these measures well and the drivers add nothing to it "
+        "(docs/backtest.md).</p>"
+    )
+
+
 def render(forecast: dict, fit: Fit) -> str:
     warn = (
         ""
@@ -396,6 +415,9 @@ def render(forecast: dict, fit: Fit) -> str:
         f"<p>{html.escape(what_moved(forecast))}</p>",
         "<h2>Scenarios: change against the baseline</h2>",
         scenario_table(forecast),
+        "<h2>The stress the model measures, over the horizon</h2>",
+        observables_note(forecast),
+        embed(figures.observable_fans(forecast), "stress observable fans"),
         "<h2>The event probability as it was known each month</h2>",
         embed(history, "P(event) at each backtest origin")
         if history

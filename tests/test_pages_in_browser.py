@@ -50,3 +50,13 @@ def test_nothing_overflows_a_phone_screen(page, tmp_path):
     assert seen["scroll_width"] <= seen["width"], seen["widest"]
     assert seen["widest"] == []
     assert seen["broken_images"] == 0
+
+
+def test_the_stress_fans_are_on_the_page_with_their_numbers(page, tmp_path):
+    html_file, forecast = page
+    seen = measure(html_file, 1400, 900, tmp_path)
+    text = seen["checks"]["observables"]["text"]
+    funding = forecast["observables"]["funding_spread_max"]["horizon_max"]
+    move = forecast["observables"]["move"]["horizon_max"]
+    assert f"peaks at {funding['q50']:.0f} bp" in text and f"MOVE at {move['q50']:.0f}" in text
+    assert "Read with care" in text
