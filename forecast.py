@@ -89,15 +89,27 @@ class OutputError(ValueError):
 REPORT_FILES = ("report.html", "forecast.json")
 
 
-def check_out(out: Path, force: bool, fit_store: Path) -> None:
-    """Refuse an output that is a file, one inside the fit store (a fit or ``latest``), one
-    that holds anything but a report (the report replaces its folder as a whole, so other
-    files would be lost), or one that holds a report, unless ``force``."""
+def in_fit_store(out: Path, fit: Path) -> Path | None:
+    """The fit or fit store ``out`` would write into: the fit itself (``latest`` resolves to
+    one), any fit folder above it, or a store (a folder with a ``latest`` link); else None."""
+    target = out.resolve()
+    if target == fit.resolve():
+        return fit
+    for folder in (target, *target.parents):
+        if (folder / "manifest.json").is_file() or (folder / "latest").is_symlink():
+            return folder
+    return None
+
+
+def check_out(out: Path, force: bool, fit: Path) -> None:
+    """Refuse an output that is a file, one in a fit or the fit store, one that holds
+    anything but a report (the report replaces its folder as a whole, so other files would
+    be lost), or one that holds a report, unless ``force``."""
     if out.exists() and not out.is_dir():
         raise OutputError("is a file, not a directory")
-    store = fit_store.resolve()
-    if out.resolve() == store or store in out.resolve().parents:
-        raise OutputError(f"is inside the fit store {fit_store}; reports go elsewhere")
+    inside = in_fit_store(out, fit)
+    if inside is not None:
+        raise OutputError(f"is in the fit store ({inside}); reports go elsewhere")
     others = (
         sorted(p.name for p in out.iterdir() if p.name not in REPORT_FILES)
         if (out.is_dir())
@@ -212,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
 
     page = render(forecast, fit)  # before anything is written: a failure leaves no half report
     try:
-        check_out(out, args.force, fit.path.parent)
+        check_out(out, args.force, fit.path)
         # the page and its numbers land together: never a new JSON beside an old page
         atomic_write_files(
             out, {"forecast.json": json.dumps(forecast, indent=2), "report.html": page}

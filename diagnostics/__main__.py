@@ -79,6 +79,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     fa.add_argument(
         "--out", default="backtest/fans", help="output directory (docs/track-record ships it)"
     )
+    fa.add_argument(
+        "--records",
+        help="a backtest's forecast records (OUT/dense) whose model fans join the table",
+    )
+    fa.add_argument(
+        "--series", default="regime_jump", help="the model series of --records to score"
+    )
     b = sub.add_parser(
         "backtest", parents=[common], help="rolling-origin backtest against baselines, on Dask"
     )
@@ -324,6 +331,12 @@ def fans(args: argparse.Namespace) -> int:
     origins = month_end_wednesdays(args.start, last - pd.Timedelta(weeks=fan.MAX_WINDOW))
     refits = [pd.Timestamp(d) for d in origin_dates(args.start, "year", fan.MAX_WINDOW, last)]
     table = fan.fan_table(panel, origins, refits)
+    if args.records:
+        from diagnostics.evaluation.stored import forecast_problem, reusable
+
+        names = [str(o.date()) for o in origins]
+        records = reusable(Path(args.records) / "origins", names, forecast_problem)
+        table = fan.with_model(table, list(records.values()), args.series)
     scores, pairs = fan.fan_scores(table)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -177,6 +177,9 @@ def backtest_html(record: dict) -> str:
         if record.get("previous_version")
         else ""
     )
+    where = f" Records: {html.escape(record['backtest'])}" + (
+        " (shipped with the project)." if record.get("shipped") else "."
+    )
     rows = "".join(
         f"<tr><td>{html.escape(PERIOD_WORDS.get(part['period'], part['period']))}</td>"
         f"<td class=num>{part['n_origins']}</td>"
@@ -196,7 +199,8 @@ def backtest_html(record: dict) -> str:
     )
     return (
         f"<p>{html.escape(record['description'])} Series <code>{html.escape(record['series'])}"
-        f"</code>, target: catalogued onsets within {record['horizon']} weeks.{whose}{link}</p>"
+        f"</code>, target: catalogued onsets within {record['horizon']} weeks.{where}{whose}"
+        f"{link}</p>"
         "<table><tr><th>period</th><th>origins</th><th>with an onset</th>"
         "<th>Brier skill vs base rate (90%)</th><th>AUROC (90%)</th><th>log score (90%)</th>"
         f"<th>verdict</th></tr>{rows}</table>{missing}"

@@ -66,3 +66,25 @@ def test_the_verdict_needs_the_interval_and_both_robustness_signs():
         ]
     )
     assert fans.drivers_add_information(pairs)["passes"].tolist() == [True, False, False]
+
+
+def test_the_models_fan_joins_on_the_same_origins_and_outcomes(panel):
+    origin = pd.Timestamp("2019-06-26")
+    refits = [pd.Timestamp("2018-01-03"), pd.Timestamp("2019-01-02")]
+    table = fans.fan_table(panel, [origin], refits)
+    quantiles = list(np.linspace(-20, 20, len(fans.QUANTILES))[::-1])  # unsorted on purpose
+    record = {
+        "origin": str(origin.date()),
+        "models": {
+            "regime_jump": {
+                "fit_id": "f",
+                "fans": {"log_move": {"h13": quantiles}, "funding_spread_max": {}},
+            }
+        },
+    }
+    joined = fans.with_model(table, [record], "regime_jump")
+    model = joined[joined["forecaster"] == fans.MODEL]
+    assert len(model) == 1 and model.iloc[0]["target"] == "h13"
+    same = table[(table["observable"] == "log_move") & (table["target"] == "h13")]
+    assert model.iloc[0]["outcome"] == same.iloc[0]["outcome"]
+    assert list(model[fans.COLUMNS].iloc[0]) == sorted(quantiles)

@@ -44,6 +44,8 @@ OBSERVABLES = {
     "log_move": "log MOVE (weekly mean)",
 }
 FORECASTERS = ("climatology", "persistence", "driver_qr")
+#: The model's fan, when the backtest's records carry it (:func:`with_model`).
+MODEL = "model"
 #: Fewer training weeks than this and a regression is not fit (climatology serves).
 MIN_TRAINING_WEEKS = 104
 COLUMNS = [f"q{int(round(100 * t)):02d}" for t in QUANTILES]
@@ -147,6 +149,38 @@ def fan_table(
     return pd.DataFrame(rows)
 
 
+def with_model(table: pd.DataFrame, records: list[dict], series: str) -> pd.DataFrame:
+    """The fan table with the model's quantiles from the backtest's per-origin records (the
+    series ``series``: its refit passing on or before each origin), as forecaster "model"."""
+    outcomes_at = table.drop_duplicates(["origin", "observable", "target"]).set_index(
+        ["origin", "observable", "target"]
+    )
+    rows = []
+    for record in records:
+        model = record["models"].get(series)
+        origin = pd.Timestamp(record["origin"])
+        if not model or "fans" not in model:
+            continue
+        for observable, targets in model["fans"].items():
+            for key, q in targets.items():
+                if (origin, observable, key) not in outcomes_at.index:
+                    continue
+                known = outcomes_at.loc[(origin, observable, key)]
+                rows.append(
+                    {
+                        "origin": origin,
+                        "observable": observable,
+                        "target": key,
+                        "lead_weeks": known["lead_weeks"],
+                        "outcome": known["outcome"],
+                        "refit": model["fit_id"],
+                        "forecaster": MODEL,
+                        **dict(zip(COLUMNS, np.sort(q), strict=True)),
+                    }
+                )
+    return pd.concat([table, pd.DataFrame(rows)], ignore_index=True) if rows else table
+
+
 # --- scores -------------------------------------------------------------------------
 
 
@@ -211,6 +245,8 @@ def fan_scores(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         ("driver_qr", "persistence"),
         ("persistence", "climatology"),
         ("driver_qr", "climatology"),
+        (MODEL, "persistence"),
+        (MODEL, "climatology"),
     )
     for observable in OBSERVABLES:
         for key in target_keys():
@@ -222,7 +258,7 @@ def fan_scores(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             # targets: losses of persistent series stay correlated beyond a short lead
             block = scores.block_length(n, MAX_WINDOW, 52 / 12)
             idx = scores.block_indices(n, block, scores.N_BOOT, seed=0)
-            for name in FORECASTERS:
+            for name in [f for f in (*FORECASTERS, MODEL) if f in wide.columns.levels[0]]:
                 part = wide[name]
                 score_rows.append(
                     {
@@ -234,7 +270,7 @@ def fan_scores(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                         "pit": np.bincount(part["pit"], minlength=len(QUANTILES) + 1).tolist(),
                     }
                 )
-            for a, b in pairs:
+            for a, b in (pair for pair in pairs if set(pair) <= set(wide.columns.levels[0])):
                 for loss in ("pinball_90", "pinball_95", "pinball_50", "crps"):
                     skill, lo, hi, diff = paired(
                         wide[a][loss].to_numpy(), wide[b][loss].to_numpy(), idx
@@ -265,10 +301,11 @@ def fan_scores(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def drivers_add_information(pairs: pd.DataFrame) -> pd.DataFrame:
-    """The pre-registered verdict per observable: driver QR vs persistence at tau = 0.9,
-    h = 13: skill interval above zero, and the same sign without 2008-09 and without 2020."""
+    """The pre-registered verdict per observable and challenger (the driver QR, the model):
+    against persistence at tau = 0.9, h = 13, skill interval above zero, and the same sign
+    without 2008-09 and without 2020."""
     rule = pairs[
-        (pairs["forecaster"] == "driver_qr")
+        pairs["forecaster"].isin(["driver_qr", MODEL])
         & (pairs["versus"] == "persistence")
         & (pairs["loss"] == "pinball_90")
         & (pairs["target"] == "h13")
@@ -286,12 +323,12 @@ def markdown(scores_table: pd.DataFrame, pairs: pd.DataFrame) -> str:
     parts = []
     verdict = drivers_add_information(pairs)
     for row in verdict.itertuples():
+        who = "the model" if row.forecaster == MODEL else "driver QR"
         parts.append(
-            f"- **{OBSERVABLES[row.observable]}**, driver QR vs persistence, pinball loss at "
+            f"- **{OBSERVABLES[row.observable]}**, {who} vs persistence, pinball loss at "
             f"0.9, h = 13: skill {row.skill:+.3f} (90% {row.skill_q05:+.3f}..{row.skill_q95:+.3f}"
             f"); without 2008-09 {row.skill_without_2008_09:+.3f}, without 2020 "
-            f"{row.skill_without_2020:+.3f}: the drivers "
-            f"{'add' if row.passes else 'do not add'} information by the rule."
+            f"{row.skill_without_2020:+.3f}: {'passes' if row.passes else 'fails'} the rule."
         )
     parts.append("")
     for observable, label in OBSERVABLES.items():

@@ -117,12 +117,30 @@ def fit_for(origin: pd.Timestamp, schedule: list) -> tuple[pd.Timestamp, Path] |
 # --- the model at an origin -------------------------------------------------------------
 
 
+def model_fan_quantiles(paths) -> dict[str, dict[str, list[float]]]:
+    """The model's quantiles of every stress-at-risk target (:mod:`.fans`) from its
+    simulated paths: per observable (funding spread max in bp, log MOVE), per target."""
+    from diagnostics.evaluation.fans import HORIZONS, MAX_WINDOW, QUANTILES
+
+    out = {}
+    for name, values in (
+        ("funding_spread_max", paths.funding_bp),
+        ("log_move", np.log(paths.move)),
+    ):
+        targets = {f"h{h}": values[:, h - 1] for h in HORIZONS if h <= values.shape[1]}
+        if values.shape[1] >= MAX_WINDOW:
+            targets[f"max{MAX_WINDOW}"] = values[:, :MAX_WINDOW].max(axis=1)
+        out[name] = {k: np.nanquantile(v, QUANTILES).tolist() for k, v in targets.items()}
+    return out
+
+
 def model_forecast(fit_path: Path, panel: Panel, horizon: int, seed: int) -> dict:
     """P(event within h) from a stored fit's parameters on the data as known at the origin."""
     from model.inputs import model_inputs
     from model.posterior import driver_moments, parameters, regime_probabilities, sample_drivers
     from model.store import load_fit
     from outlook.forecast import interval
+    from outlook.observables import simulate_observables
     from outlook.projection import StartState, driver_shocks, outlook, project_drivers
 
     fit = load_fit(fit_path)
@@ -150,7 +168,9 @@ def model_forecast(fit_path: Path, panel: Panel, horizon: int, seed: int) -> dic
         np.random.default_rng(seed + 1), len(x_last), horizon, len(inputs.drivers)
     )
     result = outlook(start, project_drivers(params, x_last, shocks))
+    paths = simulate_observables(start, inputs, shocks, np.random.default_rng(seed + 2))
     return {
+        "fans": model_fan_quantiles(paths),
         "fit_id": fit.fit_id,
         "fit_cutoff": fit.manifest["data"]["cutoff"],
         "events": fit.config.events,
