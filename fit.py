@@ -10,7 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from data.arguments import add_vintage_option, iso_date, nonnegative_int, positive_int
+from data.arguments import (
+    acceptance_rate,
+    add_vintage_option,
+    iso_date,
+    nonnegative_int,
+    positive_int,
+)
 from data.defaults import REPO_ROOT
 from data.drivers import OPTIONAL
 from data.errors import DEBUG_HELP, DataError, user_error
@@ -68,7 +74,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--target-accept",
-        type=float,
+        type=acceptance_rate,
         default=sampler.target_accept,
         help="NUTS' target acceptance rate (default %(default)s)",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from data.arguments import REFRESHED_SOURCES, add_vintage_option
+from data.arguments import REFRESHED_SOURCES, add_vintage_option, iso_date
 from data.defaults import DEFAULT_START
 from data.errors import DEBUG_HELP, DataError, user_error
 
@@ -30,8 +30,12 @@ def main(argv: list[str] | None = None) -> int:
             help="read FRED series through fredapi (cache, FRED_API_KEY)",
         )
         add_vintage_option(p)
-        p.add_argument("--start", default=DEFAULT_START, help="first week (YYYY-MM-DD)")
-        p.add_argument("--end", help="data cut-off as known on that date (YYYY-MM-DD)")
+        p.add_argument(
+            "--start", type=iso_date, default=DEFAULT_START, help="first week (YYYY-MM-DD)"
+        )
+        p.add_argument(
+            "--end", type=iso_date, help="data cut-off as known on that date (YYYY-MM-DD)"
+        )
         if name == "plot":
             p.add_argument("--out", default="reports/drivers.png", help="PNG path")
     r = sub.add_parser(
@@ -131,6 +135,7 @@ def refresh(args: argparse.Namespace) -> int:
     snapshot = Path(args.data) if args.data else DEFAULT_SNAPSHOT
     snapshot = snapshot if snapshot.is_dir() else None
     store = VintageStore()
+    bad_file = 0
     accepted = Accepted(shrink=args.accept_shrink, rescale=args.accept_rescale)
     failed = 0
     if "fred" in chosen:
@@ -157,9 +162,11 @@ def refresh(args: argparse.Namespace) -> int:
         fetch, address = services[name]
         outcome = refresh_one(name, fetch, store, snapshot, address, accepted)
         failed += not outcome.ok
+        # a file the user gave (--move-file, --swap-file) that cannot be used is bad input
+        bad_file += not outcome.ok and not outcome.refused and name in ("move", "swap")
         print(f"{name}: {'' if outcome.ok else 'FAILED: '}{outcome.message}")
     print(f"precedence: refreshed vintages in {store.root}, then the snapshot, per source")
-    return 1 if failed else 0
+    return 2 if bad_file else 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -21,6 +21,18 @@ def nonnegative_int(text: str) -> int:
     return value
 
 
+def acceptance_rate(text: str) -> float:
+    """NUTS' target acceptance rate: a probability strictly between 0 and 1 (checked before
+    any sampling starts, not after it)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {value}")
+    return value
+
+
 def iso_date(text: str) -> str:
     try:
         datetime.date.fromisoformat(text)

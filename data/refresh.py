@@ -84,6 +84,8 @@ class Outcome:
     message: str
     vintage_id: str | None = None
     revisions: Revisions = field(default_factory=Revisions)
+    #: a valid download refused by the candidate rule (shrink, rescale), not a bad file
+    refused: bool = False
 
 
 def span(series: pd.Series) -> dict:
@@ -111,7 +113,13 @@ def refresh_one(
         base = previous.path if previous else snapshot
         comparable = base is not None and all((base / f).is_file() for f in services.FILES[name])
         before = values(name, base) if comparable else None
+    except DataError as exc:
+        return Outcome(name, False, str(exc))
+    try:
         kept = check_candidate(name, before, new, accepted)
+    except DataError as exc:
+        return Outcome(name, False, str(exc), refused=True)
+    try:
         meta = {"source": name, "address": address, **span(new)}
         vintage, created = store.save(name, files, {**meta, "accepted": kept} if kept else meta)
     except DataError as exc:

@@ -60,9 +60,22 @@ DTS_OPENING_LABELS = (
 DTS_CLOSING_LABEL = "Treasury General Account (TGA) Closing Balance"
 
 
+def without_credentials(url: str) -> str:
+    """``url`` with any user and password removed (``https://user:***@host`` -> host):
+    error lines end up in logs."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
 def get(url: str, params: dict | None = None, headers: dict | None = None, timeout=TIMEOUT_S):
-    """The body of a GET, or a DataError naming the service (never the headers)."""
+    """The body of a GET, or a DataError naming the service (never the headers, never a
+    password in its address)."""
     full = url if not params else f"{url}?{urllib.parse.urlencode(params)}"
+    url = without_credentials(url)
     request = urllib.request.Request(full, headers={"Accept": "*/*", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -257,7 +270,12 @@ def date_value_file(path: Path, what: str) -> str:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(str(path), f"cannot read the {what} file ({exc})") from None
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    if not text.strip():
+        raise DataError(str(path), f"the {what} file is empty", expected="date,value rows")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(str(path), f"not a CSV file ({exc})", expected="date,value") from None
     missing = {"date", "value"} - set(frame.columns)
     if missing:
         raise DataError(str(path), f"missing column(s) {sorted(missing)}", expected="date,value")

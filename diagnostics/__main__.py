@@ -12,7 +12,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from data.arguments import iso_date, nonnegative_int, positive_int
+from data.arguments import acceptance_rate, iso_date, nonnegative_int, positive_int
 from data.defaults import DEFAULT_START, REPO_ROOT
 from data.errors import DEBUG_HELP, DataError, user_error
 from model.config import MOVE_OBSERVABLES, ModelConfig
@@ -137,7 +137,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     b.add_argument("--tune", type=nonnegative_int, default=BACKTEST_SAMPLER["tune"])
     b.add_argument("--chains", type=positive_int, default=BACKTEST_SAMPLER["chains"])
-    b.add_argument("--target-accept", type=float, default=BACKTEST_SAMPLER["target_accept"])
+    b.add_argument(
+        "--target-accept", type=acceptance_rate, default=BACKTEST_SAMPLER["target_accept"]
+    )
     b.add_argument(
         "--map-starts",
         type=nonnegative_int,

@@ -98,6 +98,7 @@ def cases(w: dict) -> list[tuple[str, list[str], str]]:
         ("duplicated SOFR date", [*fit, "--data", str(data["duplicate_sofr"])], "SOFR"),
         ("unparsable --start", [*fit, "--start", "garbage"], "--start"),
         ("--draws 0", [*fit, "--draws", "0"], "--draws"),
+        ("--target-accept 1.5", [*fit, "--target-accept", "1.5"], "--target-accept"),
         ("--end in the future", [*fit, "--end", "2030-01-01"], "2030-01-01"),
         ("optional driver, no input", [*fit, "--with-driver", "swap_spread_10y"], "--swap-file"),
         ("no fit", [*forecast, "--fit", str(bad / "nothing")], "nothing"),
@@ -128,6 +129,11 @@ def cases(w: dict) -> list[tuple[str, list[str], str]]:
             "summary on a bad file",
             [sys.executable, "-m", "data", "summary", "--data", str(data["duplicate_sofr"])],
             "SOFR",
+        ),
+        (
+            "summary --start garbage",
+            [sys.executable, "-m", "data", "summary", "--start", "garbage"],
+            "--start",
         ),
         (
             "unknown vintage",

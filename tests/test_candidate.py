@@ -94,3 +94,23 @@ def test_the_command_refuses_a_short_move_file_unless_accepted(snapshot_dir, tmp
     assert done.returncode == 0, done.stdout + done.stderr
     record = json.loads(next((store / "move").glob("*/fetch.json")).read_text())
     assert record["accepted"]["shrink"]
+
+
+def test_an_empty_move_file_is_bad_input_named_without_a_traceback(snapshot_dir, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    done = refresh_move(empty, tmp_path / "sources", snapshot_dir)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "empty.csv" in done.stdout and "is empty" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_password_in_a_service_address_is_never_printed(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "data", "refresh", "--source", "dts",
+         "--service-url", "dts=http://analyst:hunter2@127.0.0.1:9/dts"],
+        capture_output=True, text=True, cwd=REPO_ROOT,
+        env=repo_env(LIQSHOCK_VINTAGES=str(tmp_path / "sources")), timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1 and "dts: FAILED" in done.stdout
+    assert "hunter2" not in done.stdout + done.stderr and "analyst" not in done.stdout
