@@ -269,31 +269,43 @@ def onset_probabilities(
     return calm, stress
 
 
-def quiet_week_probabilities(
+def quiet_week_by_kind(
     p: dict, onset_calm, onset_stress, ongoing: tuple = (False, False)
 ) -> np.ndarray:
-    """(..., 2) NumPy: P(no liquidity-event week | calm, stress), the event part of
-    :func:`log_emissions` with the observables summed out.
+    """(..., 4) NumPy: P(no liquidity-event week | calm, stress of the funding kind, of the
+    market-functioning kind, of both), the event part of :func:`log_emissions` with the
+    observables summed out.
 
     ``onset_calm``/``onset_stress`` (..., 2 kinds) are onset probabilities
-    (:func:`onset_probabilities`). In stress, the kind of stress is a mixture with weights
-    ``w``: an event of a stressed kind starts with its hit rate, of an unstressed kind with
-    its false-alarm rate. If an event of kind k was under way the week before
-    (``ongoing[k]``), this week's kind-k event is its continuation instead, with
+    (:func:`onset_probabilities`): an event of a stressed kind starts with its hit rate, of
+    an unstressed kind with its false-alarm rate. If an event of kind k was under way the
+    week before (``ongoing[k]``), this week's kind-k event is its continuation instead, with
     probability ``kappa_k`` in either regime.
     """
-    w, kappa = p["stress_type_weights"], p["event_continue"]
+    kappa = p["event_continue"]
 
     def quiet(k: int, onset) -> np.ndarray:
         return 1 - (kappa[..., k] if ongoing[k] else onset[..., k])
 
-    calm = quiet(0, onset_calm) * quiet(1, onset_calm)
-    stress = (
-        w[..., 0] * quiet(0, onset_stress) * quiet(1, onset_calm)
-        + w[..., 1] * quiet(0, onset_calm) * quiet(1, onset_stress)
-        + w[..., 2] * quiet(0, onset_stress) * quiet(1, onset_stress)
+    return np.stack(
+        [
+            quiet(0, onset_calm) * quiet(1, onset_calm),
+            quiet(0, onset_stress) * quiet(1, onset_calm),
+            quiet(0, onset_calm) * quiet(1, onset_stress),
+            quiet(0, onset_stress) * quiet(1, onset_stress),
+        ],
+        axis=-1,
     )
-    return np.stack([calm, stress], axis=-1)
+
+
+def quiet_week_probabilities(
+    p: dict, onset_calm, onset_stress, ongoing: tuple = (False, False)
+) -> np.ndarray:
+    """(..., 2) NumPy: P(no liquidity-event week | calm, stress): :func:`quiet_week_by_kind`
+    with the kind of stress mixed by the stress-kind weights."""
+    by_kind = quiet_week_by_kind(p, onset_calm, onset_stress, ongoing)
+    stress = (p["stress_type_weights"] * by_kind[..., 1:]).sum(-1)
+    return np.stack([by_kind[..., 0], stress], axis=-1)
 
 
 def bernoulli_logit_logpmf(ops: Ops, e, eta):

@@ -22,7 +22,12 @@ from model.posterior import (
 )
 from model.store import Fit
 from outlook.attribution import coalition_values, shapley_shares
-from outlook.observables import fan_summary, move_history, simulate_observables
+from outlook.observables import (
+    fan_summary,
+    move_evidence,
+    move_history,
+    simulate_observables,
+)
 from outlook.projection import (
     Outlook,
     StartState,
@@ -263,9 +268,12 @@ def make_forecast(
             scenario, inputs.drivers, horizon, inputs.driver_mean, inputs.driver_sd, start.x_last
         )
         paths = project_drivers(start.params, start.x_last, shocks, pinned, shifted)
-        result = outlook(start, paths)
+        assumed = assumed_move_weeks(inputs, pinned, shifted)
+        evidence = move_evidence(start, inputs, paths, assumed)
+        result = outlook(start, paths, evidence)
         out["scenarios"][scenario.name] = {
             "description": scenario.description,
+            "kind": scenario_kind(scenario, evidence is not None),
             **summarize(result, weeks),
             # same draws and shocks as the baseline: the interval is of the scenario's effect
             "change_vs_baseline": {
@@ -275,6 +283,25 @@ def make_forecast(
         }
         out["driver_fans"][scenario.name] = driver_fans(inputs, paths, start.x_last)
     return out
+
+
+def assumed_move_weeks(inputs: ModelInputs, pinned: np.ndarray, shifted: np.ndarray) -> np.ndarray:
+    """(H,) the forecast weeks in which a scenario sets MOVE (pins or shifts log MOVE)."""
+    if "log_move" not in inputs.drivers:
+        return np.zeros(pinned.shape[1], dtype=bool)
+    k = inputs.drivers.index("log_move")
+    pin = np.broadcast_to(pinned[..., k], pinned.shape[:2])
+    shift = np.broadcast_to(shifted[..., k], shifted.shape[:2])
+    return (~np.isnan(pin) | (shift != 0)).any(axis=0)
+
+
+def scenario_kind(scenario: Scenario, conditions_on_move: bool) -> str:
+    """What a scenario does to the model, in words for the page."""
+    others = [c.driver for c in scenario.changes if c.driver != "log_move"]
+    moved = ", ".join(d.replace("_", " ") for d in others)
+    if conditions_on_move:
+        return "observes MOVE (a conditional forecast)" + (f"; moves {moved}" if others else "")
+    return f"moves the drivers ({moved})"
 
 
 def headline(forecast: dict) -> dict:

@@ -34,6 +34,7 @@ from model.inputs import (
     MOVE_JUMP_WINDOW_WEEKS,
     ModelInputs,
 )
+from model.likelihood import NP, normal_logpdf
 from outlook.projection import StartState, transition_probability
 
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -127,3 +128,41 @@ def fan_summary(paths: ObservablePaths, weeks: list[str]) -> dict:
         }
     out["p_stress_any_week"] = float(paths.regime.max(axis=1).mean())
     return out
+
+
+def move_evidence(
+    start: StartState, inputs: ModelInputs, paths: np.ndarray, assumed: np.ndarray
+) -> np.ndarray | None:
+    """(D, H, 4) likelihood, up to a factor per draw and week, of the MOVE path a scenario
+    assumes (its log MOVE driver path, in the weeks ``assumed`` (H,) it sets) under calm,
+    funding stress, market stress and both: the weeks a scenario fixes MOVE enter the
+    regime filter as observations (:func:`outlook.projection.outlook`). None when the
+    scenario sets no MOVE week or the model has no log MOVE driver."""
+    if "log_move" not in inputs.drivers or not np.any(assumed):
+        return None
+    p = start.params
+    k = inputs.drivers.index("log_move")
+    log_level = paths[:, :, k] * inputs.driver_sd[k] + inputs.driver_mean[k]  # (D, H)
+    if inputs.move_observable == "jump":
+        history = np.tile(move_history(inputs)[-MOVE_JUMP_WINDOW_WEEKS:], (len(paths), 1))
+        levels = np.concatenate([history, np.exp(log_level)], axis=1)
+        n_hist = history.shape[1]
+        reference = np.stack(
+            [
+                np.nanmedian(levels[:, n_hist + h - MOVE_JUMP_WINDOW_WEEKS : n_hist + h], axis=1)
+                for h in range(log_level.shape[1])
+            ],
+            axis=1,
+        )
+        observed = log_level - np.log(reference)
+    else:
+        observed = log_level
+    mu_calm = p["move_mu_calm"][:, None]
+    mu_stress = mu_calm + p["move_shift"][:, None]
+    sigma = p["move_sigma"]
+    log_calm = normal_logpdf(NP, observed, mu_calm, sigma[:, 0, None])
+    log_stress = normal_logpdf(NP, observed, mu_stress, sigma[:, 1, None])
+    # calm and the funding kind see MOVE calm; the market and both kinds see it stressed
+    log_kinds = np.stack([log_calm, log_calm, log_stress, log_stress], axis=-1)
+    likelihood = np.exp(log_kinds - log_kinds.max(axis=-1, keepdims=True))
+    return np.where(np.asarray(assumed)[None, :, None], likelihood, np.nan)

@@ -27,7 +27,7 @@ import numpy as np
 
 from model.likelihood import (
     onset_probabilities,
-    quiet_week_probabilities,
+    quiet_week_by_kind,
     restart_probabilities,
     stress_probabilities,
 )
@@ -86,13 +86,20 @@ def transition_probability(params: dict, x_prev: np.ndarray) -> np.ndarray:
     return stress_probabilities(params, x_prev[:, None, :])[:, 0]
 
 
-def no_event_probability(
+def no_event_by_kind(
     params: dict, x_prev: np.ndarray, ongoing: tuple[bool, bool] = (False, False)
 ) -> np.ndarray:
-    """(D, 2): P(no liquidity event week this week | calm, stress), drivers of the week before
-    (:func:`model.likelihood.quiet_week_probabilities`)."""
+    """(D, 4): P(no liquidity event week this week | calm, funding stress, market stress,
+    both), drivers of the week before (:func:`model.likelihood.quiet_week_by_kind`)."""
     eps, q = (a[:, 0, :] for a in onset_probabilities(params, x_prev[:, None, :]))
-    return quiet_week_probabilities(params, eps, q, ongoing)
+    return quiet_week_by_kind(params, eps, q, ongoing)
+
+
+def per_state(params: dict, by_kind: np.ndarray) -> np.ndarray:
+    """(D, 4) per calm and stress kind -> (D, 2) per regime, the kinds mixed by their
+    weights."""
+    stress = (params["stress_type_weights"] * by_kind[:, 1:]).sum(-1)
+    return np.stack([by_kind[:, 0], stress], axis=-1)
 
 
 def restart_hazard(params: dict, x_prev: np.ndarray) -> np.ndarray:
@@ -122,8 +129,15 @@ class Outlook:
         return previous - survival
 
 
-def outlook(start: StartState, paths: np.ndarray) -> Outlook:
-    """Exact regime-marginal probabilities over the horizon for given driver paths."""
+def outlook(start: StartState, paths: np.ndarray, evidence: np.ndarray | None = None) -> Outlook:
+    """Exact regime-marginal probabilities over the horizon for given driver paths.
+
+    ``evidence`` (D, H, 4), optional: the likelihood of what a scenario assumes was observed
+    in week h (a MOVE path) under calm and each kind of stress, NaN where nothing is
+    assumed. Such a week enters as an observation: the regime, "no event yet" and "no
+    restart yet" probabilities are updated by Bayes' rule, kind by kind, since events
+    depend on the kind of stress as the observable does (a conditional forecast).
+    """
     p = start.params
     n_draws, horizon, _ = paths.shape
     regime = np.stack([1 - start.p_stress_last, start.p_stress_last], axis=-1)  # (D, 2)
@@ -138,12 +152,19 @@ def outlook(start: StartState, paths: np.ndarray) -> Outlook:
     for h in range(horizon):
         to_stress = transition_probability(p, x_prev)  # (D, 2) from j
         trans = np.stack([1 - to_stress, to_stress], axis=-1)  # (D, j, k)
-        regime = np.einsum("dj,djk->dk", regime, trans)
-        quiet = np.einsum("dj,djk->dk", quiet, trans) * no_event_probability(
-            p, x_prev, start.event_ongoing if h == 0 else (False, False)
-        )
+        quiet_kind = no_event_by_kind(p, x_prev, start.event_ongoing if h == 0 else (False, False))
+        seen = None if evidence is None else evidence[:, h]
+        if seen is None or np.isnan(seen).all():
+            seen = np.ones((n_draws, 4))
+        seen = np.where(np.isnan(seen), 1.0, seen)
+        predicted = np.einsum("dj,djk->dk", regime, trans)
+        norm = (predicted * per_state(p, seen)).sum(-1, keepdims=True)  # P(what is assumed)
+        regime = predicted * per_state(p, seen) / norm
+        quiet = np.einsum("dj,djk->dk", quiet, trans) * per_state(p, seen * quiet_kind) / norm
         hazard = restart_hazard(p, x_prev) if start.at_risk else np.zeros_like(regime)
-        unrestarted = np.einsum("dj,djk->dk", unrestarted, trans) * (1 - hazard)
+        unrestarted = (
+            np.einsum("dj,djk->dk", unrestarted, trans) * per_state(p, seen) / norm * (1 - hazard)
+        )
         p_stress[:, h] = regime[:, 1]
         # 1 - (a sum that is 1 up to rounding) may dip an ulp below 0
         p_event_by[:, h] = np.clip(1 - quiet.sum(-1), 0.0, 1.0)

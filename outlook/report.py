@@ -187,7 +187,8 @@ def scenario_table(forecast: dict) -> str:
     order = sorted(scen, key=lambda n: -scen[n]["change_vs_baseline"]["p_liquidity_event"]["mean"])
     body = "".join(
         f"<tr><td><b>{html.escape(n.replace('_', ' '))}</b><br>"
-        f"<small>{html.escape(scen[n]['description'])}</small></td>"
+        f"<small>{html.escape(scen[n]['description'])}</small><br>"
+        f"<small><i>{html.escape(scen[n].get('kind', ''))}</i></small></td>"
         f"<td class=num>{pp(scen[n]['change_vs_baseline']['p_liquidity_event'])}</td>"
         f"<td class=num>{pct(scen[n]['p_liquidity_event']['mean'])}</td>"
         f"<td class=num>{pp(scen[n]['change_vs_baseline']['p_qe_restart'])}</td></tr>"
@@ -197,7 +198,10 @@ def scenario_table(forecast: dict) -> str:
         "<table><tr><th>scenario</th><th>change in P(event) vs baseline (90%)</th>"
         "<th>P(event)</th><th>change in P(QE restart) (90%)</th></tr>" + body + "</table>"
         "<p class=meta>Each scenario reuses the baseline's posterior draws and driver shocks, "
-        "so the interval is of the scenario's own effect, not of the forecast's noise.</p>"
+        "so the interval is of the scenario's own effect, not of the forecast's noise. A "
+        "scenario that fixes MOVE is a conditional forecast: those weeks enter the regime "
+        "filter as observations, so a MOVE the model reads as stress raises P(stress) and "
+        "P(event); a scenario on the other drivers moves only the transitions.</p>"
     )
 
 

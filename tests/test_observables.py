@@ -86,3 +86,48 @@ def test_the_transitions_read_the_simulated_move_not_a_second_future():
     high = paths.move[:, 0] > np.median(paths.move[:, 0])
     entered = paths.regime[:, 1] == 1
     assert entered[high].mean() > entered[~high].mean() + 0.2
+
+
+def test_an_assumed_move_path_moves_the_regime_exactly_as_its_likelihood_ratio_says():
+    """Week 1 of a scenario that fixes MOVE: the predicted regime is the baseline's (same
+    drivers the week before), so P(stress) rises exactly in the draws whose emission
+    likelihood ratio favours stress; P(event) equals Bayes' rule written out by hand over
+    calm and the three kinds of stress."""
+    from outlook.observables import move_evidence
+    from outlook.projection import driver_shocks, outlook, project_drivers
+
+    inputs = random_short_inputs(np.random.default_rng(7), 80)
+    inputs = type(inputs)(**{**inputs.__dict__, "move_observable": "jump"})
+    model = build_model(inputs, ModelConfig(move_observable="jump"))
+    params = parameters(prior_group(model, 400, seed=3))
+    draws = len(params["ar_mu"])
+    rng = np.random.default_rng(8)
+    start = StartState(
+        params, rng.normal(size=(draws, len(inputs.drivers))), rng.random(draws), False
+    )
+    shocks = driver_shocks(np.random.default_rng(9), draws, 4, len(inputs.drivers))
+    base_paths = project_drivers(params, start.x_last, shocks)
+    k = inputs.drivers.index("log_move")
+    pinned = np.full((1, 4, len(inputs.drivers)), np.nan)
+    # a MOVE a little above its median of the past year: some draws read it as stress,
+    # others as calm (160 is stress in every draw)
+    level = np.nanmedian(move_history(inputs)[-52:]) * np.exp(0.15)
+    pinned[..., k] = (np.log(level) - inputs.driver_mean[k]) / inputs.driver_sd[k]
+    paths = project_drivers(params, start.x_last, shocks, pinned)
+    evidence = move_evidence(start, inputs, paths, np.ones(4, dtype=bool))
+    base, scenario = outlook(start, base_paths), outlook(start, paths, evidence)
+    w = params["stress_type_weights"]
+    favours = (w * evidence[:, 0, 1:]).sum(-1) > evidence[:, 0, 0]
+    assert favours.any() and (~favours).any()  # both cases occur among the prior draws
+    raised = scenario.p_stress[:, 0] > base.p_stress[:, 0]
+    np.testing.assert_array_equal(raised, favours)
+    # P(event in week 1) by Bayes' rule written out over calm and the three stress kinds
+    from outlook.projection import no_event_by_kind, transition_probability
+
+    to_stress = transition_probability(params, start.x_last)
+    pred_s = (1 - start.p_stress_last) * to_stress[:, 0] + start.p_stress_last * to_stress[:, 1]
+    pred_c = 1 - pred_s
+    like, quiet = evidence[:, 0], no_event_by_kind(params, start.x_last)
+    no_event = pred_c * like[:, 0] * quiet[:, 0] + pred_s * (w * like[:, 1:] * quiet[:, 1:]).sum(-1)
+    seen = pred_c * like[:, 0] + pred_s * (w * like[:, 1:]).sum(-1)
+    np.testing.assert_allclose(scenario.p_event_by[:, 0], 1 - no_event / seen, atol=1e-12)
