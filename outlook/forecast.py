@@ -295,13 +295,13 @@ def assumed_move_weeks(inputs: ModelInputs, pinned: np.ndarray, shifted: np.ndar
     return (~np.isnan(pin) | (shift != 0)).any(axis=0)
 
 
-def scenario_kind(scenario: Scenario, conditions_on_move: bool) -> str:
-    """What a scenario does to the model, in words for the page."""
-    others = [c.driver for c in scenario.changes if c.driver != "log_move"]
-    moved = ", ".join(d.replace("_", " ") for d in others)
-    if conditions_on_move:
-        return "observes MOVE (a conditional forecast)" + (f"; moves {moved}" if others else "")
-    return f"moves the drivers ({moved})"
+def scenario_kind(scenario: Scenario, conditions_on_move: bool) -> dict:
+    """What a scenario does to the model: observes MOVE (a conditional forecast) and/or moves
+    the other drivers it names (their transitions)."""
+    return {
+        "observes_move": conditions_on_move,
+        "moves_drivers": [c.driver for c in scenario.changes if c.driver != "log_move"],
+    }
 
 
 def headline(forecast: dict) -> dict:

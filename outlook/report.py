@@ -179,6 +179,24 @@ def answer_box(forecast: dict) -> str:
     )
 
 
+def mid_sentence(label: str) -> str:
+    """'Basis-trade size' -> 'basis-trade size'; a proper name ('Treasury General Account')
+    keeps its capitals."""
+    words = label.split()
+    return label if len(words) > 1 and words[1][0].isupper() else label[0].lower() + label[1:]
+
+
+def kind_words(kind: dict) -> str:
+    """A scenario's kind in plain words (forecast.json's ``kind``)."""
+    moved = [
+        mid_sentence(DRIVER_NAMES.get(d, d).split(":")[0]) for d in kind.get("moves_drivers", [])
+    ]
+    parts = ["observes MOVE: a conditional forecast"] if kind.get("observes_move") else []
+    if moved:
+        parts.append("moves " + ", ".join(moved))
+    return "; ".join(parts)
+
+
 def scenario_table(forecast: dict) -> str:
     """Scenarios as their effect on the baseline, paired draw by draw, largest rise first."""
     scen = forecast["scenarios"]
@@ -188,7 +206,7 @@ def scenario_table(forecast: dict) -> str:
     body = "".join(
         f"<tr><td><b>{html.escape(n.replace('_', ' '))}</b><br>"
         f"<small>{html.escape(scen[n]['description'])}</small><br>"
-        f"<small><i>{html.escape(scen[n].get('kind', ''))}</i></small></td>"
+        f"<small><i>{html.escape(kind_words(scen[n].get('kind', {})))}</i></small></td>"
         f"<td class=num>{pp(scen[n]['change_vs_baseline']['p_liquidity_event'])}</td>"
         f"<td class=num>{pct(scen[n]['p_liquidity_event']['mean'])}</td>"
         f"<td class=num>{pp(scen[n]['change_vs_baseline']['p_qe_restart'])}</td></tr>"

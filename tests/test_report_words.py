@@ -37,3 +37,15 @@ def test_a_measurable_rise_is_named_and_a_measurable_fall_alone_is_not_a_rise():
     assert "The scenario that raises it most is shock" in text
     text = what_moved(forecast_with({"calm": (-0.03, -0.05, -0.01)}))
     assert "No scenario raises the event probability measurably" in text
+
+
+def test_a_scenarios_kind_is_said_in_plain_words():
+    from outlook.report import kind_words
+
+    words = kind_words({"observes_move": True, "moves_drivers": ["tga_change_13w", "basis_short"]})
+    assert words.startswith("observes MOVE: a conditional forecast; moves ")
+    assert "Treasury General Account" in words and "basis-trade size" in words
+    assert "_" not in words
+    assert kind_words({"observes_move": False, "moves_drivers": ["foreign_demand_12m"]}) == (
+        "moves foreign demand"
+    )
