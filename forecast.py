@@ -63,7 +63,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def headline_lines(forecast: dict) -> list[str]:
     h = forecast["horizon_weeks"]
+    warning = (
+        []
+        if forecast["fit_convergence_passed"]
+        else ["REVIEW COPY: this fit FAILED the convergence gate; not for decisions"]
+    )
     lines = [
+        *warning,
         f"liqshock outlook: data to {forecast['data_cutoff']}, fit {forecast['fit_id']}",
         f"{'scenario':<18}{f'P(event in {h}w)':>28}{f'P(QE restart in {h}w)':>28}",
     ]

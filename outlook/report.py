@@ -416,6 +416,16 @@ def observables_note(forecast: dict) -> str:
 
 
 def render(forecast: dict, fit: Fit) -> str:
+    """The committee page (self-contained HTML). Names from the user's scenario file reach
+    the figures' labels: matplotlib must print them as typed, never read ``$...$`` in them
+    as mathematics (an unknown symbol would stop the report)."""
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context({"text.parse_math": False}):
+        return page(forecast, fit)
+
+
+def page(forecast: dict, fit: Fit) -> str:
     warn = (
         ""
         if forecast["fit_convergence_passed"]

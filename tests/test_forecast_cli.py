@@ -122,6 +122,22 @@ def test_an_unconverged_fit_is_refused_unless_asked(small_real_fit, tmp_path, ca
         == 0
     )
     assert "FAILED the convergence gate" in (tmp_path / "r" / "report.html").read_text()
+    # the terminal says it too, first, not only the page
+    assert capsys.readouterr().out.startswith("REVIEW COPY: this fit FAILED the convergence gate")
+
+
+def test_a_scenario_name_is_printed_as_typed_even_with_dollar_signs(small_real_fit, tmp_path):
+    """Matplotlib reads $...$ as mathematics; an unknown symbol in a user's scenario name
+    once stopped the report with a traceback."""
+    scenario = tmp_path / "math.toml"
+    scenario.write_text(
+        "[scenarios.'$\\foo$']\ndescription = 'costs $x^2$'\n"
+        "[scenarios.'$\\foo$'.drivers.log_move]\nmode = 'pin'\nunit = 'index points'\n"
+        "path = [150.0]\nhold = true\n"
+    )
+    data = run_forecast(small_real_fit.path, tmp_path / "r", "--scenarios", str(scenario))
+    assert "$\\foo$" in data["scenarios"]
+    assert "$\\foo$" in (tmp_path / "r" / "report.html").read_text()
 
 
 def test_a_previous_fit_of_another_model_version_does_not_stop_the_forecast(
