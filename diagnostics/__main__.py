@@ -20,15 +20,8 @@ from model.runtime import configure
 from model.settings import BACKTEST_SAMPLER, GateThresholds
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="python -m diagnostics",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = p.add_subparsers(dest="command", required=True)
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+def add_review_command(sub, common: argparse.ArgumentParser) -> None:
+    """``python -m diagnostics review`` and its flags."""
     r = sub.add_parser(
         "review", parents=[common], help="plots and checks of one fit, as one HTML page"
     )
@@ -42,6 +35,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where dense backtests are kept (default backtest/): the newest of this model "
         "version fills the calibration and backtest section",
     )
+
+
+def add_loo_command(sub, common: argparse.ArgumentParser) -> None:
+    """``python -m diagnostics loo`` and its flags."""
     lo = sub.add_parser(
         "loo", parents=[common], help="PSIS-LOO comparison of fits of the same weeks and events"
     )
@@ -52,6 +49,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME=DIR",
         help="a fit to compare (repeat, at least two)",
     )
+
+
+def add_episodes_command(sub, common: argparse.ArgumentParser) -> None:
+    """``python -m diagnostics episodes`` and its flags."""
     e = sub.add_parser(
         "episodes",
         parents=[common],
@@ -61,6 +62,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     e.add_argument(
         "--end", type=iso_date, help="panel as known on this date (default: latest data)"
     )
+
+
+def add_score_command(sub, common: argparse.ArgumentParser) -> None:
+    """``python -m diagnostics score`` and its flags."""
     sc = sub.add_parser(
         "score",
         parents=[common],
@@ -68,6 +73,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     sc.add_argument("records", help="folder with dense_forecasts.csv and onsets.json")
     sc.add_argument("--out", help="write the tables here (default: the records' folder)")
+
+
+def add_fans_command(sub, common: argparse.ArgumentParser) -> None:
+    """``python -m diagnostics fans`` and its flags."""
     fa = sub.add_parser(
         "fans",
         parents=[common],
@@ -86,6 +95,40 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     fa.add_argument(
         "--series", default="regime_jump", help="the model series of --records to score"
     )
+
+
+def add_refit_sampler_options(b: argparse.ArgumentParser) -> None:
+    """The refits' sampler and gate flags (defaults: the backtest's settings)."""
+    b.add_argument(
+        "--draws",
+        type=positive_int,
+        default=BACKTEST_SAMPLER["draws"],
+        help="per chain, per origin fit",
+    )
+    b.add_argument("--tune", type=nonnegative_int, default=BACKTEST_SAMPLER["tune"])
+    b.add_argument("--chains", type=positive_int, default=BACKTEST_SAMPLER["chains"])
+    b.add_argument(
+        "--target-accept", type=acceptance_rate, default=BACKTEST_SAMPLER["target_accept"]
+    )
+    b.add_argument(
+        "--map-starts",
+        type=nonnegative_int,
+        default=BACKTEST_SAMPLER["map_starts"],
+        help="see fit.py --map-starts",
+    )
+    b.add_argument(
+        "--dense-mass",
+        action=argparse.BooleanOptionalAction,
+        default=BACKTEST_SAMPLER["dense_mass"],
+        help="full (default) or diagonal mass matrix in warm-up",
+    )
+    b.add_argument("--min-ess", type=float, default=400.0, help="gate: bulk and tail ESS")
+    b.add_argument("--max-rhat", type=float, default=1.01)
+    b.add_argument("--max-divergences", type=nonnegative_int, default=0)
+
+
+def add_backtest_command(sub, common: argparse.ArgumentParser) -> None:
+    """``python -m diagnostics backtest`` and its flags."""
     b = sub.add_parser(
         "backtest", parents=[common], help="rolling-origin backtest against baselines, on Dask"
     )
@@ -129,32 +172,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="catalogue",
         help="what each origin's model is trained on (see fit.py --events)",
     )
-    b.add_argument(
-        "--draws",
-        type=positive_int,
-        default=BACKTEST_SAMPLER["draws"],
-        help="per chain, per origin fit",
-    )
-    b.add_argument("--tune", type=nonnegative_int, default=BACKTEST_SAMPLER["tune"])
-    b.add_argument("--chains", type=positive_int, default=BACKTEST_SAMPLER["chains"])
-    b.add_argument(
-        "--target-accept", type=acceptance_rate, default=BACKTEST_SAMPLER["target_accept"]
-    )
-    b.add_argument(
-        "--map-starts",
-        type=nonnegative_int,
-        default=BACKTEST_SAMPLER["map_starts"],
-        help="see fit.py --map-starts",
-    )
-    b.add_argument(
-        "--dense-mass",
-        action=argparse.BooleanOptionalAction,
-        default=BACKTEST_SAMPLER["dense_mass"],
-        help="full (default) or diagonal mass matrix in warm-up",
-    )
-    b.add_argument("--min-ess", type=float, default=400.0, help="gate: bulk and tail ESS")
-    b.add_argument("--max-rhat", type=float, default=1.01)
-    b.add_argument("--max-divergences", type=nonnegative_int, default=0)
+    add_refit_sampler_options(b)
     b.add_argument(
         "--event-coef-sd",
         type=float,
@@ -186,6 +204,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME=DIR",
         help="also score another variant's refits (DIR: its backtest --out); repeatable",
     )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m diagnostics",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    add_review_command(sub, common)
+    add_loo_command(sub, common)
+    add_episodes_command(sub, common)
+    add_score_command(sub, common)
+    add_fans_command(sub, common)
+    add_backtest_command(sub, common)
     return p.parse_args(argv)
 
 

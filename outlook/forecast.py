@@ -264,16 +264,10 @@ def make_forecast(
     }
     out["p_stress_path"] = out["baseline"]["p_stress_path"]
     for scenario in scenarios:
-        pinned, shifted = scenario_arrays(
-            scenario, inputs.drivers, horizon, inputs.driver_mean, inputs.driver_sd, start.x_last
-        )
-        paths = project_drivers(start.params, start.x_last, shocks, pinned, shifted)
-        assumed = assumed_move_weeks(inputs, pinned, shifted)
-        evidence = move_evidence(start, inputs, paths, assumed)
-        result = outlook(start, paths, evidence)
+        result, paths, kind = scenario_outlook(scenario, start, inputs, shocks)
         out["scenarios"][scenario.name] = {
             "description": scenario.description,
-            "kind": scenario_kind(scenario, evidence is not None),
+            "kind": kind,
             **summarize(result, weeks),
             # same draws and shocks as the baseline: the interval is of the scenario's effect
             "change_vs_baseline": {
@@ -283,6 +277,20 @@ def make_forecast(
         }
         out["driver_fans"][scenario.name] = driver_fans(inputs, paths, start.x_last)
     return out
+
+
+def scenario_outlook(
+    scenario: Scenario, start: StartState, inputs: ModelInputs, shocks: np.ndarray
+) -> tuple[Outlook, np.ndarray, dict]:
+    """A scenario's outlook on the baseline's draws and shocks: its driver paths move the
+    transitions, and the MOVE weeks it fixes enter the regime filter as observations."""
+    horizon = shocks.shape[1]
+    pinned, shifted = scenario_arrays(
+        scenario, inputs.drivers, horizon, inputs.driver_mean, inputs.driver_sd, start.x_last
+    )
+    paths = project_drivers(start.params, start.x_last, shocks, pinned, shifted)
+    evidence = move_evidence(start, inputs, paths, assumed_move_weeks(inputs, pinned, shifted))
+    return outlook(start, paths, evidence), paths, scenario_kind(scenario, evidence is not None)
 
 
 def assumed_move_weeks(inputs: ModelInputs, pinned: np.ndarray, shifted: np.ndarray) -> np.ndarray:

@@ -236,67 +236,81 @@ def without(frame: pd.DataFrame, years: tuple[int, ...]) -> pd.DataFrame:
     return frame[~pd.DatetimeIndex(frame.index).year.isin(years)]
 
 
+#: The pairs whose skill is reported: challenger, reference.
+PAIRS = (
+    ("driver_qr", "persistence"),
+    ("persistence", "climatology"),
+    ("driver_qr", "climatology"),
+    (MODEL, "persistence"),
+    (MODEL, "climatology"),
+)
+PAIRED_LOSSES = ("pinball_90", "pinball_95", "pinball_50", "crps")
+#: The pre-registered robustness checks: the skill with these origins' years left out.
+LEFT_OUT = (("2008_09", (2008, 2009)), ("2020", (2020,)))
+
+
+def forecaster_rows(wide: pd.DataFrame, where: dict) -> list[dict]:
+    """Mean losses, coverage and PIT counts of every forecaster in ``wide``."""
+    rows = []
+    for name in [f for f in (*FORECASTERS, MODEL) if f in wide.columns.levels[0]]:
+        part = wide[name]
+        rows.append(
+            {
+                **where,
+                "forecaster": name,
+                "origins": len(wide),
+                **{c: float(part[c].mean()) for c in part.columns if c != "pit"},
+                "pit": np.bincount(part["pit"], minlength=len(QUANTILES) + 1).tolist(),
+            }
+        )
+    return rows
+
+
+def skill_rows(wide: pd.DataFrame, where: dict, idx: np.ndarray) -> list[dict]:
+    """Every pair's skill per loss, its interval and the left-out-years checks."""
+    rows = []
+    for a, b in (pair for pair in PAIRS if set(pair) <= set(wide.columns.levels[0])):
+        for loss in PAIRED_LOSSES:
+            skill, lo, hi, diff = paired(wide[a][loss].to_numpy(), wide[b][loss].to_numpy(), idx)
+            checks = {
+                f"skill_without_{label}": float(
+                    1 - without(wide[a], years)[loss].mean() / without(wide[b], years)[loss].mean()
+                )
+                for label, years in LEFT_OUT
+            }
+            rows.append(
+                {
+                    **where,
+                    "forecaster": a,
+                    "versus": b,
+                    "loss": loss,
+                    "origins": len(wide),
+                    "skill": skill,
+                    "skill_q05": lo,
+                    "skill_q95": hi,
+                    "difference": diff,
+                    **checks,
+                }
+            )
+    return rows
+
+
 def fan_scores(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per observable, target and forecaster: mean losses and coverage; and the paired
-    skills (driver QR and persistence against persistence and climatology), with the
-    pre-registered robustness checks (without 2008-09, without 2020)."""
+    skills of :data:`PAIRS`, with the pre-registered robustness checks."""
     score_rows, pair_rows = [], []
-    pairs = (
-        ("driver_qr", "persistence"),
-        ("persistence", "climatology"),
-        ("driver_qr", "climatology"),
-        (MODEL, "persistence"),
-        (MODEL, "climatology"),
-    )
     for observable in OBSERVABLES:
         for key in target_keys():
             wide = scored(table, observable, key)
             if wide.empty:
                 continue
-            n = len(wide)
             # blocks of two 13-week horizons whatever the target's lead, as for the onset
             # targets: losses of persistent series stay correlated beyond a short lead
-            block = scores.block_length(n, MAX_WINDOW, 52 / 12)
-            idx = scores.block_indices(n, block, scores.N_BOOT, seed=0)
-            for name in [f for f in (*FORECASTERS, MODEL) if f in wide.columns.levels[0]]:
-                part = wide[name]
-                score_rows.append(
-                    {
-                        "observable": observable,
-                        "target": key,
-                        "forecaster": name,
-                        "origins": n,
-                        **{c: float(part[c].mean()) for c in part.columns if c != "pit"},
-                        "pit": np.bincount(part["pit"], minlength=len(QUANTILES) + 1).tolist(),
-                    }
-                )
-            for a, b in (pair for pair in pairs if set(pair) <= set(wide.columns.levels[0])):
-                for loss in ("pinball_90", "pinball_95", "pinball_50", "crps"):
-                    skill, lo, hi, diff = paired(
-                        wide[a][loss].to_numpy(), wide[b][loss].to_numpy(), idx
-                    )
-                    checks = {
-                        f"skill_without_{label}": float(
-                            1
-                            - without(wide[a], ys)[loss].mean() / without(wide[b], ys)[loss].mean()
-                        )
-                        for label, ys in (("2008_09", (2008, 2009)), ("2020", (2020,)))
-                    }
-                    pair_rows.append(
-                        {
-                            "observable": observable,
-                            "target": key,
-                            "forecaster": a,
-                            "versus": b,
-                            "loss": loss,
-                            "origins": n,
-                            "skill": skill,
-                            "skill_q05": lo,
-                            "skill_q95": hi,
-                            "difference": diff,
-                            **checks,
-                        }
-                    )
+            block = scores.block_length(len(wide), MAX_WINDOW, 52 / 12)
+            idx = scores.block_indices(len(wide), block, scores.N_BOOT, seed=0)
+            where = {"observable": observable, "target": key}
+            score_rows += forecaster_rows(wide, where)
+            pair_rows += skill_rows(wide, where, idx)
     return pd.DataFrame(score_rows), pd.DataFrame(pair_rows)
 
 
