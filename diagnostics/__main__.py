@@ -127,6 +127,40 @@ def add_refit_sampler_options(b: argparse.ArgumentParser) -> None:
     b.add_argument("--max-divergences", type=nonnegative_int, default=0)
 
 
+def add_variant_options(b: argparse.ArgumentParser) -> None:
+    """Which model variant the refits fit, its name in the tables, and the series compared."""
+    b.add_argument(
+        "--events",
+        choices=("catalogue", "objective"),
+        default="catalogue",
+        help="what each origin's model is trained on (see fit.py --events)",
+    )
+    b.add_argument(
+        "--event-coef-sd",
+        type=float,
+        default=0.0,
+        help="prior sd of the onset hazard's driver coefficients (0: onsets "
+        "depend on the regime alone; see fit.py --event-coef-sd)",
+    )
+    b.add_argument(
+        "--move-observable",
+        choices=MOVE_OBSERVABLES,
+        default=ModelConfig().move_observable,
+        help="what each origin's MOVE emission reads (see fit.py --move-observable)",
+    )
+    b.add_argument(
+        "--name",
+        help="this model variant's name in the tables (default from --events and --event-coef-sd)",
+    )
+    b.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="also score another variant's refits (DIR: its backtest --out); repeatable",
+    )
+
+
 def add_backtest_command(sub, common: argparse.ArgumentParser) -> None:
     """``python -m diagnostics backtest`` and its flags."""
     b = sub.add_parser(
@@ -166,26 +200,7 @@ def add_backtest_command(sub, common: argparse.ArgumentParser) -> None:
         "--fit-start", type=iso_date, default=DEFAULT_START, help="first week of every fit"
     )
     b.add_argument("--qe-definition", choices=("strict", "broad"), default="strict")
-    b.add_argument(
-        "--events",
-        choices=("catalogue", "objective"),
-        default="catalogue",
-        help="what each origin's model is trained on (see fit.py --events)",
-    )
     add_refit_sampler_options(b)
-    b.add_argument(
-        "--event-coef-sd",
-        type=float,
-        default=0.0,
-        help="prior sd of the onset hazard's driver coefficients (0: onsets "
-        "depend on the regime alone; see fit.py --event-coef-sd)",
-    )
-    b.add_argument(
-        "--move-observable",
-        choices=MOVE_OBSERVABLES,
-        default=ModelConfig().move_observable,
-        help="what each origin's MOVE emission reads (see fit.py --move-observable)",
-    )
     b.add_argument(
         "--refit-every",
         choices=("quarter", "year"),
@@ -193,17 +208,7 @@ def add_backtest_command(sub, common: argparse.ArgumentParser) -> None:
         help="refit at this cadence (first Wednesday of the period); every origin forecasts "
         "from the latest refit that passed the gate (docs/backtest.md)",
     )
-    b.add_argument(
-        "--name",
-        help="this model variant's name in the tables (default from --events and --event-coef-sd)",
-    )
-    b.add_argument(
-        "--compare",
-        action="append",
-        default=[],
-        metavar="NAME=DIR",
-        help="also score another variant's refits (DIR: its backtest --out); repeatable",
-    )
+    add_variant_options(b)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

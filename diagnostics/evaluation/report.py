@@ -47,12 +47,12 @@ def fmt(v) -> str:
     return "" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.3f}"
 
 
-def with_interval(row, name: str, suffix: str = "") -> str:
-    value = row.get(name) if isinstance(row, dict) else getattr(row, name, None)
+def with_interval(row: dict, name: str) -> str:
+    """A score with its 90% interval, or empty when it could not be computed."""
+    value = row.get(name)
     if value is None or not np.isfinite(value):
         return ""
-    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k, np.nan)
-    return f"{fmt(value)} ({fmt(get(f'{name}_q05{suffix}'))}..{fmt(get(f'{name}_q95{suffix}'))})"
+    return f"{fmt(value)} ({fmt(row.get(f'{name}_q05'))}..{fmt(row.get(f'{name}_q95'))})"
 
 
 # --- figures -------------------------------------------------------------------------
