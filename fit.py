@@ -18,7 +18,7 @@ from data.arguments import (
     positive_int,
 )
 from data.defaults import REPO_ROOT
-from data.drivers import OPTIONAL
+from data.drivers import OPTIONAL, VARIANTS
 from data.errors import DEBUG_HELP, DataError, user_error
 from model.config import MOVE_OBSERVABLES, ModelConfig
 from model.runtime import configure
@@ -105,13 +105,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "README, 'Events and definitions')",
     )
     p.add_argument(
+        "--variant",
+        choices=tuple(VARIANTS),
+        default="default",
+        help="which drivers the transitions and the QE hazard read (default %(default)s: "
+        "all five; vulnerability: basis, TGA, foreign demand and the reserve buffer, with "
+        "MOVE and the funding spread read only as the regime's emissions, docs/model.md)",
+    )
+    every_driver = tuple(dict.fromkeys(d for v in VARIANTS.values() for d in v))
+    p.add_argument(
         "--without-driver",
         action="append",
         default=[],
-        choices=config.drivers,
+        choices=every_driver,
         metavar="DRIVER",
-        help="leave a driver out of the model (repeatable; e.g. basis_short for cut-offs "
-        "before the CFTC history starts in 2015); choices: " + ", ".join(config.drivers),
+        help="leave a driver of the variant out of the model (repeatable; e.g. basis_short "
+        "for cut-offs before the CFTC history starts in 2015); choices: " + ", ".join(every_driver),
     )
     p.add_argument(
         "--with-driver",
@@ -185,7 +194,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     args = p.parse_args(argv)
-    if set(args.without_driver) >= set(config.drivers):
+    if set(args.without_driver) >= set(VARIANTS[args.variant]):
         p.error("--without-driver: at least one driver must stay in the model")
     return args
 
@@ -199,7 +208,7 @@ def fit_options(args: argparse.Namespace) -> tuple[ModelConfig, SamplerSettings,
         event_coef_prior_sd=args.event_coef_sd,
         move_observable=args.move_observable,
         drivers=(
-            *(d for d in ModelConfig().drivers if d not in args.without_driver),
+            *(d for d in VARIANTS[args.variant] if d not in args.without_driver),
             *dict.fromkeys(args.with_driver),
         ),
     )

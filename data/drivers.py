@@ -1,8 +1,9 @@
-"""The five drivers, defined once: name, plain label, formula, unit, display unit.
+"""The drivers, defined once: name, plain label, formula, unit, display unit.
 
-The panel builds its columns in this order, the model reads them in this order
-(``model.config.DRIVER_ORDER``), and every page, plot and table takes its labels and units
-from here. ``log_move`` is modelled in logs but shown to people in index points.
+The panel builds their columns, a model variant reads its set in the order given here
+(:data:`VARIANTS`; the default's five are ``DRIVER_ORDER``), and every page, plot and
+table takes its labels and units from here. ``log_move`` is modelled in logs but shown to
+people in index points.
 """
 
 from __future__ import annotations
@@ -71,6 +72,19 @@ REGISTRY: tuple[Driver, ...] = (
     ),
 )
 
+#: Built into every panel, read by the ``vulnerability`` variant (not by the default).
+RESERVE_BUFFER = Driver(
+    "reserve_buffer",
+    "Reserve buffer: reserves plus ON RRP, below their recent peak",
+    "reserve balances (WRESBAL, H.4.1 week average) plus the same week's mean ON RRP "
+    "take-up (RRPONTSYD), as log points x 100 below their highest week of the previous "
+    "three years (0 at a new high; needs a year of weeks)",
+    "percent",
+    "% below 3-year peak (log x 100)",
+)
+#: Every driver the panel builds, whichever variant reads it.
+BUILT: tuple[Driver, ...] = (*REGISTRY, RESERVE_BUFFER)
+
 #: Drivers a fit may add (``fit.py --with-driver``); off by default, their coverage is short.
 OPTIONAL: tuple[Driver, ...] = (
     Driver(
@@ -83,8 +97,33 @@ OPTIONAL: tuple[Driver, ...] = (
     ),
 )
 
-BY_NAME: dict[str, Driver] = {d.name: d for d in (*REGISTRY, *OPTIONAL)}
+BY_NAME: dict[str, Driver] = {d.name: d for d in (*BUILT, *OPTIONAL)}
+#: The default model's drivers, in the order it reads them.
 DRIVER_ORDER: tuple[str, ...] = tuple(d.name for d in REGISTRY)
+
+#: Slow-moving vulnerabilities: leverage, the Treasury's cash, foreign demand, reserve
+#: scarcity. They can build for months before any stress shows.
+VULNERABILITIES: tuple[str, ...] = (
+    "basis_short",
+    "tga_change_13w",
+    "foreign_demand_12m",
+    "reserve_buffer",
+)
+#: Stress observables: the state itself. The default model also reads them as drivers; the
+#: ``vulnerability`` variant reads them only through the regime's emissions.
+STRESS_OBSERVABLES: tuple[str, ...] = ("log_move", "funding_spread")
+
+#: Model variants by the drivers their transitions and QE hazard read (docs/model.md).
+VARIANTS: dict[str, tuple[str, ...]] = {
+    "default": DRIVER_ORDER,
+    "vulnerability": VULNERABILITIES,
+}
+
+
+def variant_of(drivers) -> str:
+    """The variant a driver set belongs to: ``vulnerability`` when it reads no stress
+    observable (a backtest cut-off may leave a driver out for want of data)."""
+    return "default" if set(drivers) & set(STRESS_OBSERVABLES) else "vulnerability"
 
 
 def to_display(name: str, values):

@@ -21,13 +21,13 @@ import pandas as pd
 
 from data import cftc
 from data.defaults import DEFAULT_START
-from data.drivers import OPTIONAL, REGISTRY
+from data.drivers import BUILT, OPTIONAL
 from data.errors import DataError
 from data.registry import FILES, SERIES
 from data.sources import DataSource
 
 #: Model drivers: column -> (formula, units), from the one registry (:mod:`data.drivers`).
-DRIVERS: dict[str, tuple[str, str]] = {d.name: (d.formula, d.unit) for d in REGISTRY}
+DRIVERS: dict[str, tuple[str, str]] = {d.name: (d.formula, d.unit) for d in BUILT}
 #: Drivers a fit may add; an empty column when their input was not supplied.
 OPTIONAL_DRIVERS: dict[str, tuple[str, str]] = {d.name: (d.formula, d.unit) for d in OPTIONAL}
 
@@ -41,6 +41,7 @@ OBSERVABLES: dict[str, tuple[str, str]] = {
     "nfci": ("Chicago Fed NFCI, latest release", "index"),
     "walcl": ("Fed total assets, latest H.4.1", "$bn"),
     "tga_level": ("TGA weekly average", "$bn"),
+    "reserve_buffer_level": ("reserves plus ON RRP take-up, H.4.1 week average", "$bn"),
     "foreign_official_12m": ("12-month log change of foreign official holdings x 100", "percent"),
 }
 
@@ -208,6 +209,44 @@ def dts_week_average(daily_close: pd.Series) -> pd.Series:
     return means
 
 
+#: The ON RRP facility's first (test) operation: before it, a day without a recorded
+#: operation had no take-up, so it counts as zero; from it on, a missing day is a gap.
+#: (Federal Reserve Bank of New York, "Statement Regarding Overnight RRP Operational
+#: Exercise", 2013-09-20, first operation 2013-09-23.)
+ON_RRP_FACILITY_START = pd.Timestamp("2013-09-23")
+#: The reserve buffer's reference: its highest week of the previous three years, known once
+#: a year of weeks is observed.
+RESERVE_PEAK_WEEKS = 156
+RESERVE_PEAK_MIN_WEEKS = 52
+
+
+def reserve_buffer_level(source: DataSource) -> tuple[pd.Series, pd.DatetimeIndex]:
+    """Reserves plus ON RRP take-up ($bn) per H.4.1 week, dated its Wednesday, and when
+    each week's value was public.
+
+    WRESBAL is the Thursday..Wednesday average of reserve balances; the ON RRP take-up of
+    the same days is averaged to match (a week with no ON RRP day published after the
+    facility opened is not formed). The week is public once both are: the Thursday H.4.1.
+    """
+    reserves = source.series("WRESBAL")
+    rrp = source.series("RRPONTSYD")
+    days = pd.date_range(reserves.index.min() - pd.Timedelta(days=6), reserves.index.max())
+    days = days[days.day_of_week < 5]
+    daily = rrp.reindex(days)
+    daily[(days < ON_RRP_FACILITY_START) & daily.isna()] = 0.0
+    weekly_rrp = daily.groupby(week_ending(days)).mean()  # NaN days skipped, all-NaN NaN
+    level = (reserves + weekly_rrp.reindex(reserves.index)).dropna()
+    known = SERIES["WRESBAL"].known_at(pd.DatetimeIndex(level.index))
+    return level.rename("reserve_buffer_level"), known
+
+
+def below_recent_peak(level: pd.Series) -> pd.Series:
+    """How far a weekly level is below its highest week of the previous three years, in log
+    points x 100 (0 at a new high, -50 about 40% below it); NaN until a year is observed."""
+    peak = level.rolling(RESERVE_PEAK_WEEKS, min_periods=RESERVE_PEAK_MIN_WEEKS).max()
+    return 100.0 * np.log(level / peak)
+
+
 def log_change_12m(monthly: pd.Series) -> pd.Series:
     """12-month log change x 100 on a monthly series dated the 1st (needs both months)."""
     idx = pd.DatetimeIndex(monthly.index)
@@ -315,6 +354,15 @@ def build_panel(
         known = FILES["TIC_MFH"].known_at(pd.DatetimeIndex(change.index))
         columns[out] = latest_known(change, known, weeks, FILES["TIC_MFH"].max_age_days)
 
+    # 6. Reserve buffer (H.4.1 reserves plus ON RRP).
+    level, known = reserve_buffer_level(source)
+    for name in ("WRESBAL", "RRPONTSYD"):
+        s = source.series(name)
+        record(name, s, SERIES[name].known_at(pd.DatetimeIndex(s.index)))
+    max_age = SERIES["WRESBAL"].max_age_days
+    columns["reserve_buffer_level"] = latest_known(level, known, weeks, max_age)
+    columns["reserve_buffer"] = latest_known(below_recent_peak(level), known, weeks, max_age)
+
     # Other observables.
     vix = source.series("VIXCLS")
     known = SERIES["VIXCLS"].known_at(pd.DatetimeIndex(vix.index))
@@ -330,7 +378,7 @@ def build_panel(
         record(name, s, known)
         columns[column] = latest_known(s, known, weeks, SERIES[name].max_age_days)
 
-    # 6. Optional: the 10-year swap spread, from the user's swap rates and DGS10.
+    # 7. Optional: the 10-year swap spread, from the user's swap rates and DGS10.
     if source.has("SWAP10Y"):
         swap, treasury = source.series("SWAP10Y"), source.series("DGS10")
         record("SWAP10Y", swap, SERIES["SWAP10Y"].known_at(pd.DatetimeIndex(swap.index)))

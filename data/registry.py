@@ -6,7 +6,9 @@ more than any other field here.
 
 Lags (sources: FRED release calendars and the agencies' own schedules):
 - daily rates and market closes (SOFR, EFFR, IORB, VIX, MOVE): the next business day;
-- H.4.1 weekly levels (WALCL, WTREGEN, Wednesday-dated): Thursday, i.e. one day;
+- H.4.1 weekly levels (WALCL, WTREGEN, WRESBAL, Wednesday-dated): Thursday, i.e. one day;
+- ON RRP take-up (RRPONTSYD): published the afternoon of the operation; the next business
+  day here, as for the other daily series;
 - Daily Treasury Statement: published 4 p.m. the next business day;
 - CFTC Traders in Financial Futures: Tuesday positions, published Friday (three days);
 - St. Louis Fed FSI (Friday-dated): published the following Thursday (six days);
@@ -73,6 +75,9 @@ class SeriesSpec:
     plausible: tuple[float, float]
     max_age_days: int
     positive_level: bool = False
+    #: FRED's value per unit of ``units`` (FRED publishes WRESBAL in millions, the panel
+    #: and the snapshot read billions): a download is divided by it before any check.
+    fred_per_unit: float = 1.0
 
 
 SERIES: dict[str, SeriesSpec] = {
@@ -225,6 +230,32 @@ SERIES: dict[str, SeriesSpec] = {
             (3.0e5, 1.5e7),
             14,
             positive_level=True,
+        ),
+        SeriesSpec(
+            "WRESBAL",
+            "Reserve balances with Federal Reserve Banks, week average (Wednesday)",
+            "WRESBAL.csv",
+            "WRESBAL",
+            "weekly",
+            "billions USD",
+            after_days(1),
+            "Thursday (H.4.1)",
+            (1.0, 10_000.0),
+            14,
+            positive_level=True,
+            fred_per_unit=1000.0,
+        ),
+        SeriesSpec(
+            "RRPONTSYD",
+            "Overnight reverse repos: Treasuries sold by the Fed (ON RRP take-up)",
+            "RRPONTSYD.csv",
+            "RRPONTSYD",
+            "daily",
+            "billions USD",
+            next_business_day,
+            "next business day",
+            (0.0, 5_000.0),
+            10,
         ),
         SeriesSpec(
             "STLFSI4",

@@ -216,7 +216,7 @@ class FredSource:
         pieces = FRED_SPLICES.get(series_id, ((spec.fred_id, None, None),))
         downloads = {fid: self.download(fid) for fid, _, _ in pieces}
         parts = [downloads[fid][0].loc[start:end] for fid, start, end in pieces]
-        joined = pd.concat(parts).astype(float).rename(series_id)
+        joined = (pd.concat(parts).astype(float) / spec.fred_per_unit).rename(series_id)
         checked = validate_series(joined, spec, f"FRED {spec.fred_id} [{series_id}]")
         for fid, (raw, fresh) in downloads.items():
             if fresh:

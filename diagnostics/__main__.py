@@ -14,6 +14,7 @@ from pathlib import Path
 
 from data.arguments import acceptance_rate, iso_date, nonnegative_int, positive_int
 from data.defaults import DEFAULT_START, REPO_ROOT
+from data.drivers import VARIANTS
 from data.errors import DEBUG_HELP, DataError, user_error
 from model.config import MOVE_OBSERVABLES, ModelConfig
 from model.runtime import configure
@@ -149,8 +150,15 @@ def add_variant_options(b: argparse.ArgumentParser) -> None:
         help="what each origin's MOVE emission reads (see fit.py --move-observable)",
     )
     b.add_argument(
+        "--variant",
+        choices=tuple(VARIANTS),
+        default="default",
+        help="which drivers each origin's transitions and QE hazard read (see fit.py --variant)",
+    )
+    b.add_argument(
         "--name",
-        help="this model variant's name in the tables (default from --events and --event-coef-sd)",
+        help="this model variant's name in the tables (default from --variant, --events and "
+        "--event-coef-sd)",
     )
     b.add_argument(
         "--compare",
@@ -254,6 +262,7 @@ def refit_spec(args: argparse.Namespace):
         events=args.events,
         event_coef_prior_sd=args.event_coef_sd,
         move_observable=args.move_observable,
+        variant=args.variant,
         keep_idata=True,  # the forecasts at every origin read the refits' draws
         warm_start=args.warm_start,
     )
@@ -262,6 +271,8 @@ def refit_spec(args: argparse.Namespace):
 def variant_name(args: argparse.Namespace) -> str:
     name = "hazard" if args.event_coef_sd > 0 else "regime"
     name = f"{name}_{args.move_observable}"
+    if args.variant != "default":
+        name = f"{args.variant}_{args.move_observable}"
     return args.name or (name if args.events == "catalogue" else f"{name}_{args.events}")
 
 
@@ -306,6 +317,7 @@ def backtest(args: argparse.Namespace) -> int:
             data_dir=args.data,
             horizon=args.horizon,
             start=args.fit_start,
+            qe_definition=args.qe_definition,
         )
         origins = forecast_origins(forecasts, args.start, args.every, args.end)
         records = run_forecasts(forecasts, origins, out / "dense", **run)

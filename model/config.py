@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from data.defaults import DEFAULT_START
-from data.drivers import DRIVER_ORDER
+from data.drivers import DRIVER_ORDER, variant_of
 
 #: Bump when the equations in model/likelihood.py or model/build.py change meaning.
 MODEL_VERSION = "4.1"
@@ -104,6 +104,12 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.priors is None:
             object.__setattr__(self, "priors", default_priors(self.move_observable))
+
+    @property
+    def variant(self) -> str:
+        """``default`` or ``vulnerability``: whether the transitions read stress observables
+        (one source of truth: the drivers, :func:`data.drivers.variant_of`)."""
+        return variant_of(self.drivers)
 
     def to_dict(self) -> dict:
         d = asdict(self)

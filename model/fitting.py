@@ -226,6 +226,7 @@ def observed_dataset(panel: Panel, inputs: ModelInputs) -> xr.Dataset:
     frame = panel.frame.loc[inputs.weeks[0] :]
     data = {f"driver_{d}": ("week", frame[d].to_numpy()) for d in inputs.drivers}
     data.update({k: ("week", v) for k, v in inputs.obs.items()})
+    data["move_level"] = ("week", frame["move"].to_numpy())
     return xr.Dataset(data, coords={"week": inputs.weeks})
 
 

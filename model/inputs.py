@@ -56,6 +56,10 @@ class ModelInputs:
     obs: dict[str, np.ndarray]
     #: What ``obs["move"]`` holds (:data:`model.config.MOVE_OBSERVABLES`).
     move_observable: str = "level"
+    #: (T,) weekly mean MOVE, index points, NaN where unknown: the level the jump
+    #: observable is relative to, kept whether or not log MOVE is also a driver (the
+    #: forecast's simulated MOVE continues it). None: not stored (fits made before it was).
+    move_level: np.ndarray | None = None
 
     @property
     def n_weeks(self) -> int:
@@ -119,7 +123,10 @@ def model_inputs(
         "at_risk": at_risk,
         "restart": qe["restart"].to_numpy(dtype=float),
     }
-    return ModelInputs(weeks, tuple(config.drivers), x, mean, sd, obs, config.move_observable)
+    level = frame["move"].to_numpy(dtype=float)
+    return ModelInputs(
+        weeks, tuple(config.drivers), x, mean, sd, obs, config.move_observable, level
+    )
 
 
 def move_observable(move: pd.Series, kind: str) -> pd.Series:

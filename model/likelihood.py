@@ -329,14 +329,12 @@ def funding_scale(ops: Ops, sigma):
     return ops.sqrt(sigma * sigma + FUNDING_ROUNDING_VAR)
 
 
-def log_emissions(ops: Ops, p: dict, obs: dict, x_lagged, x_lagged_var=None):
-    """(..., T, 2): log p(observables, events, restart | s_t = calm, stress).
-
-    ``obs`` holds arrays over weeks: ``funding`` and ``move`` (0 where missing) with masks
-    ``funding_mask``/``move_mask``, events ``event_funding``/``event_market``, and the QE
-    arrays ``at_risk``/``restart``. ``x_lagged`` is x_{t-1} (row 0 unused: not at risk), with
-    ``x_lagged_var`` its variance where a driver week is missing (see :func:`expected_logit`).
-    """
+def stress_observable_logpdfs(ops: Ops, p: dict, obs: dict):
+    """Log densities of the two stress observables, each in its calm and its stressed
+    distribution: (funding calm, funding stressed, MOVE calm, MOVE stressed), 0 in weeks
+    whose mask is 0. ``obs`` needs ``funding``/``funding_mask`` (units of 10bp) and
+    ``move``/``move_mask``; the emissions and a scenario's assumed weeks
+    (:func:`outlook.observables.scenario_evidence`) both read them here."""
     f, mf = obs["funding"], obs["funding_mask"]
     m, mm = obs["move"], obs["move_mask"]
     nu = p["funding_nu"][..., None]
@@ -345,10 +343,23 @@ def log_emissions(ops: Ops, p: dict, obs: dict, x_lagged, x_lagged_var=None):
     mu_m0 = p["move_mu_calm"][..., None]
     mu_m1 = mu_m0 + p["move_shift"][..., None]
     scale_f = funding_scale(ops, p["funding_sigma"])
-    f_calm = mf * student_t_logpdf(ops, f, nu, mu_f0, scale_f[..., 0, None])
-    f_stress = mf * student_t_logpdf(ops, f, nu, mu_f1, scale_f[..., 1, None])
-    m_calm = mm * normal_logpdf(ops, m, mu_m0, p["move_sigma"][..., 0, None])
-    m_stress = mm * normal_logpdf(ops, m, mu_m1, p["move_sigma"][..., 1, None])
+    return (
+        mf * student_t_logpdf(ops, f, nu, mu_f0, scale_f[..., 0, None]),
+        mf * student_t_logpdf(ops, f, nu, mu_f1, scale_f[..., 1, None]),
+        mm * normal_logpdf(ops, m, mu_m0, p["move_sigma"][..., 0, None]),
+        mm * normal_logpdf(ops, m, mu_m1, p["move_sigma"][..., 1, None]),
+    )
+
+
+def log_emissions(ops: Ops, p: dict, obs: dict, x_lagged, x_lagged_var=None):
+    """(..., T, 2): log p(observables, events, restart | s_t = calm, stress).
+
+    ``obs`` holds arrays over weeks: ``funding`` and ``move`` (0 where missing) with masks
+    ``funding_mask``/``move_mask``, events ``event_funding``/``event_market``, and the QE
+    arrays ``at_risk``/``restart``. ``x_lagged`` is x_{t-1} (row 0 unused: not at risk), with
+    ``x_lagged_var`` its variance where a driver week is missing (see :func:`expected_logit`).
+    """
+    f_calm, f_stress, m_calm, m_stress = stress_observable_logpdfs(ops, p, obs)
     # Events enter through their onsets: a week is at risk of an event of a kind when the
     # week before had none; a week after an event week is its continuation instead, with
     # the same probability in either regime (so it informs the episode length, not the

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 
 from data.catalogue import liquidity_events, qe_weeks
-from data.drivers import REGISTRY, to_display
+from data.drivers import BUILT, to_display
 from model.store import Fit
 
 #: driver -> (plain label, display unit), from the one registry (:mod:`data.drivers`).
-DRIVER_LABELS = {d.name: (d.label, d.display_unit) for d in REGISTRY}
+DRIVER_LABELS = {d.name: (d.label, d.display_unit) for d in BUILT}
 
 
 def shade_events(ax, start: pd.Timestamp | None = None) -> None:

@@ -67,6 +67,7 @@ def inputs_from_fit(fit: Fit) -> ModelInputs:
         const["driver_sd"].to_numpy(),
         {k: observed[k].to_numpy() for k in obs_keys},
         fit.config.move_observable,
+        observed["move_level"].to_numpy() if "move_level" in observed else None,
     )
 
 

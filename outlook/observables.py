@@ -48,8 +48,11 @@ class ObservablePaths:
 
 
 def move_history(inputs: ModelInputs) -> np.ndarray:
-    """The weekly mean MOVE (index points) of the fit's weeks, NaN where missing: from the
-    log MOVE driver, which is the same series."""
+    """The weekly mean MOVE (index points) of the fit's weeks, NaN where missing: as stored
+    with the fit, or (a fit that did not store it) from the log MOVE driver, the same
+    series."""
+    if inputs.move_level is not None:
+        return np.asarray(inputs.move_level, dtype=float)
     k = inputs.drivers.index("log_move")
     return np.exp(inputs.x[:, k] * inputs.driver_sd[k] + inputs.driver_mean[k])
 

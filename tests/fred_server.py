@@ -28,6 +28,9 @@ def fred_files(snapshot: Path) -> dict[str, pd.Series]:
         if spec.id == "DFEDTARU":
             out["DFEDTAR"] = series[series.index <= "2008-12-15"]
             out["DFEDTARU"] = series[series.index >= "2008-12-16"]
+        elif spec.fred_per_unit != 1.0:  # FRED's own unit (WRESBAL: millions)
+            values = pd.to_numeric(series.replace("", None)) * spec.fred_per_unit
+            out[spec.fred_id] = values.map(lambda v: "" if pd.isna(v) else f"{v:.6f}")
         else:
             out[spec.fred_id] = series
     return out

@@ -28,6 +28,7 @@ import pandas as pd
 from data.atomic import atomic_write_text
 from data.catalogue import week_of
 from data.defaults import DEFAULT_START
+from data.drivers import VARIANTS
 from data.panel import build_panel, latest_data_date
 from data.sources import resolve_source
 from diagnostics.evaluation.stored import (
@@ -38,7 +39,7 @@ from diagnostics.evaluation.stored import (
     reusable,
 )
 from diagnostics.evaluation.tasks import keep, run_each
-from model.config import DRIVER_ORDER, ModelConfig
+from model.config import ModelConfig
 from model.inputs import MIN_OBSERVED_WEEKS
 from model.runtime import configure
 from model.settings import BACKTEST_SAMPLER, GateThresholds
@@ -60,6 +61,8 @@ class RefitSpec:
     events: str = "catalogue"
     event_coef_prior_sd: float = 0.0
     move_observable: str = ModelConfig().move_observable
+    #: which drivers the transitions and QE hazard read (:data:`data.drivers.VARIANTS`)
+    variant: str = "default"
     #: each refit starts from the previous origin's passing fit (``fit.py --warm-start``);
     #: the refits then run in date order, one after another
     warm_start: bool = False
@@ -81,6 +84,8 @@ class RefitSpec:
             d.pop("move_observable")
         if not d["warm_start"]:
             d.pop("warm_start")
+        if d["variant"] == "default":
+            d.pop("variant")
         d["model_version"] = ModelConfig().version
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -90,9 +95,10 @@ def origin_seed(spec: RefitSpec, origin: pd.Timestamp) -> int:
     return spec.seed + int(origin.strftime("%Y%m%d")) % 100_003
 
 
-def drivers_known_at(frame: pd.DataFrame) -> tuple[str, ...]:
-    """The drivers with enough observations as known at the cut-off (in model order)."""
-    return tuple(d for d in DRIVER_ORDER if frame[d].notna().sum() >= MIN_OBSERVED_WEEKS)
+def drivers_known_at(frame: pd.DataFrame, variant: str = "default") -> tuple[str, ...]:
+    """The variant's drivers with enough observations as known at the cut-off (in model
+    order)."""
+    return tuple(d for d in VARIANTS[variant] if frame[d].notna().sum() >= MIN_OBSERVED_WEEKS)
 
 
 #: The chain state a refit keeps when its draws are removed, for the next refit's warm start.
@@ -260,7 +266,7 @@ def refit_at(spec: RefitSpec, origin: str, previous: dict | None = None) -> dict
         events=spec.events,
         event_coef_prior_sd=spec.event_coef_prior_sd,
         move_observable=spec.move_observable,
-        drivers=drivers_known_at(panel.frame.loc[spec.start :]),
+        drivers=drivers_known_at(panel.frame.loc[spec.start :], spec.variant),
     )
     settings = SamplerSettings(seed=origin_seed(spec, origin_ts), **spec.sampler)
     result = run_fit(

@@ -45,8 +45,6 @@ from diagnostics.evaluation.targets import (
 )
 from diagnostics.evaluation.tasks import keep, run_each
 
-#: QE restarts are scored under the refits' definition (the backtest default).
-QE_DEFINITION = "strict"
 #: Posterior draws used to filter and project at each origin (thinned evenly).
 FORECAST_DRAWS = 400
 
@@ -85,6 +83,8 @@ class ForecastSpec:
     start: str = DEFAULT_START
     seed: int = 20061
     post_weeks: int = POST_EVENT_WEEKS
+    #: QE restarts are scored under the refits' definition (``--qe-definition``)
+    qe_definition: str = "strict"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -221,7 +221,8 @@ def forecast_at(spec: ForecastSpec, origin: str, logit_fits: dict) -> dict:
             "signal": signal_forecast(panel, under_way, origin_ts, spec.horizon, spec.post_weeks),
         }
     weeks = pd.DatetimeIndex(panel.frame.loc[spec.start :].index)
-    record["qe"] = {"climatology": climatology(weeks, spec.horizon, QE_DEFINITION)["qe_restart"]}
+    qe = climatology(weeks, spec.horizon, spec.qe_definition)
+    record["qe"] = {"climatology": qe["qe_restart"]}
     record["seconds"] = round(time.perf_counter() - started, 1)
     return record
 
@@ -235,7 +236,7 @@ def realized_targets(spec: ForecastSpec, origins: list[str]) -> dict[str, dict]:
         for origin in origins:
             out[origin][source_name] = targets.at(pd.Timestamp(origin))
     for origin in origins:
-        out[origin]["qe"] = realized(pd.Timestamp(origin), spec.horizon, QE_DEFINITION)
+        out[origin]["qe"] = realized(pd.Timestamp(origin), spec.horizon, spec.qe_definition)
     return out
 
 
