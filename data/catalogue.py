@@ -35,6 +35,11 @@ QE_DEFINITIONS: dict[str, tuple[str, ...]] = {
     "strict": ("coupon",),
     "broad": ("coupon", "bills"),
 }
+#: What each definition counts as a restart, in the committee's words.
+QE_DEFINITION_WORDS: dict[str, str] = {
+    "strict": "coupon or MBS purchases (QE proper)",
+    "broad": "any restart of balance-sheet growth: bill purchases after a pause or QT count",
+}
 EVENT_KINDS = ("funding", "market_functioning")
 
 

@@ -17,10 +17,12 @@ behind each number and the years in which the model had no forecast.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
+from data.catalogue import QE_DEFINITION_WORDS, qe_weeks
 from data.defaults import REPO_ROOT
 from diagnostics.evaluation.records import read_table
 from diagnostics.evaluation.report import FILES
@@ -29,14 +31,19 @@ from model.config import ModelConfig
 
 #: The default model version's track record, committed with the code.
 SHIPPED = REPO_ROOT / "docs" / "track-record"
+#: Shipped backtests of the other QE definition (its refits train the QE hazard on it).
+SHIPPED_OTHER = (SHIPPED / "qe-broad",)
 #: The configuration fields that do not change the model version (see the module doc).
 VERSION_FREE_FIELDS = ("drivers", "start")
+#: The backtest's target name for QE restarts (at-risk origins only).
+QE_TARGET = "qe_restart"
 WHOLE = "all"
 
 
 def version_key(config: ModelConfig) -> dict:
     d = config.to_dict()
     d.setdefault("move_observable", "level")
+    d["variant"] = config.variant  # the drivers are version-free, which set they are not
     for field in VERSION_FREE_FIELDS:
         d.pop(field, None)
     return d
@@ -100,14 +107,18 @@ def period_scores(scores: pd.DataFrame, target: str, period: str, name: str) -> 
 
 
 def candidates(backtests: Path) -> list[Path]:
-    """Backtests with scores, newest first, then the shipped one."""
+    """Backtests with scores, newest first, then the shipped ones."""
     found = [Path(backtests) / "dense", *Path(backtests).glob("*/dense")]
     local = sorted(
         (d for d in found if (d / FILES["scores"]).is_file()),
         key=lambda d: (d / FILES["scores"]).stat().st_mtime,
         reverse=True,
     )
-    return [*local, SHIPPED] if (SHIPPED / FILES["scores"]).is_file() else local
+    return [*local, *(d for d in shipped_dirs() if (d / FILES["scores"]).is_file())]
+
+
+def shipped_dirs() -> tuple[Path, ...]:
+    return (SHIPPED, *SHIPPED_OTHER)
 
 
 def read_record(dense: Path, name: str, target: str, previous: bool) -> dict | None:
@@ -127,7 +138,7 @@ def read_record(dense: Path, name: str, target: str, previous: bool) -> dict | N
     return {
         "available": True,
         "backtest": str(dense),
-        "shipped": dense == SHIPPED,
+        "shipped": dense in shipped_dirs(),
         "previous_version": previous,
         "series": name,
         "description": meta.get("description", ""),
@@ -158,12 +169,15 @@ def track_record(backtests: Path, config: ModelConfig, target: str = "catalogue"
     """The newest backtest that scored this model version, else the shipped one (marked as
     the previous version's when it scored another). ``{"available": False, "reason": ...}``
     when there is none."""
+    qe = config.qe_definition
     for dense in candidates(backtests):
         name = matching_series(dense, config)
         previous = False
-        if name is None and dense == SHIPPED:
-            default = ModelConfig()
-            name = matching_series(dense, default) or next(iter(series_configs(dense)), None)
+        if name is None and dense in shipped_dirs():
+            # the previous model version's record, for the same QE definition only
+            same = [n for n, c in series_configs(dense).items() if c.qe_definition == qe]
+            default = replace(ModelConfig(), qe_definition=qe)
+            name = matching_series(dense, default) or next(iter(same), None)
             previous = True
         if name is None:
             continue
@@ -174,3 +188,26 @@ def track_record(backtests: Path, config: ModelConfig, target: str = "catalogue"
         "available": False,
         "reason": f"no backtest of this model version under {backtests}, and none shipped",
     }
+
+
+def qe_definitions(
+    weeks: pd.DatetimeIndex, horizon: int, config: ModelConfig, backtests: Path
+) -> dict:
+    """Both QE definitions for the committee: what each counts, its base rate over the
+    horizon, whether the Fed can restart under it now, whether this fit models it, and its
+    track record on at-risk origins (a backtest whose refits were trained on it)."""
+    from diagnostics.evaluation.outcomes import climatology
+
+    out = {}
+    for definition, words in QE_DEFINITION_WORDS.items():
+        at_risk = qe_weeks(weeks, definition)["at_risk"]
+        out[definition] = {
+            "what": words,
+            "base_rate": climatology(weeks, horizon, definition)["qe_restart"],
+            "at_risk": bool(at_risk.iloc[-1]),
+            "modelled": definition == config.qe_definition,
+            "track_record": track_record(
+                backtests, replace(config, qe_definition=definition), QE_TARGET
+            ),
+        }
+    return out

@@ -25,7 +25,7 @@ from model.build import build_model
 from model.checks import observed_counts, predictive_counts, prior_group, summarize_counts
 from model.config import ModelConfig
 from model.gate import convergence_report
-from model.inputs import ModelInputs, model_inputs
+from model.inputs import STRESS_LEVELS, ModelInputs, model_inputs
 from model.jax_density import jax_potential
 from model.parameters import parameter_names
 from model.posterior import regime_probabilities
@@ -226,7 +226,7 @@ def observed_dataset(panel: Panel, inputs: ModelInputs) -> xr.Dataset:
     frame = panel.frame.loc[inputs.weeks[0] :]
     data = {f"driver_{d}": ("week", frame[d].to_numpy()) for d in inputs.drivers}
     data.update({k: ("week", v) for k, v in inputs.obs.items()})
-    data["move_level"] = ("week", frame["move"].to_numpy())
+    data.update({f"{k}_level": ("week", frame[k].to_numpy()) for k in STRESS_LEVELS})
     return xr.Dataset(data, coords={"week": inputs.weeks})
 
 

@@ -56,10 +56,12 @@ class ModelInputs:
     obs: dict[str, np.ndarray]
     #: What ``obs["move"]`` holds (:data:`model.config.MOVE_OBSERVABLES`).
     move_observable: str = "level"
-    #: (T,) weekly mean MOVE, index points, NaN where unknown: the level the jump
-    #: observable is relative to, kept whether or not log MOVE is also a driver (the
-    #: forecast's simulated MOVE continues it). None: not stored (fits made before it was).
-    move_level: np.ndarray | None = None
+    #: (T,) weekly means of the stress observables in their own units, NaN where unknown:
+    #: ``move`` (index points; the level the jump observable is relative to, which the
+    #: forecast's simulated MOVE continues) and ``funding_spread`` (bp; what a scenario's
+    #: funding path starts from). Kept whether or not they are also drivers; a fit made
+    #: before they were stored has fewer or None.
+    stress_levels: dict[str, np.ndarray] | None = None
 
     @property
     def n_weeks(self) -> int:
@@ -123,9 +125,9 @@ def model_inputs(
         "at_risk": at_risk,
         "restart": qe["restart"].to_numpy(dtype=float),
     }
-    level = frame["move"].to_numpy(dtype=float)
+    levels = {k: frame[k].to_numpy(dtype=float) for k in STRESS_LEVELS}
     return ModelInputs(
-        weeks, tuple(config.drivers), x, mean, sd, obs, config.move_observable, level
+        weeks, tuple(config.drivers), x, mean, sd, obs, config.move_observable, levels
     )
 
 
@@ -143,6 +145,10 @@ def move_observable(move: pd.Series, kind: str) -> pd.Series:
     raise DataError(
         "--move-observable", f"unknown MOVE observable {kind!r}", expected="level or jump"
     )
+
+
+#: The stress observables' weekly means kept with every fit (:attr:`ModelInputs.stress_levels`).
+STRESS_LEVELS = ("move", "funding_spread")
 
 
 #: A driver needs at least this many observed weeks to be standardized and modelled.

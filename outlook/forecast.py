@@ -12,8 +12,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from data.drivers import to_display
-from model.inputs import FUNDING_UNIT_BP, ModelInputs
+from data.drivers import STRESS_OBSERVABLES, to_display
+from model.inputs import FUNDING_UNIT_BP, STRESS_LEVELS, ModelInputs
 from model.posterior import (
     driver_moments,
     parameters,
@@ -24,8 +24,8 @@ from model.store import Fit
 from outlook.attribution import coalition_values, shapley_shares
 from outlook.observables import (
     fan_summary,
-    move_evidence,
     move_history,
+    scenario_evidence,
     simulate_observables,
 )
 from outlook.projection import (
@@ -67,7 +67,8 @@ def inputs_from_fit(fit: Fit) -> ModelInputs:
         const["driver_sd"].to_numpy(),
         {k: observed[k].to_numpy() for k in obs_keys},
         fit.config.move_observable,
-        observed["move_level"].to_numpy() if "move_level" in observed else None,
+        {k: observed[f"{k}_level"].to_numpy() for k in STRESS_LEVELS if f"{k}_level" in observed}
+        or None,
     )
 
 
@@ -284,32 +285,26 @@ def scenario_outlook(
     scenario: Scenario, start: StartState, inputs: ModelInputs, shocks: np.ndarray
 ) -> tuple[Outlook, np.ndarray, dict]:
     """A scenario's outlook on the baseline's draws and shocks: its driver paths move the
-    transitions, and the MOVE weeks it fixes enter the regime filter as observations."""
+    transitions, and the stress observables it assumes (MOVE, the funding spread) enter the
+    regime filter as observations, whether or not the model also reads them as drivers."""
     horizon = shocks.shape[1]
     pinned, shifted = scenario_arrays(
         scenario, inputs.drivers, horizon, inputs.driver_mean, inputs.driver_sd, start.x_last
     )
     paths = project_drivers(start.params, start.x_last, shocks, pinned, shifted)
-    evidence = move_evidence(start, inputs, paths, assumed_move_weeks(inputs, pinned, shifted))
-    return outlook(start, paths, evidence), paths, scenario_kind(scenario, evidence is not None)
+    evidence = scenario_evidence(start, inputs, scenario, paths)
+    return outlook(start, paths, evidence), paths, scenario_kind(scenario, inputs.drivers)
 
 
-def assumed_move_weeks(inputs: ModelInputs, pinned: np.ndarray, shifted: np.ndarray) -> np.ndarray:
-    """(H,) the forecast weeks in which a scenario sets MOVE (pins or shifts log MOVE)."""
-    if "log_move" not in inputs.drivers:
-        return np.zeros(pinned.shape[1], dtype=bool)
-    k = inputs.drivers.index("log_move")
-    pin = np.broadcast_to(pinned[..., k], pinned.shape[:2])
-    shift = np.broadcast_to(shifted[..., k], shifted.shape[:2])
-    return (~np.isnan(pin) | (shift != 0)).any(axis=0)
-
-
-def scenario_kind(scenario: Scenario, conditions_on_move: bool) -> dict:
-    """What a scenario does to the model: observes MOVE (a conditional forecast) and/or moves
-    the other drivers it names (their transitions)."""
+def scenario_kind(scenario: Scenario, drivers: tuple[str, ...]) -> dict:
+    """What a scenario does to this model: the stress observables it assumes (observed: a
+    conditional forecast), the drivers it moves (their transitions), and what it sets that
+    this model reads neither way."""
+    named = [c.driver for c in scenario.changes]
     return {
-        "observes_move": conditions_on_move,
-        "moves_drivers": [c.driver for c in scenario.changes if c.driver != "log_move"],
+        "observes": [d for d in STRESS_OBSERVABLES if d in named],
+        "moves_drivers": [d for d in named if d in drivers],
+        "not_read": [d for d in named if d not in drivers and d not in STRESS_OBSERVABLES],
     }
 
 

@@ -34,8 +34,9 @@ from model.inputs import (
     MOVE_JUMP_WINDOW_WEEKS,
     ModelInputs,
 )
-from model.likelihood import NP, normal_logpdf
+from model.likelihood import NP, stress_observable_logpdfs
 from outlook.projection import StartState, transition_probability
+from outlook.scenarios import Scenario, assumed_path
 
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -51,8 +52,8 @@ def move_history(inputs: ModelInputs) -> np.ndarray:
     """The weekly mean MOVE (index points) of the fit's weeks, NaN where missing: as stored
     with the fit, or (a fit that did not store it) from the log MOVE driver, the same
     series."""
-    if inputs.move_level is not None:
-        return np.asarray(inputs.move_level, dtype=float)
+    if inputs.stress_levels and "move" in inputs.stress_levels:
+        return np.asarray(inputs.stress_levels["move"], dtype=float)
     k = inputs.drivers.index("log_move")
     return np.exp(inputs.x[:, k] * inputs.driver_sd[k] + inputs.driver_mean[k])
 
@@ -133,39 +134,89 @@ def fan_summary(paths: ObservablePaths, weeks: list[str]) -> dict:
     return out
 
 
-def move_evidence(
-    start: StartState, inputs: ModelInputs, paths: np.ndarray, assumed: np.ndarray
-) -> np.ndarray | None:
-    """(D, H, 4) likelihood, up to a factor per draw and week, of the MOVE path a scenario
-    assumes (its log MOVE driver path, in the weeks ``assumed`` (H,) it sets) under calm,
-    funding stress, market stress and both: the weeks a scenario fixes MOVE enter the
-    regime filter as observations (:func:`outlook.projection.outlook`). None when the
-    scenario sets no MOVE week or the model has no log MOVE driver."""
-    if "log_move" not in inputs.drivers or not np.any(assumed):
-        return None
-    p = start.params
+def last_observed(values: np.ndarray) -> float:
+    """The last finite value of a weekly series (NaN if none)."""
+    finite = np.flatnonzero(np.isfinite(values))
+    return float(values[finite[-1]]) if len(finite) else float("nan")
+
+
+def assumed_move(scenario: Scenario, inputs: ModelInputs, paths: np.ndarray) -> np.ndarray:
+    """(D, H) log weekly mean MOVE a scenario assumes, NaN in weeks it does not set it.
+
+    With log MOVE a driver, the assumed weeks take the driver's scenario path (the same
+    series, one future); otherwise the path the scenario writes, from the last observed
+    week (:func:`outlook.scenarios.assumed_path`)."""
+    n_draws, horizon, _ = paths.shape
+    written = assumed_path(
+        scenario, "log_move", horizon, np.log(last_observed(move_history(inputs)))
+    )
+    if "log_move" not in inputs.drivers:
+        return np.tile(written, (n_draws, 1))
     k = inputs.drivers.index("log_move")
-    log_level = paths[:, :, k] * inputs.driver_sd[k] + inputs.driver_mean[k]  # (D, H)
-    if inputs.move_observable == "jump":
-        history = np.tile(move_history(inputs)[-MOVE_JUMP_WINDOW_WEEKS:], (len(paths), 1))
-        levels = np.concatenate([history, np.exp(log_level)], axis=1)
-        n_hist = history.shape[1]
-        reference = np.stack(
-            [
-                np.nanmedian(levels[:, n_hist + h - MOVE_JUMP_WINDOW_WEEKS : n_hist + h], axis=1)
-                for h in range(log_level.shape[1])
-            ],
-            axis=1,
-        )
-        observed = log_level - np.log(reference)
-    else:
-        observed = log_level
-    mu_calm = p["move_mu_calm"][:, None]
-    mu_stress = mu_calm + p["move_shift"][:, None]
-    sigma = p["move_sigma"]
-    log_calm = normal_logpdf(NP, observed, mu_calm, sigma[:, 0, None])
-    log_stress = normal_logpdf(NP, observed, mu_stress, sigma[:, 1, None])
-    # calm and the funding kind see MOVE calm; the market and both kinds see it stressed
-    log_kinds = np.stack([log_calm, log_calm, log_stress, log_stress], axis=-1)
+    log_level = paths[:, :, k] * inputs.driver_sd[k] + inputs.driver_mean[k]
+    return np.where(np.isnan(written)[None, :], np.nan, log_level)
+
+
+def assumed_funding_max(scenario: Scenario, inputs: ModelInputs, horizon: int) -> np.ndarray:
+    """(H,) weekly maximum funding spread (bp) a scenario assumes, NaN where it sets none.
+
+    A scenario writes the funding spread's weekly *mean* (the driver's statistic); the
+    week's daily spreads are taken to move together, so the maximum moves with the mean
+    from the last observed week, rounded to whole basis points as the real series is."""
+    levels = inputs.stress_levels or {}
+    last_mean = last_observed(levels.get("funding_spread", np.array([np.nan])))
+    funding = np.where(inputs.obs["funding_mask"] > 0, inputs.obs["funding"], np.nan)
+    last_max = last_observed(funding) * FUNDING_UNIT_BP
+    mean_path = assumed_path(scenario, "funding_spread", horizon, last_mean)
+    return np.round(mean_path - last_mean + last_max)
+
+
+def scenario_evidence(
+    start: StartState, inputs: ModelInputs, scenario: Scenario, paths: np.ndarray
+) -> np.ndarray | None:
+    """(D, H, 4) likelihood, up to a factor per draw and week, of the stress observables a
+    scenario assumes (MOVE, the funding spread's weekly maximum) under calm, funding stress,
+    market stress and both, NaN in weeks it assumes neither: those weeks enter the regime
+    filter as observations (:func:`outlook.projection.outlook`). None when it assumes
+    nothing. The densities are the model's emissions
+    (:func:`model.likelihood.stress_observable_logpdfs`)."""
+    n_draws, horizon, _ = paths.shape
+    log_move = assumed_move(scenario, inputs, paths)
+    funding_bp = np.tile(assumed_funding_max(scenario, inputs, horizon), (n_draws, 1))
+    move_seen, funding_seen = np.isfinite(log_move), np.isfinite(funding_bp)
+    if not (move_seen.any() or funding_seen.any()):
+        return None
+    obs = {
+        "move": np.nan_to_num(move_observable_path(inputs, log_move)),
+        "move_mask": move_seen.astype(float),
+        "funding": np.nan_to_num(funding_bp / FUNDING_UNIT_BP),
+        "funding_mask": funding_seen.astype(float),
+    }
+    f_calm, f_stress, m_calm, m_stress = stress_observable_logpdfs(NP, start.params, obs)
+    # calm sees both calm; the funding kind a stressed funding spread; the market kind a
+    # stressed MOVE; both kinds both
+    log_kinds = np.stack(
+        [f_calm + m_calm, f_stress + m_calm, f_calm + m_stress, f_stress + m_stress], axis=-1
+    )
     likelihood = np.exp(log_kinds - log_kinds.max(axis=-1, keepdims=True))
-    return np.where(np.asarray(assumed)[None, :, None], likelihood, np.nan)
+    seen = (move_seen | funding_seen)[:, :, None]
+    return np.where(seen, likelihood, np.nan)
+
+
+def move_observable_path(inputs: ModelInputs, log_level: np.ndarray) -> np.ndarray:
+    """(D, H) the MOVE emission's observable for assumed log levels (NaN stays NaN): the
+    level itself, or under the jump observable the level over the median weekly mean MOVE
+    of the previous 52 weeks, assumed weeks included."""
+    if inputs.move_observable != "jump":
+        return log_level
+    history = np.tile(move_history(inputs)[-MOVE_JUMP_WINDOW_WEEKS:], (len(log_level), 1))
+    levels = np.concatenate([history, np.exp(log_level)], axis=1)
+    n_hist = history.shape[1]
+    reference = np.stack(
+        [
+            np.nanmedian(levels[:, n_hist + h - MOVE_JUMP_WINDOW_WEEKS : n_hist + h], axis=1)
+            for h in range(log_level.shape[1])
+        ],
+        axis=1,
+    )
+    return log_level - np.log(reference)

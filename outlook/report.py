@@ -126,6 +126,45 @@ def track_record_line(forecast: dict) -> str:
     return "".join(parts)
 
 
+def qe_table(forecast: dict) -> str:
+    """Both QE definitions: what each counts, its base rate, this model's probability where
+    the fit was trained on it, and its track record on at-risk origins."""
+    definitions = forecast.get("qe_definitions")
+    if not definitions:
+        return ""
+    h = forecast["horizon_weeks"]
+    rows = []
+    for name, d in definitions.items():
+        if not d["at_risk"]:
+            model = "the Fed is buying under this definition: no restart can occur"
+        elif d["modelled"]:
+            p = forecast["baseline"]["p_qe_restart"]
+            model = f"<b>{pct(p['mean'])}</b> (90%: {pct(p['q05'])} – {pct(p['q95'])})"
+        else:
+            model = f"not modelled by this fit (refit with --qe-definition {name})"
+        record = d["track_record"]
+        if record.get("available"):
+            whose = "previous model version, " if record.get("previous_version") else ""
+            track = (
+                f"{whose}{record['n_origins']} at-risk origins, {record['n_onsets']} with a "
+                f"restart: {_scores_sentence(record['whole'])}: "
+                f"<b>{html.escape(record['whole']['verdict'])}</b>"
+            )
+        else:
+            track = "no backtest of this definition"
+        rows.append(
+            f"<tr data-check=qe_{name}><th scope=row>{name}</th>"
+            f"<td>{html.escape(d['what'])}</td><td class=num>{pct(d['base_rate'])}</td>"
+            f"<td>{model}</td><td><small>{track}</small></td></tr>"
+        )
+    return (
+        f"<h2>Fed QE restart within {h} weeks: two definitions</h2>"
+        "<table data-check=qe_definitions><tr><th>definition</th><th>what counts</th>"
+        "<th>base rate</th><th>this model</th><th>track record (backtest, whole period)"
+        f"</th></tr>{''.join(rows)}</table>"
+    )
+
+
 def answer_box(forecast: dict) -> str:
     """The first screen: how likely, against what base rate, how far to trust it, how fresh,
     what changed."""
@@ -186,14 +225,24 @@ def mid_sentence(label: str) -> str:
     return label if len(words) > 1 and words[1][0].isupper() else label[0].lower() + label[1:]
 
 
+#: The stress observables a scenario may assume, in the words of the page.
+OBSERVED_WORDS = {"log_move": "MOVE", "funding_spread": "the funding spread"}
+
+
 def kind_words(kind: dict) -> str:
     """A scenario's kind in plain words (forecast.json's ``kind``)."""
-    moved = [
-        mid_sentence(DRIVER_NAMES.get(d, d).split(":")[0]) for d in kind.get("moves_drivers", [])
-    ]
-    parts = ["observes MOVE: a conditional forecast"] if kind.get("observes_move") else []
-    if moved:
-        parts.append("moves " + ", ".join(moved))
+
+    def words(names: list[str]) -> str:
+        return ", ".join(mid_sentence(DRIVER_NAMES.get(d, d).split(":")[0]) for d in names)
+
+    observed = [OBSERVED_WORDS[d] for d in kind.get("observes", [])]
+    if kind.get("observes_move"):  # forecasts written before funding could be observed
+        observed = ["MOVE"]
+    parts = [f"observes {' and '.join(observed)}: a conditional forecast"] if observed else []
+    if kind.get("moves_drivers"):
+        parts.append("moves " + words(kind["moves_drivers"]))
+    if kind.get("not_read"):
+        parts.append("sets " + words(kind["not_read"]) + ", which this model does not read")
     return "; ".join(parts)
 
 
@@ -242,7 +291,8 @@ def attribution_table(forecast: dict) -> str:
         f"<td class=num>{triple(reference)}</td></tr>{body}"
         f"<tr><td><b>total: this forecast</b></td><td></td><td></td>"
         f"<td class=num><b>{triple(total)}</b></td></tr></table>"
-        "<p class=meta>Shares are exact Shapley values over the five drivers: they add up "
+        f"<p class=meta>Shares are exact Shapley values over the {len(attribution['drivers'])} "
+        "drivers: they add up "
         "to the forecast minus the reference draw by draw; the regime probability at the "
         "cut-off is held as it is.</p>"
     )
@@ -343,7 +393,7 @@ def what_moved(forecast: dict) -> str:
         f"{h} weeks at {pct(base['p_liquidity_event']['mean'])} (90% interval "
         f"{pct(base['p_liquidity_event']['q05'])} to {pct(base['p_liquidity_event']['q95'])})"
         f", and of a QE restart ({forecast['qe_definition']} definition) at "
-        f"{pct(base['p_qe_restart']['mean'])}. Of the five drivers, "
+        f"{pct(base['p_qe_restart']['mean'])}. Of the {len(attr)} drivers, "
         f"{DRIVER_NAMES.get(top, top).split(':')[0].lower()} {direction} the event "
         f"probability most ({100 * attr[top]['share']['mean']:+.2f} percentage points against "
         "its historical mean)."
@@ -445,6 +495,7 @@ def page(forecast: dict, fit: Fit) -> str:
         warn,
         answer_box(forecast),
         f"<p>{html.escape(what_moved(forecast))}</p>",
+        qe_table(forecast),
         "<h2>Scenarios: change against the baseline</h2>",
         scenario_table(forecast),
         "<h2>The stress the model measures, over the horizon</h2>",

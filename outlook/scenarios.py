@@ -37,6 +37,7 @@ UNITS: dict[str, dict[str, Callable[[np.ndarray], np.ndarray]]] = {
     "funding_spread": {"bp": lambda v: v},
     "tga_change_13w": {"$bn": lambda v: v},
     "foreign_demand_12m": {"percent": lambda v: v},
+    "reserve_buffer": {"percent": lambda v: v},
 }
 
 
@@ -100,6 +101,9 @@ class Scenario:
 
 
 def load_scenarios(path: Path, drivers: tuple[str, ...], horizon: int) -> list[Scenario]:
+    """The scenarios of a TOML file, checked. A scenario may set the model's ``drivers`` and
+    any series the project builds (:data:`UNITS`): a model that does not read one as a
+    driver may still observe it (MOVE, the funding spread) or say it does not read it."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -138,8 +142,9 @@ def _scenario(
     out = []
     for driver, spec in changes.items():
         here = f"{where}, driver '{driver}'"
-        if driver not in drivers:
-            raise ScenarioError(f"{here}: unknown driver; expected one of {list(drivers)}")
+        known = list(dict.fromkeys([*drivers, *UNITS]))
+        if driver not in known:
+            raise ScenarioError(f"{here}: unknown driver; expected one of {known}")
         if not isinstance(spec, dict):
             raise ScenarioError(f"{here}: expected a table of {sorted(CHANGE_KEYS)}")
         unknown = set(spec) - CHANGE_KEYS
@@ -203,6 +208,8 @@ def scenario_arrays(
     pinned = np.full((n_draws, horizon, len(drivers)), np.nan)
     shifted = np.zeros((n_draws, horizon, len(drivers)))
     for change in scenario.changes:
+        if change.driver not in drivers:
+            continue  # not a driver of this model: observed or not read (scenario_kind)
         k = drivers.index(change.driver)
         values = np.asarray(change.path)
         weeks = horizon if change.hold else len(values)
@@ -217,3 +224,15 @@ def scenario_arrays(
         else:
             shifted[:, :weeks, k] = UNITS[change.driver][change.unit](values) / driver_sd[k]
     return pinned, shifted
+
+
+def assumed_path(scenario: Scenario, name: str, horizon: int, last: float) -> np.ndarray:
+    """(H,) the path a scenario writes for series ``name``, in its panel unit, taken from
+    ``last`` (its last observed value): a pin is the value, a shift is added to ``last``, a
+    scale multiplies it; NaN in the weeks the scenario does not set."""
+    pinned, shifted = scenario_arrays(
+        scenario, (name,), horizon, np.zeros(1), np.ones(1), np.array([[last]])
+    )
+    pin, shift = pinned[0, :, 0], shifted[0, :, 0]
+    path = np.where(np.isnan(pin), last + shift, pin)
+    return np.where(~np.isnan(pin) | (shift != 0), path, np.nan)

@@ -70,7 +70,8 @@ def test_forecast_json_has_the_documented_fields(report, small_real_fit):
     data, _ = report
     assert data["fit_id"] == small_real_fit.fit_id
     assert data["data_cutoff"] == "2020-12-30" and data["horizon_weeks"] == 13
-    names = ["baseline", "tga_rebuild", "rate_vol_shock", "basis_unwind", "foreign_selling", "calm"]
+    names = ["baseline", "tga_rebuild", "rate_vol_shock", "basis_unwind", "foreign_selling"]
+    names += ["reserves_drain", "calm"]
     results = {"baseline": data["baseline"], **data["scenarios"]}
     assert list(results) == names
     for res in results.values():
@@ -408,3 +409,25 @@ def test_each_scenario_has_its_event_path_and_the_page_shows_it(report):
         assert path[-1] == pytest.approx(res["p_liquidity_event"]["mean"])
     assert 'alt="P(event) paths by scenario"' in page
     assert 'alt="scenario driver paths"' in page
+
+
+def test_both_qe_definitions_are_on_the_page_with_base_rate_and_track_record(report):
+    """At the fit's 2020-12-30 cut-off the Fed was buying under both definitions (coupon
+    purchases since 2020-03, bills since 2019-10), so neither can restart; the fit models the
+    strict one; the shipped track record is the strict one's, and the broad one's is read
+    only from a backtest whose refits were trained on it."""
+    data, page = report
+    definitions = data["qe_definitions"]
+    assert set(definitions) == {"strict", "broad"}
+    assert definitions["strict"]["modelled"] and not definitions["broad"]["modelled"]
+    assert not definitions["strict"]["at_risk"] and not definitions["broad"]["at_risk"]
+    assert 0 < definitions["strict"]["base_rate"] < 0.5
+    strict_record = definitions["strict"]["track_record"]
+    assert strict_record["available"] and strict_record["target"] == "qe_restart"
+    broad_record = definitions["broad"]["track_record"]
+    if broad_record["available"]:
+        assert "qe-broad" in broad_record["backtest"]
+    for name in ("strict", "broad"):
+        row = page.split(f"data-check=qe_{name}>")[1].split("</tr>")[0]
+        assert "the Fed is buying under this definition" in row
+        assert f"{100 * definitions[name]['base_rate']:.1f}%" in row

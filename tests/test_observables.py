@@ -93,8 +93,9 @@ def test_an_assumed_move_path_moves_the_regime_exactly_as_its_likelihood_ratio_s
     drivers the week before), so P(stress) rises exactly in the draws whose emission
     likelihood ratio favours stress; P(event) equals Bayes' rule written out by hand over
     calm and the three kinds of stress."""
-    from outlook.observables import move_evidence
+    from outlook.observables import scenario_evidence
     from outlook.projection import driver_shocks, outlook, project_drivers
+    from outlook.scenarios import DriverChange, Scenario, scenario_arrays
 
     inputs = random_short_inputs(np.random.default_rng(7), 80)
     inputs = type(inputs)(**{**inputs.__dict__, "move_observable": "jump"})
@@ -107,14 +108,16 @@ def test_an_assumed_move_path_moves_the_regime_exactly_as_its_likelihood_ratio_s
     )
     shocks = driver_shocks(np.random.default_rng(9), draws, 4, len(inputs.drivers))
     base_paths = project_drivers(params, start.x_last, shocks)
-    k = inputs.drivers.index("log_move")
-    pinned = np.full((1, 4, len(inputs.drivers)), np.nan)
     # a MOVE a little above its median of the past year: some draws read it as stress,
     # others as calm (160 is stress in every draw)
     level = np.nanmedian(move_history(inputs)[-52:]) * np.exp(0.15)
-    pinned[..., k] = (np.log(level) - inputs.driver_mean[k]) / inputs.driver_sd[k]
-    paths = project_drivers(params, start.x_last, shocks, pinned)
-    evidence = move_evidence(start, inputs, paths, np.ones(4, dtype=bool))
+    pin = DriverChange("log_move", "pin", "index points", (float(level),), True)
+    scenario = Scenario("move_up", "", (pin,))
+    pinned, shifted = scenario_arrays(
+        scenario, inputs.drivers, 4, inputs.driver_mean, inputs.driver_sd, start.x_last
+    )
+    paths = project_drivers(params, start.x_last, shocks, pinned, shifted)
+    evidence = scenario_evidence(start, inputs, scenario, paths)
     base, scenario = outlook(start, base_paths), outlook(start, paths, evidence)
     w = params["stress_type_weights"]
     favours = (w * evidence[:, 0, 1:]).sum(-1) > evidence[:, 0, 0]

@@ -66,3 +66,38 @@ def test_digest_changes_with_the_data(panel):
 
     changed = Panel(other, panel.funding_basis, panel.inputs, panel.cutoff, panel.source)
     assert changed.digest() != panel.digest()
+
+
+def test_reserve_buffer_is_reserves_plus_the_same_weeks_on_rrp_as_known_a_week_later(
+    panel, snapshot_dir
+):
+    """The buffer of the H.4.1 week ending 2019-09-18 (reserves at their repo-spike low,
+    1,394bn; ON RRP about zero) is public on Thursday the 19th, so it is the panel's value
+    of the week of the 25th; written out by hand from the two raw files."""
+    reserves = pd.read_csv(snapshot_dir / "WRESBAL.csv", index_col="date", parse_dates=True)
+    rrp = pd.read_csv(snapshot_dir / "RRPONTSYD.csv", index_col="date", parse_dates=True)
+    week = rrp.loc["2019-09-12":"2019-09-18", "value"]
+    by_hand = reserves.loc["2019-09-18", "value"] + week.mean()
+    assert abs(reserves.loc["2019-09-18", "value"] - 1394) < 1
+    assert panel.frame.loc["2019-09-25", "reserve_buffer_level"] == by_hand
+    assert panel.frame.loc["2019-09-18", "reserve_buffer_level"] != by_hand
+    # log points below the highest week of the previous three years, by hand
+    levels = panel.frame["reserve_buffer_level"].loc["2016-09-01":"2019-09-25"]
+    peak = levels.dropna().iloc[-156:].max()
+    np.testing.assert_allclose(
+        panel.frame.loc["2019-09-25", "reserve_buffer"], 100 * np.log(by_hand / peak)
+    )
+
+
+def test_reserve_buffer_before_the_on_rrp_facility_counts_no_operation_as_zero(panel):
+    """Before 2013-09-23 a day without an ON RRP operation had no take-up; the buffer is
+    then reserves alone in most weeks, and it is missing before WRESBAL starts (2009) plus
+    the year the peak needs: never back-filled."""
+    frame = panel.frame
+    assert frame.loc[:"2009-01-07", "reserve_buffer_level"].isna().all()
+    assert frame.loc[:"2010-01-05", "reserve_buffer"].isna().all()
+    assert frame.loc["2011-01-01":"2013-09-01", "reserve_buffer_level"].notna().all()
+    # the 2019 and 2025 bill-purchase restarts came with the buffer far below its peak
+    assert frame.loc["2019-09-25", "reserve_buffer"] < -40
+    assert frame.loc["2025-12-10", "reserve_buffer"] < -40
+    assert frame.loc["2013-09-01":"2014-06-01", "reserve_buffer"].max() == 0.0

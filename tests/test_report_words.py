@@ -42,10 +42,18 @@ def test_a_measurable_rise_is_named_and_a_measurable_fall_alone_is_not_a_rise():
 def test_a_scenarios_kind_is_said_in_plain_words():
     from outlook.report import kind_words
 
-    words = kind_words({"observes_move": True, "moves_drivers": ["tga_change_13w", "basis_short"]})
+    words = kind_words(
+        {"observes": ["log_move"], "moves_drivers": ["tga_change_13w", "basis_short"]}
+    )
     assert words.startswith("observes MOVE: a conditional forecast; moves ")
     assert "Treasury General Account" in words and "basis-trade size" in words
     assert "_" not in words
-    assert kind_words({"observes_move": False, "moves_drivers": ["foreign_demand_12m"]}) == (
+    assert kind_words({"observes": [], "moves_drivers": ["foreign_demand_12m"]}) == (
         "moves foreign demand"
     )
+    both = kind_words(
+        {"observes": ["log_move", "funding_spread"], "moves_drivers": [], "not_read": []}
+    )
+    assert both == "observes MOVE and the funding spread: a conditional forecast"
+    unread = kind_words({"observes": [], "moves_drivers": [], "not_read": ["reserve_buffer"]})
+    assert unread == "sets reserve buffer, which this model does not read"
