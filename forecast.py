@@ -216,11 +216,14 @@ def main(argv: list[str] | None = None) -> int:
         roots = list(dict.fromkeys([out.parent.resolve(), REPO_ROOT / "reports"]))
         forecast.update(compare_with_previous(fit, roots, args))
         from diagnostics.evaluation.baselines import base_rates
-        from diagnostics.track_record import qe_definitions, track_record
+        from diagnostics.track_record import latest_base_rate, qe_definitions, track_record
 
         weeks = pd.DatetimeIndex(fit.idata.observed_data["week"].to_numpy())
         forecast["base_rate"] = base_rates(weeks, args.horizon, fit.config.qe_definition)
         forecast["track_record"] = track_record(Path(args.backtests), fit.config)
+        forecast["objective_base_rate"] = latest_base_rate(
+            track_record(Path(args.backtests), fit.config, "objective")
+        )
         forecast["qe_definitions"] = qe_definitions(
             weeks, args.horizon, fit.config, Path(args.backtests)
         )

@@ -76,13 +76,43 @@ def funding_flags(panel: Panel) -> pd.Series:
         normal = normal.where(
             groups != group, trailing_median(same, FUNDING_WINDOW_WEEKS, FUNDING_MIN_WEEKS)
         )
-    return (spread >= normal + FUNDING_EXCESS_BP).fillna(False).astype(bool)
+    return pd.Series(funding_qualifies(spread.to_numpy(), normal.to_numpy()), index=spread.index)
 
 
 def volatility_flags(panel: Panel) -> pd.Series:
     """Weeks whose highest MOVE close jumps well above the recent median level."""
     normal = trailing_median(panel.frame["move"], VOLATILITY_WINDOW_WEEKS, VOLATILITY_MIN_WEEKS)
-    return (panel.frame["move_max"] >= VOLATILITY_RATIO * normal).fillna(False).astype(bool)
+    qualifies = volatility_qualifies(panel.frame["move_max"].to_numpy(), normal.to_numpy())
+    return pd.Series(qualifies, index=normal.index)
+
+
+def funding_qualifies(spread_max: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """The funding rule on arrays: the week's maximum spread at least
+    :data:`FUNDING_EXCESS_BP` above its normal (False where either is unknown). The panel's
+    flags and the forecast's simulated paths both read it here."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(spread_max >= normal + FUNDING_EXCESS_BP) & np.isfinite(normal)
+
+
+def volatility_qualifies(move_max: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """The volatility rule on arrays: the week's highest MOVE close at least
+    :data:`VOLATILITY_RATIO` times its normal level (False where either is unknown)."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(move_max >= VOLATILITY_RATIO * normal) & np.isfinite(normal)
+
+
+def opening_weeks(qualifying: np.ndarray, calm_weeks: int = CALM_WEEKS) -> np.ndarray:
+    """(..., T) True where a week opens an episode: it qualifies, none of the
+    ``calm_weeks`` weeks before it did, and that many weeks precede it (the calm before the
+    first weeks of a sample is not known). The same openings as
+    :func:`episodes_from_flags` (tested on the real panel)."""
+    qualifying = np.asarray(qualifying, dtype=bool)
+    padded = np.concatenate(
+        [np.ones((*qualifying.shape[:-1], calm_weeks), dtype=bool), qualifying], axis=-1
+    )
+    windows = np.lib.stride_tricks.sliding_window_view(padded, calm_weeks, axis=-1)
+    before = windows[..., : qualifying.shape[-1], :].any(axis=-1)
+    return qualifying & ~before
 
 
 @dataclass(frozen=True)

@@ -211,3 +211,12 @@ def qe_definitions(
             ),
         }
     return out
+
+
+def latest_base_rate(record: dict) -> dict | None:
+    """The climatology of a track record's last origin (the base rate as the backtest knew
+    it then), or None without one."""
+    if not record.get("available") or not record.get("history"):
+        return None
+    last = record["history"][-1]
+    return {"p": last["climatology"], "origin": last["origin"]}

@@ -56,11 +56,12 @@ class ModelInputs:
     obs: dict[str, np.ndarray]
     #: What ``obs["move"]`` holds (:data:`model.config.MOVE_OBSERVABLES`).
     move_observable: str = "level"
-    #: (T,) weekly means of the stress observables in their own units, NaN where unknown:
-    #: ``move`` (index points; the level the jump observable is relative to, which the
-    #: forecast's simulated MOVE continues) and ``funding_spread`` (bp; what a scenario's
-    #: funding path starts from). Kept whether or not they are also drivers; a fit made
-    #: before they were stored has fewer or None.
+    #: (T,) weekly statistics of the stress observables in their own units, NaN where
+    #: unknown: ``move`` (weekly mean, index points; the level the jump observable is
+    #: relative to, which the forecast's simulated MOVE continues), ``move_max`` (the
+    #: week's highest close: the volatility-episode rule reads it) and ``funding_spread``
+    #: (weekly mean, bp; what a scenario's funding path starts from). Kept whether or not
+    #: they are also drivers; a fit made before they were stored has fewer or None.
     stress_levels: dict[str, np.ndarray] | None = None
 
     @property
@@ -148,7 +149,7 @@ def move_observable(move: pd.Series, kind: str) -> pd.Series:
 
 
 #: The stress observables' weekly means kept with every fit (:attr:`ModelInputs.stress_levels`).
-STRESS_LEVELS = ("move", "funding_spread")
+STRESS_LEVELS = ("move", "move_max", "funding_spread")
 
 
 #: A driver needs at least this many observed weeks to be standardized and modelled.

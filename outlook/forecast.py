@@ -22,6 +22,7 @@ from model.posterior import (
 )
 from model.store import Fit
 from outlook.attribution import coalition_values, shapley_shares
+from outlook.episode_odds import episode_start_probability
 from outlook.observables import (
     fan_summary,
     move_history,
@@ -181,7 +182,8 @@ def observable_fans(
         "funding_spread_max": [None if np.isnan(v) else float(v) for v in funding[recent]],
         "move": [None if np.isnan(v) else float(v) for v in move_history(inputs)[recent]],
     }
-    return {**fan_summary(paths, weeks), "history": history}
+    episodes = episode_start_probability(paths, inputs, np.random.default_rng(seed + 3))
+    return {**fan_summary(paths, weeks), "history": history, "p_episode_start": episodes}
 
 
 def attribution(start: StartState, inputs: ModelInputs, shocks: np.ndarray) -> dict:

@@ -446,6 +446,26 @@ table{max-width:100%;overflow-x:auto;display:block}.headline{display:table}h1,.m
 .headline td.num{white-space:normal}}"""
 
 
+def episode_sentence(forecast: dict) -> str:
+    """P(an objective episode starts), the episode rules applied to the simulated paths,
+    against the base rate of such starts."""
+    odds = forecast["observables"].get("p_episode_start")
+    if not odds:
+        return ""
+    base = forecast.get("objective_base_rate")
+    against = (
+        f" (base rate {pct(base['p'])}: the share of past {forecast['horizon_weeks']}-week "
+        f"windows with one, as the backtest knew it on {base['origin']})"
+        if base
+        else " (no backtest gives its base rate)"
+    )
+    return (
+        "Applying the objective-episode rules to these paths, a funding or volatility episode "
+        f"starts within {forecast['horizon_weeks']} weeks on {pct(odds['any'])} of them "
+        f"(funding {pct(odds['funding'])}, volatility {pct(odds['volatility'])}){against}. "
+    )
+
+
 def observables_note(forecast: dict) -> str:
     """What the fans are, and how far to trust them (docs/backtest.md, stress-at-risk)."""
     fans = forecast["observables"]
@@ -457,6 +477,7 @@ def observables_note(forecast: dict) -> str:
         f"{funding['q50']:.0f} bp (90% of paths: {funding['q05']:.0f} to {funding['q95']:.0f}"
         f" bp) and MOVE at {move['q50']:.0f} ({move['q05']:.0f} to {move['q95']:.0f}); "
         f"{100 * fans['p_stress_any_week']:.0f}% of paths pass through the stress regime. "
+        f"{episode_sentence(forecast)}"
         "<b>Read with care:</b> the model's emissions have no level persistence of their "
         "own (calm weeks scatter around the 2006-2026 calm mean), so its fan is centred on "
         "the long-run calm level, not on today's; in the backtest, the series' own recent "

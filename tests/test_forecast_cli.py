@@ -431,3 +431,13 @@ def test_both_qe_definitions_are_on_the_page_with_base_rate_and_track_record(rep
         row = page.split(f"data-check=qe_{name}>")[1].split("</tr>")[0]
         assert "the Fed is buying under this definition" in row
         assert f"{100 * definitions[name]['base_rate']:.1f}%" in row
+
+
+def test_the_episode_probability_of_the_paths_is_in_the_json_and_on_the_page(report):
+    data, page = report
+    odds = data["observables"]["p_episode_start"]
+    assert 0 <= odds["funding"] <= odds["any"] <= 1
+    assert odds["volatility"] <= odds["any"] <= odds["funding"] + odds["volatility"]
+    note = page.split("data-check=observables>")[1].split("</p>")[0]
+    assert f"episode starts within 13 weeks on {100 * odds['any']:.1f}% of them" in note
+    assert "base rate" in note
