@@ -179,9 +179,11 @@ def fetch_dts(
                     # the closing row carries its amount in the "today" column (close_today_bal
                     # is null there)
                     close = r.get("close_today_bal")
-                    closing[day] = today if close in (None, "null", "") else close
+                    value = today if close in (None, "null", "") else close
+                    closing[day] = one_value(closing.get(day), value, url, day, label)
                 else:
-                    opening[day] = (today, label)
+                    known = opening.get(day, (None, label))[0]
+                    opening[day] = (one_value(known, today, url, day, label), label)
             page_number += 1
     if not opening:
         raise DataError(url, f"no TGA balances from {start}")
@@ -195,6 +197,20 @@ def fetch_dts(
         }
     )
     return {treasury_files.DTS_FILE: frame.to_csv(index=False)}
+
+
+def one_value(known, new, url: str, day: str, label: str):
+    """A day's balance, refused when the service sends it twice with different amounts: which
+    one is right cannot be told, and keeping either would be a silent choice."""
+    if known is not None and clean(known) != clean(new):
+        raise DataError(
+            url,
+            f"conflicting duplicate rows for {label!r}: {clean(known)} and {clean(new)} "
+            "($ millions)",
+            where=day,
+            expected="one balance per day",
+        )
+    return new
 
 
 def clean(value) -> str:

@@ -113,9 +113,15 @@ def warm_start_for(
         return None, f"{earlier.fit_id} is another model or config"
     if pd.Timestamp(earlier.manifest["data"]["cutoff"]) > panel.cutoff:
         return None, f"{earlier.fit_id} has newer data than this refit"
-    warm = WarmStart.from_idata(earlier.idata, earlier.fit_id)
+    try:
+        warm = WarmStart.from_idata(earlier.idata, earlier.fit_id)
+    except (KeyError, ValueError, TypeError) as exc:  # a damaged warm_start group
+        return None, f"{earlier.fit_id}'s chain state is unreadable ({type(exc).__name__}: {exc})"
     if warm is None:
         return None, f"{earlier.fit_id} kept no chain state"
+    damage = warm.damaged()
+    if damage:
+        return None, f"{earlier.fit_id}'s chain state {damage}"
     return warm, None
 
 

@@ -81,6 +81,19 @@ class WarmStart:
             ds["inverse_mass"].to_numpy().mean(axis=0),
         )
 
+    def damaged(self) -> str | None:
+        """Why the stored state cannot start any chain (None: it can): a NaN or infinite
+        position, step size or mass, or a step size or mass that is not positive."""
+        if not all(np.isfinite(z).all() for z in self.points):
+            return "holds a NaN or infinite position"
+        if not (np.isfinite(self.step_size) and self.step_size > 0):
+            return f"has step size {self.step_size}"
+        mass = self.inverse_mass
+        diagonal = np.diag(mass) if mass.ndim == 2 else mass
+        if not (np.isfinite(mass).all() and (diagonal > 0).all()):
+            return "has a NaN, infinite or non-positive mass matrix"
+        return None
+
     def unusable_for(self, model: pm.Model, dense_mass: bool) -> str | None:
         """Why this state cannot start ``model``'s chains (None: it can)."""
         point = model.initial_point()

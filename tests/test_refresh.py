@@ -242,3 +242,24 @@ def test_a_vintage_edited_after_download_is_refused_by_name(server, snapshot_dir
     edited.write_text(edited.read_text().replace("1", "2", 1))
     with pytest.raises(DataError, match=edited.name):
         refreshed_vintages(store)
+
+
+def test_a_conflicting_duplicate_dts_row_is_refused_naming_the_day(server, snapshot_dir, tmp_path):
+    """The service sends 2024-03-14 twice, $50bn apart: neither is kept silently, the
+    refresh fails naming the day and both amounts, and the store is unchanged."""
+    store = VintageStore(tmp_path / "sources")
+    good = refresh_one("dts", fetch("dts", server, snapshot_dir), store, snapshot_dir, "x")
+    kept = {p: p.read_bytes() for p in (tmp_path / "sources").rglob("*") if p.is_file()}
+    row = next(r for r in server.fiscal if r["record_date"] == "2024-03-14")
+    twin = {**row, "open_today_bal": str(int(row["open_today_bal"]) + 50_000)}
+    server.fiscal.insert(server.fiscal.index(row) + 1, twin)
+    bad = refresh_one("dts", fetch("dts", server, snapshot_dir), store, snapshot_dir, "x")
+    assert not bad.ok
+    assert "conflicting duplicate rows" in bad.message and "2024-03-14" in bad.message
+    assert row["open_today_bal"] in bad.message and twin["open_today_bal"] in bad.message
+    after = {p: p.read_bytes() for p in (tmp_path / "sources").rglob("*") if p.is_file()}
+    assert after == kept and store.latest("dts").vintage_id == good.vintage_id
+    # an exact repeat of a row is the same balance: accepted
+    server.fiscal.remove(twin)
+    server.fiscal.insert(server.fiscal.index(row) + 1, dict(row))
+    assert refresh_one("dts", fetch("dts", server, snapshot_dir), store, snapshot_dir, "x").ok

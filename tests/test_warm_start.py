@@ -91,3 +91,54 @@ def test_a_state_of_another_shape_is_refused_and_the_fit_starts_cold():
     record = json.loads(refit.sample_stats.attrs["initialization"])
     assert "shapes" in record["warm_start_refused"] and record["n_starts"] == 2
     assert "warm_start_from" not in record
+
+
+def damaged_earlier_fit(state):
+    """An earlier passing fit of the default model whose kept chain state is ``state``."""
+    from types import SimpleNamespace
+
+    import arviz as az
+    import pandas as pd
+
+    from model.config import ModelConfig
+    from model.fitting import warm_start_for
+    from model.store import Fit
+
+    manifest = {
+        "fit_id": "earlier",
+        "convergence": {"passed": True},
+        "data": {"cutoff": "2020-01-01"},
+    }
+    earlier = Fit(None, manifest, ModelConfig(), az.InferenceData(warm_start=state))
+    panel = SimpleNamespace(cutoff=pd.Timestamp("2020-06-03"))
+    return warm_start_for(earlier, ModelConfig(), panel)
+
+
+def stored_state(position: float = 0.0, step: float = 0.5, drop_attrs: bool = False):
+    import xarray as xr
+
+    ds = xr.Dataset(
+        {
+            "z_v": (("chain", "v_dim_0"), np.full((2, 3), position)),
+            "step_size": ("chain", np.full(2, step)),
+            "inverse_mass": (("chain", "mass_dim_0"), np.ones((2, 3))),
+        },
+        attrs={} if drop_attrs else {"value_vars": json.dumps(["v"])},
+    )
+    return ds
+
+
+@pytest.mark.parametrize(
+    ("state", "says"),
+    [
+        (stored_state(position=np.nan), "NaN or infinite position"),
+        (stored_state(step=0.0), "step size 0.0"),
+        (stored_state(drop_attrs=True), "unreadable (KeyError"),
+    ],
+    ids=["NaN position", "zero step", "missing attribute"],
+)
+def test_a_damaged_chain_state_falls_back_to_a_cold_start_and_says_why(state, says):
+    warm, reason = damaged_earlier_fit(state)
+    assert warm is None and reason.startswith("earlier") and says in reason
+    good, none = damaged_earlier_fit(stored_state())
+    assert good is not None and none is None
