@@ -25,13 +25,8 @@ from model.runtime import configure
 from model.settings import BACKENDS, GateThresholds, SamplerSettings
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    # Defaults come from the settings classes, so --help, the manifest and a fit run from
-    # Python (model.fitting.run_fit) cannot disagree.
-    sampler, gate, config = SamplerSettings(), GateThresholds(), ModelConfig()
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def add_data_options(p: argparse.ArgumentParser, config: ModelConfig) -> None:
+    """Where the data come from and which weeks the fit reads."""
     p.add_argument(
         "--data", help="snapshot directory (default ../shared/data/raw, else the FRED cache)"
     )
@@ -48,6 +43,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=config.start,
         help="first week of the fit (default %(default)s)",
     )
+
+
+def add_sampler_options(p: argparse.ArgumentParser, sampler: SamplerSettings) -> None:
+    """NUTS: draws, warm-up, chains, seed, starts, mass matrix and backend."""
     p.add_argument(
         "--draws",
         type=positive_int,
@@ -97,6 +96,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=sampler.backend,
         help="NUTS backend (default %(default)s; numpyro: JAX, fast; pymc: PyMC's own sampler)",
     )
+
+
+def add_model_options(p: argparse.ArgumentParser, config: ModelConfig) -> None:
+    """The model variant: QE definition, drivers, events and the MOVE observable."""
     p.add_argument(
         "--qe-definition",
         choices=("strict", "broad"),
@@ -156,6 +159,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "volatility-level stress state; jump: log MOVE over its trailing-year "
         "median, a volatility-jump state, docs/backtest.md)",
     )
+
+
+def add_store_options(p: argparse.ArgumentParser) -> None:
+    """Where the fit is stored and whether it starts from the last one."""
     p.add_argument(
         "--warm-start",
         action="store_true",
@@ -169,6 +176,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=str(REPO_ROOT / "fits"),
         help="where fits are stored (default fits/ in the repository)",
     )
+
+
+def add_gate_options(p: argparse.ArgumentParser, gate: GateThresholds) -> None:
+    """The convergence gate's thresholds."""
     p.add_argument(
         "--max-rhat",
         type=float,
@@ -187,6 +198,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=gate.max_divergences,
         help="gate: divergent transitions allowed after warm-up (default %(default)s)",
     )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    # Defaults come from the settings classes, so --help, the manifest and a fit run from
+    # Python (model.fitting.run_fit) cannot disagree.
+    sampler, gate, config = SamplerSettings(), GateThresholds(), ModelConfig()
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_data_options(p, config)
+    add_sampler_options(p, sampler)
+    add_model_options(p, config)
+    add_store_options(p)
+    add_gate_options(p, gate)
     p.add_argument(
         "--no-progress",
         action="store_true",

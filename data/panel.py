@@ -286,6 +286,126 @@ def resolve_cutoff(
     return (cutoff - pd.Timedelta(days=(cutoff.day_of_week - 2) % 7)).normalize()
 
 
+@dataclass
+class PanelBuild:
+    """What the column builders share: the source, the weeks, the cut-off, and what they
+    add (columns, the inputs' first and last observations, notes)."""
+
+    source: DataSource
+    weeks: pd.DatetimeIndex
+    cutoff: pd.Timestamp
+    columns: dict[str, pd.Series] = field(default_factory=dict)
+    inputs: dict[str, dict] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def record(self, name: str, obs: pd.Series, known: pd.DatetimeIndex) -> None:
+        visible = obs[np.asarray(known <= self.cutoff)]
+        self.inputs[name] = {
+            "first_obs": obs.index.min(),
+            "last_obs": visible.index.max() if len(visible) else pd.NaT,
+            "last_known": known[known <= self.cutoff].max() if len(visible) else pd.NaT,
+        }
+
+
+def add_basis(b: PanelBuild) -> None:
+    """The basis trade: leveraged funds' net Treasury-futures short (CFTC TFF)."""
+    positions = b.source.cftc_positions()
+    basis = cftc.net_short_10y_equivalent(positions)
+    known = FILES["CFTC_TFF"].known_at(pd.DatetimeIndex(basis.index))
+    b.record("CFTC_TFF", basis, known)
+    b.columns["basis_short"] = latest_known(basis, known, b.weeks, FILES["CFTC_TFF"].max_age_days)
+
+
+def add_move(b: PanelBuild) -> None:
+    """MOVE: the weekly mean and maximum close, and log MOVE."""
+    move = b.source.series("MOVE")
+    known = SERIES["MOVE"].known_at(pd.DatetimeIndex(move.index))
+    b.record("MOVE", move, known)
+    b.columns["move"] = weekly_aggregate(move, known, b.weeks, "mean")
+    b.columns["move_max"] = weekly_aggregate(move, known, b.weeks, "max")
+    b.columns["log_move"] = np.log(b.columns["move"])
+
+
+def add_funding(b: PanelBuild) -> pd.Series:
+    """The funding spread (weekly mean and maximum) and the pair of rates it measures."""
+    spread, label = daily_funding_spread(b.source)
+    known = pd.DatetimeIndex(spread.index) + pd.offsets.BDay(1)
+    for name in FUNDING_OVERNIGHT + FUNDING_ADMINISTERED:
+        s = b.source.series(name)
+        b.record(name, s, SERIES[name].known_at(pd.DatetimeIndex(s.index)))
+    b.columns["funding_spread"] = weekly_aggregate(spread, known, b.weeks, "mean")
+    b.columns["funding_spread_max"] = weekly_aggregate(spread, known, b.weeks, "max")
+    return weekly_aggregate(label, known, b.weeks, "last")
+
+
+def add_tga(b: PanelBuild) -> None:
+    """The TGA: its weekly level and 13-week change."""
+    tga, known, tga_note = tga_weekly_level(b.source)
+    b.notes.append(f"TGA: {tga_note}")
+    b.record("TGA", tga, known)
+    level = latest_known(tga, known, b.weeks, SERIES["WTREGEN"].max_age_days)
+    b.columns["tga_level"] = level
+    b.columns["tga_change_13w"] = level - level.shift(13)
+
+
+def add_foreign(b: PanelBuild) -> None:
+    """Foreign demand: the 12-month log changes of total and official holdings (TIC)."""
+    tic = b.source.tic()
+    tic_known = FILES["TIC_MFH"].known_at(pd.DatetimeIndex(tic.index))
+    b.record("TIC_MFH", tic["foreign_total_bn"], tic_known)
+    for column, out in (
+        ("foreign_total_bn", "foreign_demand_12m"),
+        ("foreign_official_bn", "foreign_official_12m"),
+    ):
+        change = log_change_12m(tic[column])
+        known = FILES["TIC_MFH"].known_at(pd.DatetimeIndex(change.index))
+        b.columns[out] = latest_known(change, known, b.weeks, FILES["TIC_MFH"].max_age_days)
+
+
+def add_reserve(b: PanelBuild) -> None:
+    """The reserve buffer: reserves plus ON RRP, its level and how far below its peak."""
+    level, known = reserve_buffer_level(b.source)
+    for name in ("WRESBAL", "RRPONTSYD"):
+        s = b.source.series(name)
+        b.record(name, s, SERIES[name].known_at(pd.DatetimeIndex(s.index)))
+    max_age = SERIES["WRESBAL"].max_age_days
+    b.columns["reserve_buffer_level"] = latest_known(level, known, b.weeks, max_age)
+    b.columns["reserve_buffer"] = latest_known(below_recent_peak(level), known, b.weeks, max_age)
+
+
+def add_other(b: PanelBuild) -> None:
+    """Other observables: VIX, the two stress indices and the Fed's balance sheet."""
+    vix = b.source.series("VIXCLS")
+    known = SERIES["VIXCLS"].known_at(pd.DatetimeIndex(vix.index))
+    b.record("VIXCLS", vix, known)
+    b.columns["vix"] = weekly_aggregate(vix, known, b.weeks, "mean")
+    for name, column, scale in (
+        ("STLFSI4", "stlfsi", 1.0),
+        ("NFCI", "nfci", 1.0),
+        ("WALCL", "walcl", 1e-3),
+    ):
+        s = b.source.series(name) * scale
+        known = SERIES[name].known_at(pd.DatetimeIndex(s.index))
+        b.record(name, s, known)
+        b.columns[column] = latest_known(s, known, b.weeks, SERIES[name].max_age_days)
+
+
+def add_swap(b: PanelBuild) -> None:
+    """Optional: the 10-year swap spread, from the user's swap rates and DGS10."""
+    if b.source.has("SWAP10Y"):
+        swap, treasury = b.source.series("SWAP10Y"), b.source.series("DGS10")
+        b.record("SWAP10Y", swap, SERIES["SWAP10Y"].known_at(pd.DatetimeIndex(swap.index)))
+        daily = (100.0 * (swap - treasury)).dropna()  # bp, days with both
+        known = SERIES["SWAP10Y"].known_at(pd.DatetimeIndex(daily.index))
+        b.columns["swap_spread_10y"] = weekly_aggregate(daily, known, b.weeks, "mean")
+    else:
+        b.columns["swap_spread_10y"] = pd.Series(np.nan, index=b.weeks)
+        b.notes.append(
+            "10-year swap spread: no swap-rate file supplied (python -m data refresh "
+            "--swap-file FILE); the column is empty"
+        )
+
+
 def build_panel(
     source: DataSource,
     start: str = DEFAULT_START,
@@ -296,113 +416,26 @@ def build_panel(
     cutoff = resolve_cutoff(source, end, today)
     if cutoff < pd.Timestamp(start):
         raise DataError("--end", f"cut-off {cutoff.date()} is before the start {start}")
-    weeks = wednesdays(start, cutoff)
-    columns: dict[str, pd.Series] = {}
-    inputs: dict[str, dict] = {}
-    notes: list[str] = []
-
-    def record(name: str, obs: pd.Series, known: pd.DatetimeIndex) -> None:
-        visible = obs[np.asarray(known <= cutoff)]
-        inputs[name] = {
-            "first_obs": obs.index.min(),
-            "last_obs": visible.index.max() if len(visible) else pd.NaT,
-            "last_known": known[known <= cutoff].max() if len(visible) else pd.NaT,
-        }
-
-    # 1. Basis trade (CFTC TFF).
-    positions = source.cftc_positions()
-    basis = cftc.net_short_10y_equivalent(positions)
-    known = FILES["CFTC_TFF"].known_at(pd.DatetimeIndex(basis.index))
-    record("CFTC_TFF", basis, known)
-    columns["basis_short"] = latest_known(basis, known, weeks, FILES["CFTC_TFF"].max_age_days)
-
-    # 2. MOVE.
-    move = source.series("MOVE")
-    known = SERIES["MOVE"].known_at(pd.DatetimeIndex(move.index))
-    record("MOVE", move, known)
-    columns["move"] = weekly_aggregate(move, known, weeks, "mean")
-    columns["move_max"] = weekly_aggregate(move, known, weeks, "max")
-    columns["log_move"] = np.log(columns["move"])
-
-    # 3. Funding spread.
-    spread, label = daily_funding_spread(source)
-    known = pd.DatetimeIndex(spread.index) + pd.offsets.BDay(1)
-    for name in FUNDING_OVERNIGHT + FUNDING_ADMINISTERED:
-        s = source.series(name)
-        record(name, s, SERIES[name].known_at(pd.DatetimeIndex(s.index)))
-    columns["funding_spread"] = weekly_aggregate(spread, known, weeks, "mean")
-    columns["funding_spread_max"] = weekly_aggregate(spread, known, weeks, "max")
-    basis_label = weekly_aggregate(label, known, weeks, "last")
-
-    # 4. TGA.
-    tga, known, tga_note = tga_weekly_level(source)
-    notes.append(f"TGA: {tga_note}")
-    record("TGA", tga, known)
-    level = latest_known(tga, known, weeks, SERIES["WTREGEN"].max_age_days)
-    columns["tga_level"] = level
-    columns["tga_change_13w"] = level - level.shift(13)
-
-    # 5. Foreign demand (TIC).
-    tic = source.tic()
-    tic_known = FILES["TIC_MFH"].known_at(pd.DatetimeIndex(tic.index))
-    record("TIC_MFH", tic["foreign_total_bn"], tic_known)
-    for column, out in (
-        ("foreign_total_bn", "foreign_demand_12m"),
-        ("foreign_official_bn", "foreign_official_12m"),
-    ):
-        change = log_change_12m(tic[column])
-        known = FILES["TIC_MFH"].known_at(pd.DatetimeIndex(change.index))
-        columns[out] = latest_known(change, known, weeks, FILES["TIC_MFH"].max_age_days)
-
-    # 6. Reserve buffer (H.4.1 reserves plus ON RRP).
-    level, known = reserve_buffer_level(source)
-    for name in ("WRESBAL", "RRPONTSYD"):
-        s = source.series(name)
-        record(name, s, SERIES[name].known_at(pd.DatetimeIndex(s.index)))
-    max_age = SERIES["WRESBAL"].max_age_days
-    columns["reserve_buffer_level"] = latest_known(level, known, weeks, max_age)
-    columns["reserve_buffer"] = latest_known(below_recent_peak(level), known, weeks, max_age)
-
-    # Other observables.
-    vix = source.series("VIXCLS")
-    known = SERIES["VIXCLS"].known_at(pd.DatetimeIndex(vix.index))
-    record("VIXCLS", vix, known)
-    columns["vix"] = weekly_aggregate(vix, known, weeks, "mean")
-    for name, column, scale in (
-        ("STLFSI4", "stlfsi", 1.0),
-        ("NFCI", "nfci", 1.0),
-        ("WALCL", "walcl", 1e-3),
-    ):
-        s = source.series(name) * scale
-        known = SERIES[name].known_at(pd.DatetimeIndex(s.index))
-        record(name, s, known)
-        columns[column] = latest_known(s, known, weeks, SERIES[name].max_age_days)
-
-    # 7. Optional: the 10-year swap spread, from the user's swap rates and DGS10.
-    if source.has("SWAP10Y"):
-        swap, treasury = source.series("SWAP10Y"), source.series("DGS10")
-        record("SWAP10Y", swap, SERIES["SWAP10Y"].known_at(pd.DatetimeIndex(swap.index)))
-        daily = (100.0 * (swap - treasury)).dropna()  # bp, days with both
-        known = SERIES["SWAP10Y"].known_at(pd.DatetimeIndex(daily.index))
-        columns["swap_spread_10y"] = weekly_aggregate(daily, known, weeks, "mean")
-    else:
-        columns["swap_spread_10y"] = pd.Series(np.nan, index=weeks)
-        notes.append(
-            "10-year swap spread: no swap-rate file supplied (python -m data refresh "
-            "--swap-file FILE); the column is empty"
-        )
-
+    b = PanelBuild(source, wednesdays(start, cutoff), cutoff)
+    add_basis(b)
+    add_move(b)
+    basis_label = add_funding(b)
+    add_tga(b)
+    add_foreign(b)
+    add_reserve(b)
+    add_other(b)
+    add_swap(b)
     frame = pd.DataFrame(
-        {c: columns[c] for c in [*DRIVERS, *OBSERVABLES, *OPTIONAL_DRIVERS]}, index=weeks
+        {c: b.columns[c] for c in [*DRIVERS, *OBSERVABLES, *OPTIONAL_DRIVERS]}, index=b.weeks
     )
     frame.index.name = "week"
-    notes.append("Nothing is interpolated: a week with no published value is NaN.")
+    b.notes.append("Nothing is interpolated: a week with no published value is NaN.")
     return Panel(
         frame=frame.astype(float),
         funding_basis=basis_label.rename("funding_basis"),
-        inputs=pd.DataFrame.from_dict(inputs, orient="index"),
+        inputs=pd.DataFrame.from_dict(b.inputs, orient="index"),
         cutoff=cutoff,
         source=source.description,
-        notes=notes,
+        notes=b.notes,
         origin=source_origin(source),
     )
