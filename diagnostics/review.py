@@ -207,6 +207,96 @@ def backtest_html(record: dict) -> str:
     )
 
 
+def review_figures(fit: Fit, inputs, table, checks: dict) -> list[tuple[str, str, object]]:
+    """(file name, title, figure) of every plot on the reviewer's page, in page order."""
+    observable = fit.config.move_observable
+    return [
+        ("worst", "The worst-mixing parameters", convergence.worst_figure(fit, table)),
+        (
+            "worst_rank",
+            "Rank plots of the worst-mixing parameters",
+            convergence.worst_rank_figure(fit, table),
+        ),
+        ("rank", "Rank plots", convergence.rank_figure(fit)),
+        ("trace", "Trace plots", convergence.trace_figure(fit)),
+        ("energy", "Energy", convergence.energy_figure(fit)),
+        (
+            "prior_predictive",
+            "Prior predictive: stress observables",
+            predictive.observables_figure(checks["Prior"], observable, "Prior"),
+        ),
+        (
+            "posterior_predictive",
+            "Posterior predictive: stress observables",
+            predictive.observables_figure(checks["Posterior"], observable, "Posterior"),
+        ),
+        (
+            "event_frequency",
+            "Event and restart frequency",
+            predictive.counts_figure(fit.idata, inputs),
+        ),
+        ("p_stress", "Smoothed P(stress)", stress_history_figure(fit)),
+        ("entry_curves", "Stress entry by driver", effects.entry_figure(fit)),
+        ("qe_hazard", "QE hazard over time", effects.qe_hazard_figure(fit)),
+        ("coverage", "Data coverage", coverage_figure(fit)),
+    ]
+
+
+def gate_banner(manifest: dict) -> str:
+    conv = manifest["convergence"]
+    if conv["passed"]:
+        return "<p class=meta><b>Gate PASSED.</b></p>"
+    return (
+        "<p class=warn><b>Gate FAILED:</b> "
+        + html.escape("; ".join(conv["failures"]))
+        + ". This fit never became <code>latest</code>.</p>"
+    )
+
+
+def frequency_table(manifest: dict) -> str:
+    """The prior and posterior predictive counts of events and restarts per 20 years."""
+    rows = "".join(
+        f"<tr><td>{html.escape(g)}</td><td>{html.escape(k)}</td>"
+        f"<td class=num>{r['q05_per_20y']:.1f} – {r['q95_per_20y']:.1f}</td>"
+        f"<td class=num>{r.get('observed_per_20y', float('nan')):.1f}</td>"
+        f"<td class=num>{r.get('p_value_ge_observed', float('nan')):.2f}</td></tr>"
+        for g, group in manifest["checks"].items()
+        for k, r in group.items()
+    )
+    return (
+        "<h2>Event and restart frequency per 20 years (90% predictive interval)</h2>"
+        "<table><tr><th>check</th><th>quantity</th><th>predictive 90%</th><th>observed</th>"
+        f"<th>P(rep >= observed)</th></tr>{rows}</table>"
+    )
+
+
+def reliability_image(record: dict) -> str:
+    """The backtest's reliability diagram, embedded, when the track record has one."""
+    if not record.get("available"):
+        return ""
+    calibration = Path(record["backtest"]) / "reliability_catalogue.png"
+    if not calibration.is_file():
+        return ""
+    return (
+        "<img alt='reliability diagram of the backtest' src='data:image/png;base64,"
+        + base64.b64encode(calibration.read_bytes()).decode()
+        + "'>"
+    )
+
+
+def fit_header(fit: Fit) -> str:
+    manifest = fit.manifest
+    return (
+        f"<h1>Fit review: {html.escape(fit.fit_id)}</h1>"
+        f"<p class=meta>Data {html.escape(manifest['data']['source'])}, weeks "
+        f"{manifest['data']['start']} to {manifest['data']['cutoff']} "
+        f"({manifest['data']['n_weeks']}); model {manifest['model']['version']} "
+        f"({manifest['model']['config_digest'][:12]}); sampler "
+        f"{html.escape(str(manifest['sampler']))}; wall {manifest['wall_time_s']} s; "
+        f"git {html.escape(manifest['git_commit'])}.</p>"
+    )
+
+
 def write_review(fit: Fit, out: Path, backtests: Path | None = None) -> Path:
     """Write the PNGs and ``review.html`` under ``out``; returns the page's path.
 
@@ -221,38 +311,6 @@ def write_review(fit: Fit, out: Path, backtests: Path | None = None) -> Path:
         for which, group in (("Prior", fit.idata.prior), ("Posterior", fit.idata.posterior))
     }
     record = track_record(backtests, fit.config) if backtests else {"reason": "not asked"}
-    figures = [
-        ("worst", "The worst-mixing parameters", convergence.worst_figure(fit, table)),
-        (
-            "worst_rank",
-            "Rank plots of the worst-mixing parameters",
-            convergence.worst_rank_figure(fit, table),
-        ),
-        ("rank", "Rank plots", convergence.rank_figure(fit)),
-        ("trace", "Trace plots", convergence.trace_figure(fit)),
-        ("energy", "Energy", convergence.energy_figure(fit)),
-        (
-            "prior_predictive",
-            "Prior predictive: stress observables",
-            predictive.observables_figure(checks["Prior"], fit.config.move_observable, "Prior"),
-        ),
-        (
-            "posterior_predictive",
-            "Posterior predictive: stress observables",
-            predictive.observables_figure(
-                checks["Posterior"], fit.config.move_observable, "Posterior"
-            ),
-        ),
-        (
-            "event_frequency",
-            "Event and restart frequency",
-            predictive.counts_figure(fit.idata, inputs),
-        ),
-        ("p_stress", "Smoothed P(stress)", stress_history_figure(fit)),
-        ("entry_curves", "Stress entry by driver", effects.entry_figure(fit)),
-        ("qe_hazard", "QE hazard over time", effects.qe_hazard_figure(fit)),
-        ("coverage", "Data coverage", coverage_figure(fit)),
-    ]
     after = {
         name.lower() + "_predictive": pvalue_html(
             predictive.predictive_pvalues(checks[name]), fit.config.move_observable
@@ -260,59 +318,24 @@ def write_review(fit: Fit, out: Path, backtests: Path | None = None) -> Path:
         for name in checks
     }
     sections = []
-    for name, title, fig in figures:
+    for name, title, fig in review_figures(fit, inputs, table, checks):
         fig.savefig(out / f"{name}.png", dpi=100)
         sections.append(f"<h2>{html.escape(title)}</h2>" + embed(fig, title) + after.get(name, ""))
-    calibration = (
-        Path(record["backtest"]) / "reliability_catalogue.png" if record.get("available") else None
-    )
-    manifest = fit.manifest
-    conv = manifest["convergence"]
-    banner = (
-        "<p class=meta><b>Gate PASSED.</b></p>"
-        if conv["passed"]
-        else "<p class=warn><b>Gate FAILED:</b> "
-        + html.escape("; ".join(conv["failures"]))
-        + ". This fit never became <code>latest</code>.</p>"
-    )
-    checks = manifest["checks"]
-    check_rows = "".join(
-        f"<tr><td>{html.escape(g)}</td><td>{html.escape(k)}</td>"
-        f"<td class=num>{r['q05_per_20y']:.1f} – {r['q95_per_20y']:.1f}</td>"
-        f"<td class=num>{r.get('observed_per_20y', float('nan')):.1f}</td>"
-        f"<td class=num>{r.get('p_value_ge_observed', float('nan')):.2f}</td></tr>"
-        for g, rows in checks.items()
-        for k, r in rows.items()
-    )
     page = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>liqshock fit review {html.escape(fit.fit_id)}</title><style>{STYLE}</style>"
         "</head><body>",
-        f"<h1>Fit review: {html.escape(fit.fit_id)}</h1>",
-        f"<p class=meta>Data {html.escape(manifest['data']['source'])}, weeks "
-        f"{manifest['data']['start']} to {manifest['data']['cutoff']} "
-        f"({manifest['data']['n_weeks']}); model {manifest['model']['version']} "
-        f"({manifest['model']['config_digest'][:12]}); sampler "
-        f"{html.escape(str(manifest['sampler']))}; wall {manifest['wall_time_s']} s; "
-        f"git {html.escape(manifest['git_commit'])}.</p>",
-        banner,
+        fit_header(fit),
+        gate_banner(fit.manifest),
         "<h2>Convergence gate</h2>",
         gate_table(fit),
         "<h2>Structural parameters</h2>",
         parameter_html(table),
         "<h2>Calibration and backtest (out of sample)</h2>",
         backtest_html(record),
-        (
-            "<img alt='reliability diagram of the backtest' src='data:image/png;base64,"
-            + base64.b64encode(calibration.read_bytes()).decode()
-            + "'>"
-            if calibration is not None and calibration.is_file()
-            else ""
-        ),
-        "<h2>Event and restart frequency per 20 years (90% predictive interval)</h2>",
-        "<table><tr><th>check</th><th>quantity</th><th>predictive 90%</th><th>observed</th>"
-        f"<th>P(rep >= observed)</th></tr>{check_rows}</table>",
+        reliability_image(record),
+        frequency_table(fit.manifest),
         *sections,
         "</body></html>",
     ]
