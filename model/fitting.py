@@ -152,24 +152,8 @@ def run_fit(
         idata.sample_stats.attrs["initialization"] = json.dumps(record)
     sampling_seconds = time.perf_counter() - started
 
-    regimes = regime_probabilities(idata.posterior, inputs, config)
-    idata.posterior = xr.merge(
-        [idata.posterior, regimes[["p_stress_filtered", "p_stress_smoothed"]]]
-    )
-    idata.add_groups(
-        observed_data=observed_dataset(panel, inputs), constant_data=constant_dataset(inputs)
-    )
-    prior = prior_group(model, prior_draws, settings.seed)
-    idata.add_groups(prior=prior)
-    observed = observed_counts(inputs)
-    checks = {
-        "prior_predictive": summarize_counts(
-            predictive_counts(prior, inputs, settings.seed), observed, inputs.n_weeks
-        ),
-        "posterior_predictive": summarize_counts(
-            predictive_counts(idata.posterior, inputs, settings.seed), observed, inputs.n_weeks
-        ),
-    }
+    add_fit_groups(idata, model, panel, inputs, config, prior_draws, settings.seed)
+    checks = predictive_checks(idata, inputs, settings.seed)
     # every sampled quantity: the parameters alone (missing driver weeks are integrated
     # out, not sampled: model/missing.py), a variant's optional ones included
     convergence = convergence_report(idata, parameter_names(idata.posterior), thresholds)
@@ -180,29 +164,7 @@ def run_fit(
     manifest = {
         "fit_id": fit_id,
         "created_at": datetime.now(UTC).isoformat(),
-        "data": {
-            "source": panel.source,
-            "origin": panel.origin,
-            "cutoff": str(panel.cutoff.date()),
-            "start": str(inputs.weeks[0].date()),
-            "n_weeks": inputs.n_weeks,
-            "panel_digest": panel.digest(),
-            "last_observation": {
-                k: {
-                    c: (None if v is None or str(v) == "NaT" else str(v.date()))
-                    for c, v in row.items()
-                }
-                for k, row in panel.inputs.to_dict(orient="index").items()
-            },
-            "coverage": {k: float(v) for k, v in panel.coverage()["coverage"].items()},
-            "driver_scaling": {
-                d: {"mean": float(m), "sd": float(s)}
-                for d, m, s in zip(
-                    inputs.drivers, inputs.driver_mean, inputs.driver_sd, strict=True
-                )
-            },
-            "notes": panel.notes,
-        },
+        "data": data_record(panel, inputs),
         "model": {
             "version": config.version,
             "config": config.to_dict(),
@@ -226,6 +188,63 @@ def run_fit(
     }
     path = write_fit(Path(fits_dir), fit_id, idata, manifest)
     return FitResult(path, manifest, idata, inputs, panel)
+
+
+def add_fit_groups(
+    idata: az.InferenceData,
+    model,
+    panel: Panel,
+    inputs: ModelInputs,
+    config: ModelConfig,
+    prior_draws: int,
+    seed: int,
+) -> None:
+    """What a stored fit keeps beside its draws: the regime probabilities of every draw,
+    the data it read, and prior draws for the reviewer's prior predictive checks."""
+    regimes = regime_probabilities(idata.posterior, inputs, config)
+    idata.posterior = xr.merge(
+        [idata.posterior, regimes[["p_stress_filtered", "p_stress_smoothed"]]]
+    )
+    idata.add_groups(
+        observed_data=observed_dataset(panel, inputs), constant_data=constant_dataset(inputs)
+    )
+    idata.add_groups(prior=prior_group(model, prior_draws, seed))
+
+
+def predictive_checks(idata: az.InferenceData, inputs: ModelInputs, seed: int) -> dict:
+    """Events and restarts per 20 years, prior and posterior predictive, against the data."""
+    observed = observed_counts(inputs)
+    return {
+        f"{group}_predictive": summarize_counts(
+            predictive_counts(idata[group], inputs, seed), observed, inputs.n_weeks
+        )
+        for group in ("prior", "posterior")
+    }
+
+
+def data_record(panel: Panel, inputs: ModelInputs) -> dict:
+    """The manifest's account of the data: source and vintage, weeks, identity, last
+    observations, coverage, the drivers' scaling, notes."""
+    return {
+        "source": panel.source,
+        "origin": panel.origin,
+        "cutoff": str(panel.cutoff.date()),
+        "start": str(inputs.weeks[0].date()),
+        "n_weeks": inputs.n_weeks,
+        "panel_digest": panel.digest(),
+        "last_observation": {
+            k: {
+                c: (None if v is None or str(v) == "NaT" else str(v.date())) for c, v in row.items()
+            }
+            for k, row in panel.inputs.to_dict(orient="index").items()
+        },
+        "coverage": {k: float(v) for k, v in panel.coverage()["coverage"].items()},
+        "driver_scaling": {
+            d: {"mean": float(m), "sd": float(s)}
+            for d, m, s in zip(inputs.drivers, inputs.driver_mean, inputs.driver_sd, strict=True)
+        },
+        "notes": panel.notes,
+    }
 
 
 def observed_dataset(panel: Panel, inputs: ModelInputs) -> xr.Dataset:
