@@ -1,4 +1,5 @@
-"""``python -m diagnostics review|backtest|episodes``: sign-off, track record, targets.
+"""``python -m diagnostics review|backtest|score|fans|select|episodes|loo``: sign-off, track
+record, targets.
 
 Exit status: 0 on success; 1 when the backtest finished but some origins raised (their
 tracebacks are under OUT/failed/); 2 on bad input (unknown fit, wrong spec in OUT, no data).
@@ -76,6 +77,20 @@ def add_score_command(sub, common: argparse.ArgumentParser) -> None:
     sc.add_argument("--out", help="write the tables here (default: the records' folder)")
 
 
+def add_select_command(sub, common: argparse.ArgumentParser) -> None:
+    """``python -m diagnostics select``: the third round's pre-registered rule."""
+    se = sub.add_parser(
+        "select",
+        parents=[common],
+        help="apply the pre-registered variant rule (docs/backtest.md) to scored backtests",
+    )
+    se.add_argument("--strict", required=True, help="scored records (OUT/dense), strict QE")
+    se.add_argument("--broad", help="scored records (OUT/dense) of the broad-QE refits")
+    se.add_argument("--fans", help="fan tables made with fans --challenger")
+    se.add_argument("--challenger", default="vulnerability_jump")
+    se.add_argument("--incumbent", default="regime_jump")
+
+
 def add_fans_command(sub, common: argparse.ArgumentParser) -> None:
     """``python -m diagnostics fans`` and its flags."""
     fa = sub.add_parser(
@@ -95,6 +110,9 @@ def add_fans_command(sub, common: argparse.ArgumentParser) -> None:
     )
     fa.add_argument(
         "--series", default="regime_jump", help="the model series of --records to score"
+    )
+    fa.add_argument(
+        "--challenger", help="another model series of --records, scored beside it as 'challenger'"
     )
 
 
@@ -233,6 +251,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_episodes_command(sub, common)
     add_score_command(sub, common)
     add_fans_command(sub, common)
+    add_select_command(sub, common)
     add_backtest_command(sub, common)
     return p.parse_args(argv)
 
@@ -391,6 +410,8 @@ def fans(args: argparse.Namespace) -> int:
         names = [str(o.date()) for o in origins]
         records = reusable(Path(args.records) / "origins", names, forecast_problem)
         table = fan.with_model(table, list(records.values()), args.series)
+        if args.challenger:
+            table = fan.with_model(table, list(records.values()), args.challenger, fan.CHALLENGER)
     scores, pairs = fan.fan_scores(table)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -450,6 +471,27 @@ def loo(args: argparse.Namespace) -> int:
     return 0
 
 
+def select(args: argparse.Namespace) -> int:
+    """The pre-registered rule on stored tables: every comparison it reads, and the verdict."""
+    from diagnostics.evaluation.selection import apply_rule, markdown
+
+    def folder(value: str | None) -> Path | None:
+        return None if value is None else Path(value)
+
+    try:
+        comparisons, verdict = apply_rule(
+            Path(args.strict),
+            folder(args.broad),
+            folder(args.fans),
+            args.challenger,
+            args.incumbent,
+        )
+    except (OSError, KeyError, ValueError) as exc:
+        return user_error(DataError(args.strict, f"not scored backtest tables: {exc}"), args.debug)
+    print(markdown(comparisons, verdict, args.challenger, args.incumbent))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure()  # before JAX and PyMC load: the heavy imports come after the arguments
@@ -460,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         "loo": loo,
         "score": score,
         "fans": fans,
+        "select": select,
     }
     return commands[args.command](args)
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from data.catalogue import QE_DEFINITION_WORDS, qe_weeks
 from data.defaults import REPO_ROOT
-from diagnostics.evaluation.records import read_table
+from diagnostics.evaluation.records import QE_TARGET, read_table
 from diagnostics.evaluation.report import FILES
 from diagnostics.evaluation.tables import OUT_OF_SAMPLE, missing_years
 from model.config import ModelConfig
@@ -35,8 +35,6 @@ SHIPPED = REPO_ROOT / "docs" / "track-record"
 SHIPPED_OTHER = (SHIPPED / "qe-broad",)
 #: The configuration fields that do not change the model version (see the module doc).
 VERSION_FREE_FIELDS = ("drivers", "start")
-#: The backtest's target name for QE restarts (at-risk origins only).
-QE_TARGET = "qe_restart"
 WHOLE = "all"
 
 

@@ -46,6 +46,9 @@ OBSERVABLES = {
 FORECASTERS = ("climatology", "persistence", "driver_qr")
 #: The model's fan, when the backtest's records carry it (:func:`with_model`).
 MODEL = "model"
+#: A second model series scored beside the first (``fans --challenger``), e.g. a variant
+#: judged against the default by a pre-registered rule.
+CHALLENGER = "challenger"
 #: Fewer training weeks than this and a regression is not fit (climatology serves).
 MIN_TRAINING_WEEKS = 104
 COLUMNS = [f"q{int(round(100 * t)):02d}" for t in QUANTILES]
@@ -149,9 +152,11 @@ def fan_table(
     return pd.DataFrame(rows)
 
 
-def with_model(table: pd.DataFrame, records: list[dict], series: str) -> pd.DataFrame:
+def with_model(
+    table: pd.DataFrame, records: list[dict], series: str, name: str = MODEL
+) -> pd.DataFrame:
     """The fan table with the model's quantiles from the backtest's per-origin records (the
-    series ``series``: its refit passing on or before each origin), as forecaster "model"."""
+    series ``series``: its refit passing on or before each origin), as forecaster ``name``."""
     outcomes_at = table.drop_duplicates(["origin", "observable", "target"]).set_index(
         ["origin", "observable", "target"]
     )
@@ -174,7 +179,7 @@ def with_model(table: pd.DataFrame, records: list[dict], series: str) -> pd.Data
                         "lead_weeks": known["lead_weeks"],
                         "outcome": known["outcome"],
                         "refit": model["fit_id"],
-                        "forecaster": MODEL,
+                        "forecaster": name,
                         **dict(zip(COLUMNS, np.sort(q), strict=True)),
                     }
                 )
@@ -243,6 +248,8 @@ PAIRS = (
     ("driver_qr", "climatology"),
     (MODEL, "persistence"),
     (MODEL, "climatology"),
+    (CHALLENGER, MODEL),
+    (CHALLENGER, "persistence"),
 )
 PAIRED_LOSSES = ("pinball_90", "pinball_95", "pinball_50", "crps")
 #: The pre-registered robustness checks: the skill with these origins' years left out.
@@ -252,7 +259,7 @@ LEFT_OUT = (("2008_09", (2008, 2009)), ("2020", (2020,)))
 def forecaster_rows(wide: pd.DataFrame, where: dict) -> list[dict]:
     """Mean losses, coverage and PIT counts of every forecaster in ``wide``."""
     rows = []
-    for name in [f for f in (*FORECASTERS, MODEL) if f in wide.columns.levels[0]]:
+    for name in [f for f in (*FORECASTERS, MODEL, CHALLENGER) if f in wide.columns.levels[0]]:
         part = wide[name]
         rows.append(
             {

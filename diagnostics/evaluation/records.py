@@ -18,7 +18,9 @@ from diagnostics.evaluation.targets import EVENT_SOURCES
 #: The baselines of every event target, in table order.
 BASELINES = ("climatology", "bayes_logit", "ms_tvtp", "signal")
 #: Every target the backtest scores: the two onset definitions and QE restarts.
-TARGETS = (*EVENT_SOURCES, "qe_restart")
+#: The target name of QE restarts (scored at origins where the Fed was not buying).
+QE_TARGET = "qe_restart"
+TARGETS = (*EVENT_SOURCES, QE_TARGET)
 COLUMNS = (
     "origin",
     "target",
@@ -119,11 +121,11 @@ def origin_rows(record: dict) -> list[dict]:
     qe = record["realized"].get("qe")
     if qe is not None and "qe" in record:
         truth = {"outcome": qe["qe_restart"], "scored": bool(qe["qe_at_risk"])}
-        rows += _model_rows(record, "qe_restart", truth, "p_restart")
+        rows += _model_rows(record, QE_TARGET, truth, "p_restart")
         rows.append(
             _row(
                 record,
-                "qe_restart",
+                QE_TARGET,
                 truth,
                 "climatology",
                 "baseline",

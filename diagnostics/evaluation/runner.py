@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from data.atomic import atomic_write_text
+from data.catalogue import qe_weeks
 from data.defaults import DEFAULT_START
 from data.panel import Panel, build_panel, latest_data_date
 from data.sources import resolve_source
@@ -36,6 +37,7 @@ from diagnostics.evaluation.baselines import (
     signal_forecast,
 )
 from diagnostics.evaluation.outcomes import climatology, realized
+from diagnostics.evaluation.records import QE_TARGET
 from diagnostics.evaluation.stored import BacktestError, forecast_problem, read_spec, reusable
 from diagnostics.evaluation.targets import (
     EVENT_SOURCES,
@@ -251,6 +253,10 @@ def onset_dates(spec: ForecastSpec, first_origin: str) -> dict[str, list[str]]:
         under_way = event_weeks(panel, source_name)
         first = under_way.index[onsets(under_way.to_numpy()) == 1]
         out[source_name] = [str(w.date()) for w in first if w > pd.Timestamp(first_origin)]
+    # QE restarts under the refits' definition: the announcement weeks
+    restarts = qe_weeks(pd.DatetimeIndex(panel.frame.index), spec.qe_definition)["restart"]
+    weeks = restarts.index[restarts.to_numpy() == 1]
+    out[QE_TARGET] = [str(w.date()) for w in weeks if w > pd.Timestamp(first_origin)]
     return out
 
 
