@@ -21,8 +21,8 @@ def write_scored(folder: Path, differences: dict, loeo: dict | None = None) -> P
         {
             "target": t,
             "period": "all",
-            "model": C,
-            "versus": I,
+            "model": CHALLENGER,
+            "versus": INCUMBENT,
             "n_origins": 186,
             "n_positive": 21,
             "score": "log_score",
