@@ -4,8 +4,8 @@
 
 Also a cold refit of the ``vulnerability`` variant (docs/model.md), which must cost no more
 than the default's. Prints, side by side in one run: wall time, min bulk ESS over all
-sampled parameters, min ESS per second, and ratios against PyMC's default backend (the baseline). NumPyro runs
-three ways on the same data, with JAX's compilation cache in a fresh folder:
+sampled parameters, min ESS per second, and ratios against PyMC's default backend (the
+baseline). NumPyro runs three ways on the same data, with JAX's compilation cache in a fresh folder:
 
 - **cold, compiling**: a cold refit (start search, full warm-up) that compiles its
   programs, as the first refit after a model change or on a new machine does;
