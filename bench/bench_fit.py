@@ -186,6 +186,51 @@ def bench_statsmodels(panel, inputs) -> dict:
     }
 
 
+def print_table(rows: list[dict], baseline: dict | None) -> None:
+    """Wall, ESS and their ratios against PyMC's default, one row per route."""
+    print(
+        f"\n{'route':<34}{'wall s':>9}{'min ESS':>9}{'ESS/s':>8}{'R-hat':>7}{'div':>5}"
+        f"{'wall vs pymc':>14}{'ESS/s vs pymc':>15}"
+    )
+    for r in rows:
+        wall_ratio = f"{r['wall_s'] / baseline['wall_s']:.2f}x" if baseline else "-"
+        ess_ratio = (
+            f"{r['min_ess_per_s'] / baseline['min_ess_per_s']:.1f}x"
+            if baseline and r["min_ess_per_s"] == r["min_ess_per_s"]
+            else "-"
+        )
+        print(
+            f"{r['backend']:<34}{r['wall_s']:>9.1f}{r['min_ess_bulk']:>9.0f}"
+            f"{r['min_ess_per_s']:>8.2f}{r['max_rhat']:>7.3f}{r['divergences']:>5}"
+            f"{wall_ratio:>14}{ess_ratio:>15}"
+        )
+
+
+def print_refit_ratios(rows: list[dict]) -> None:
+    """Warm against cold refits, the variant against the default, and the fixed costs."""
+    from model.report import fixed_cost
+
+    cold, cached, warm = rows[:3]
+    print(
+        f"\nwarm refit / cold refit, wall: {warm['wall_s'] / cold['wall_s']:.2f} against the "
+        f"compiling one, {warm['wall_s'] / cached['wall_s']:.2f} against the cached one "
+        f"(target <= 0.33); gate: "
+        + ", ".join(f"{r['backend']} {'passed' if passes(r) else 'refused'}" for r in rows[:3])
+    )
+    print(
+        f"vulnerability variant / default, cold refit compiling its programs: wall "
+        f"{rows[3]['wall_s'] / cold['wall_s']:.2f}, ESS/s "
+        f"{rows[3]['min_ess_per_s'] / cold['min_ess_per_s']:.2f} (target: wall <= 1)"
+    )
+    for r in rows[:3]:
+        fixed = fixed_cost(r["timing"], r["wall_s"])
+        print(f"  fixed cost, {r['backend']}: {fixed:.1f} s, {fixed / r['wall_s']:.0%} of the wall")
+    print(
+        "targets: <= 30 s wall (full history, 4 x 1000), min ESS/s >= 15x PyMC's default, "
+        "fixed cost <= 25% of a default refit"
+    )
+
+
 def variant_config(config):
     """The default's config with the vulnerability variant's drivers (``fit.py --variant``)."""
     from dataclasses import replace
@@ -218,7 +263,7 @@ def main() -> None:
     from data.sources import resolve_source
     from model.config import ModelConfig
     from model.inputs import model_inputs
-    from model.report import fixed_cost, phase_times
+    from model.report import phase_times
 
     config = ModelConfig()
     panel = build_panel(resolve_source(args.data), start=config.start, end=args.end)
@@ -252,22 +297,7 @@ def main() -> None:
     rows += [baseline] if baseline else []
     rows.append(bench_statsmodels(panel, inputs))
     speed_after = machine_speed()
-    print(
-        f"\n{'route':<34}{'wall s':>9}{'min ESS':>9}{'ESS/s':>8}{'R-hat':>7}{'div':>5}"
-        f"{'wall vs pymc':>14}{'ESS/s vs pymc':>15}"
-    )
-    for r in rows:
-        wall_ratio = f"{r['wall_s'] / baseline['wall_s']:.2f}x" if baseline else "-"
-        ess_ratio = (
-            f"{r['min_ess_per_s'] / baseline['min_ess_per_s']:.1f}x"
-            if baseline and r["min_ess_per_s"] == r["min_ess_per_s"]
-            else "-"
-        )
-        print(
-            f"{r['backend']:<34}{r['wall_s']:>9.1f}{r['min_ess_bulk']:>9.0f}"
-            f"{r['min_ess_per_s']:>8.2f}{r['max_rhat']:>7.3f}{r['divergences']:>5}"
-            f"{wall_ratio:>14}{ess_ratio:>15}"
-        )
+    print_table(rows, baseline)
     print("\nwhere the seconds went (compiling = JAX tracing, lowering and XLA compilation):")
     for r in rows:
         if r.get("timing"):
@@ -291,25 +321,7 @@ def main() -> None:
         f"{cores} cores at that speed "
         "(warm-up not counted: its steps are not recorded)"
     )
-    cold, cached, warm = rows[:3]
-    print(
-        f"\nwarm refit / cold refit, wall: {warm['wall_s'] / cold['wall_s']:.2f} against the "
-        f"compiling one, {warm['wall_s'] / cached['wall_s']:.2f} against the cached one "
-        f"(target <= 0.33); gate: "
-        + ", ".join(f"{r['backend']} {'passed' if passes(r) else 'refused'}" for r in rows[:3])
-    )
-    print(
-        f"vulnerability variant / default, cold refit compiling its programs: wall "
-        f"{rows[3]['wall_s'] / cold['wall_s']:.2f}, ESS/s "
-        f"{rows[3]['min_ess_per_s'] / cold['min_ess_per_s']:.2f} (target: wall <= 1)"
-    )
-    for r in rows[:3]:
-        fixed = fixed_cost(r["timing"], r["wall_s"])
-        print(f"  fixed cost, {r['backend']}: {fixed:.1f} s, {fixed / r['wall_s']:.0%} of the wall")
-    print(
-        "targets: <= 30 s wall (full history, 4 x 1000), min ESS/s >= 15x PyMC's default, "
-        "fixed cost <= 25% of a default refit"
-    )
+    print_refit_ratios(rows)
 
 
 if __name__ == "__main__":
