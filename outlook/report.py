@@ -77,10 +77,10 @@ def change_cell(forecast: dict, key: str) -> str:
     return f"{100 * delta:+.1f} pp<br><small>since {html.escape(prev['data_cutoff'])}</small>"
 
 
-def _scores_sentence(part: dict) -> str:
+def _scores_sentence(part: dict, events: str = "an event onset") -> str:
     skill, auroc = part["brier_skill"], part["auroc"]
     return (
-        f"{part['n_origins']} forecasts, {part['n_onsets']} with an event onset: Brier skill "
+        f"{part['n_origins']} forecasts, {part['n_onsets']} with {events}: Brier skill "
         f"vs base rate {skill['mean']:+.2f} (90%: {skill['q05']:+.2f} to {skill['q95']:+.2f}), "
         f"AUROC {auroc['mean']:.2f} ({auroc['q05']:.2f} to {auroc['q95']:.2f}; 0.5 = no "
         "ranking skill)"
@@ -146,8 +146,7 @@ def qe_table(forecast: dict) -> str:
         if record.get("available"):
             whose = "previous model version, " if record.get("previous_version") else ""
             track = (
-                f"{whose}{record['n_origins']} at-risk origins, {record['n_onsets']} with a "
-                f"restart: {_scores_sentence(record['whole'])}: "
+                f"{whose}at-risk origins: {_scores_sentence(record['whole'], 'a restart')}: "
                 f"<b>{html.escape(record['whole']['verdict'])}</b>"
             )
         else:
@@ -266,9 +265,10 @@ def scenario_table(forecast: dict) -> str:
         "<th>P(event)</th><th>change in P(QE restart) (90%)</th></tr>" + body + "</table>"
         "<p class=meta>Each scenario reuses the baseline's posterior draws and driver shocks, "
         "so the interval is of the scenario's own effect, not of the forecast's noise. A "
-        "scenario that fixes MOVE is a conditional forecast: those weeks enter the regime "
-        "filter as observations, so a MOVE the model reads as stress raises P(stress) and "
-        "P(event); a scenario on the other drivers moves only the transitions.</p>"
+        "scenario that sets MOVE or the funding spread is a conditional forecast: those "
+        "weeks enter the regime filter as observations, so a value the model reads as "
+        "stress raises P(stress) and P(event); a scenario on a driver moves the "
+        "transitions; one on a series the model does not read changes nothing.</p>"
     )
 
 
