@@ -419,6 +419,7 @@ def fans(args: argparse.Namespace) -> int:
     atomic_write_text(out / "fan_scores.csv", scores.to_csv(index=False))
     atomic_write_text(out / "fan_skill.csv", pairs.to_csv(index=False))
     atomic_write_text(out / "fans.md", fan.markdown(scores, pairs))
+    fan.pit_figure(scores).savefig(out / "fan_pit_h13.png", dpi=100)
     print(f"fans: {len(origins)} origins, {len(refits)} refits; tables: {out / 'fans.md'}")
     return 0
 

@@ -88,3 +88,27 @@ def test_the_models_fan_joins_on_the_same_origins_and_outcomes(panel):
     same = table[(table["observable"] == "log_move") & (table["target"] == "h13")]
     assert model.iloc[0]["outcome"] == same.iloc[0]["outcome"]
     assert list(model[fans.COLUMNS].iloc[0]) == sorted(quantiles)
+
+
+def test_the_pit_figure_shows_each_forecasters_shares_against_the_calibrated_line():
+    """Bars are each forecaster's share of outcomes per bin (they sum to one per
+    forecaster); the calibrated line is the gap between the quantile levels."""
+    from diagnostics.evaluation.fans import OBSERVABLES, QUANTILES, pit_figure
+
+    counts = {"climatology": [1, 0, 0, 0, 0, 0, 0, 3], "model": [0, 0, 1, 2, 2, 1, 0, 0]}
+    table = pd.DataFrame(
+        [
+            {"observable": o, "target": "h13", "forecaster": f, "pit": c}
+            for o in OBSERVABLES
+            for f, c in counts.items()
+        ]
+    )
+    fig = pit_figure(table)
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    np.testing.assert_allclose(heights[:8], np.array(counts["climatology"]) / 4)
+    np.testing.assert_allclose(heights[8:16], np.array(counts["model"]) / 6)
+    line = ax.lines[0].get_ydata()
+    np.testing.assert_allclose(line[:-1], np.diff([0.0, *QUANTILES, 1.0]))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["calibrated", "climatology", "the model"]

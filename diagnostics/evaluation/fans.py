@@ -385,3 +385,58 @@ def markdown(scores_table: pd.DataFrame, pairs: pd.DataFrame) -> str:
             )
         parts.append("")
     return "\n".join(parts)
+
+
+#: The forecasters in plain words, for figures.
+FORECASTER_WORDS = {
+    "climatology": "climatology",
+    "persistence": "persistence (quantile HAR)",
+    "driver_qr": "drivers' quantile regression",
+    MODEL: "the model",
+    CHALLENGER: "the challenger model",
+}
+
+
+def pit_figure(scores_table: pd.DataFrame, target: str = "h13"):
+    """PIT histograms at ``target``: for each observable and forecaster, the share of
+    outcomes falling between consecutive quantiles of its fan, against the share a
+    calibrated fan gives (the gap between the quantile levels). Too many outcomes in the
+    outer bins: the fan is too narrow; in the middle: too wide."""
+    import matplotlib.pyplot as plt
+
+    levels = np.diff([0.0, *QUANTILES, 1.0])
+    labels = (
+        [f"<{QUANTILES[0]:g}"]
+        + [f"{a:g}-{b:g}" for a, b in zip(QUANTILES[:-1], QUANTILES[1:], strict=True)]
+        + [f">{QUANTILES[-1]:g}"]
+    )
+    rows = scores_table[scores_table["target"] == target]
+    names = list(dict.fromkeys(rows["forecaster"]))
+    fig, axes = plt.subplots(
+        len(OBSERVABLES), 1, figsize=(11, 3.2 * len(OBSERVABLES)), sharex=True, squeeze=False
+    )
+    width = 0.8 / max(len(names), 1)
+    x = np.arange(len(levels))
+    for ax, (observable, label) in zip(axes[:, 0], OBSERVABLES.items(), strict=True):
+        for i, name in enumerate(names):
+            row = rows[(rows["observable"] == observable) & (rows["forecaster"] == name)]
+            if row.empty:
+                continue
+            counts = np.asarray(row.iloc[0]["pit"], dtype=float)
+            offset = (i - (len(names) - 1) / 2) * width
+            ax.bar(x + offset, counts / counts.sum(), width, label=FORECASTER_WORDS.get(name, name))
+        ax.step(
+            np.r_[x - 0.5, x[-1] + 0.5],
+            np.r_[levels, levels[-1]],
+            where="post",
+            color="black",
+            label="calibrated",
+        )
+        ax.set_title(f"{label}, {target.replace('h', '')} weeks ahead")
+        ax.set_ylabel("share of outcomes")
+    axes[-1, 0].set_xticks(x, labels)
+    axes[-1, 0].set_xlabel("where the outcome fell between the fan's quantiles")
+    axes[0, 0].legend(ncol=3, fontsize=8)
+    fig.suptitle("Stress-at-risk calibration (PIT): backtest origins, monthly")
+    fig.tight_layout()
+    return fig
