@@ -17,7 +17,7 @@ from data.arguments import (
     nonnegative_int,
     positive_int,
 )
-from data.defaults import REPO_ROOT
+from data.defaults import QE_DEFINITION_NAMES, REPO_ROOT
 from data.drivers import OPTIONAL, VARIANTS
 from data.errors import DEBUG_HELP, DataError, user_error
 from model.config import MOVE_OBSERVABLES, ModelConfig
@@ -102,7 +102,7 @@ def add_model_options(p: argparse.ArgumentParser, config: ModelConfig) -> None:
     """The model variant: QE definition, drivers, events and the MOVE observable."""
     p.add_argument(
         "--qe-definition",
-        choices=("strict", "broad"),
+        choices=QE_DEFINITION_NAMES,
         default=config.qe_definition,
         help="which policy events count as a QE restart (default %(default)s; "
         "README, 'Events and definitions')",

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from data.arguments import nonnegative_int, positive_int
-from data.defaults import REPO_ROOT
+from data.defaults import HORIZON_WEEKS, REPO_ROOT
 from data.errors import DEBUG_HELP, user_error
 from model.runtime import configure
 
@@ -34,7 +34,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=str(REPO_ROOT / "fits" / "latest"),
         help="fit directory (default fits/latest)",
     )
-    p.add_argument("--horizon", type=positive_int, default=13, help="weeks ahead (default 13)")
+    p.add_argument(
+        "--horizon",
+        type=positive_int,
+        default=HORIZON_WEEKS,
+        help="weeks ahead (default %(default)s)",
+    )
     p.add_argument(
         "--scenarios",
         default=str(DEFAULT_SCENARIOS),

@@ -21,11 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from typing import TYPE_CHECKING
 
+from data.defaults import HORIZON_WEEKS  # noqa: E402 (after the path is set)
+
 if TYPE_CHECKING:
     from outlook.projection import StartState
 
 N_SCENARIOS = 6
-HORIZON = 13
+HORIZON = HORIZON_WEEKS
 
 
 def synthetic_start(n_draws: int) -> StartState:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data.defaults import QE_DEFINITION_NAMES
 from data.errors import DataError
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
@@ -41,6 +42,7 @@ QE_DEFINITION_WORDS: dict[str, str] = {
     "broad": "any restart of balance-sheet growth: bill purchases after a pause or QT count",
 }
 EVENT_KINDS = ("funding", "market_functioning")
+assert tuple(QE_DEFINITIONS) == QE_DEFINITION_NAMES == tuple(QE_DEFINITION_WORDS)
 
 
 def _read(path: Path, dates: list[str], required: list[str]) -> pd.DataFrame:

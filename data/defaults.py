@@ -9,6 +9,14 @@ from pathlib import Path
 
 DEFAULT_START = "2006-01-04"
 
+#: The forecast horizon in weeks: the committee's quarter, the backtest's window, the fans.
+HORIZON_WEEKS = 13
+#: Every seeded computation's default seed (sampler, refits, forecasts, searches).
+DEFAULT_SEED = 20061
+#: The QE-restart definitions (data/catalogue.py says what each counts) and the default.
+QE_DEFINITION_NAMES = ("strict", "broad")
+DEFAULT_QE_DEFINITION = "strict"
+
 #: Paths of defaults resolve against the repository, wherever a command is run from.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The public-data snapshot beside the repository (``--data`` or ``LIQSHOCK_DATA`` override).

@@ -10,6 +10,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from data.catalogue import liquidity_events, qe_weeks
+from data.defaults import DEFAULT_QE_DEFINITION
 from data.drivers import label
 from data.panel import DRIVERS, Panel
 
@@ -23,7 +24,7 @@ def plot_drivers(panel: Panel, out: Path) -> Path:
     frame = panel.frame
     fig, axes = plt.subplots(len(DRIVERS), 1, figsize=(13, 15), sharex=True)
     events = liquidity_events()
-    restarts = qe_weeks(frame.index, "strict")
+    restarts = qe_weeks(frame.index, DEFAULT_QE_DEFINITION)
     for ax, column in zip(axes, DRIVERS, strict=True):
         values = frame[column]
         units = DRIVERS[column][1]

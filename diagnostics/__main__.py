@@ -14,7 +14,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from data.arguments import acceptance_rate, iso_date, nonnegative_int, positive_int
-from data.defaults import DEFAULT_START, REPO_ROOT
+from data.defaults import (
+    DEFAULT_QE_DEFINITION,
+    DEFAULT_START,
+    HORIZON_WEEKS,
+    QE_DEFINITION_NAMES,
+    REPO_ROOT,
+)
 from data.drivers import VARIANTS
 from data.errors import DEBUG_HELP, DataError, user_error
 from model.config import MOVE_OBSERVABLES, ModelConfig
@@ -141,9 +147,12 @@ def add_refit_sampler_options(b: argparse.ArgumentParser) -> None:
         default=BACKTEST_SAMPLER["dense_mass"],
         help="full (default) or diagonal mass matrix in warm-up",
     )
-    b.add_argument("--min-ess", type=float, default=400.0, help="gate: bulk and tail ESS")
-    b.add_argument("--max-rhat", type=float, default=1.01)
-    b.add_argument("--max-divergences", type=nonnegative_int, default=0)
+    gate = GateThresholds()
+    b.add_argument(
+        "--min-ess", type=float, default=gate.min_ess_bulk, help="gate: bulk and tail ESS"
+    )
+    b.add_argument("--max-rhat", type=float, default=gate.max_rhat)
+    b.add_argument("--max-divergences", type=nonnegative_int, default=gate.max_divergences)
 
 
 def add_variant_options(b: argparse.ArgumentParser) -> None:
@@ -207,7 +216,7 @@ def add_backtest_command(sub, common: argparse.ArgumentParser) -> None:
         help="forecast origins: every Wednesday, each month's or quarter's last Wednesday, "
         "or the first Wednesday of each year",
     )
-    b.add_argument("--horizon", type=positive_int, default=13, help="weeks")
+    b.add_argument("--horizon", type=positive_int, default=HORIZON_WEEKS, help="weeks")
     b.add_argument(
         "--scheduler",
         help="address of an existing Dask scheduler (default: a LocalCluster on this machine)",
@@ -225,7 +234,7 @@ def add_backtest_command(sub, common: argparse.ArgumentParser) -> None:
     b.add_argument(
         "--fit-start", type=iso_date, default=DEFAULT_START, help="first week of every fit"
     )
-    b.add_argument("--qe-definition", choices=("strict", "broad"), default="strict")
+    b.add_argument("--qe-definition", choices=QE_DEFINITION_NAMES, default=DEFAULT_QE_DEFINITION)
     add_refit_sampler_options(b)
     b.add_argument(
         "--refit-every",

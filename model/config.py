@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from data.defaults import DEFAULT_START
+from data.defaults import DEFAULT_QE_DEFINITION, DEFAULT_START
 from data.drivers import DRIVER_ORDER, variant_of
 
 #: Bump when the equations in model/likelihood.py or model/build.py change meaning.
@@ -82,7 +82,7 @@ def default_priors(move_observable: str = "level") -> dict[str, tuple[str, tuple
 
 @dataclass(frozen=True)
 class ModelConfig:
-    qe_definition: str = "strict"
+    qe_definition: str = DEFAULT_QE_DEFINITION
     start: str = DEFAULT_START
     drivers: tuple[str, ...] = DRIVER_ORDER
     initial_stress_probability: float = 0.1

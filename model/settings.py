@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from data.defaults import DEFAULT_SEED
+
 #: NUTS backends: NumPyro on JAX (the default, fast) or PyMC's own sampler (the fallback
 #: where JAX cannot run, and the speed benchmark's baseline).
 BACKENDS = ("numpyro", "pymc")
@@ -33,7 +35,7 @@ class SamplerSettings:
     draws: int = 1000
     tune: int = 1000
     chains: int = 4
-    seed: int = 20061
+    seed: int = DEFAULT_SEED
     target_accept: float = 0.8
     backend: str = "numpyro"
     map_starts: int = 16

@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from data.defaults import HORIZON_WEEKS
 from data.drivers import STRESS_OBSERVABLES, to_display
 from model.inputs import FUNDING_UNIT_BP, STRESS_LEVELS, ModelInputs
 from model.posterior import (
@@ -226,7 +227,7 @@ def last_observed(fit: Fit) -> dict[str, str | None]:
 
 def make_forecast(
     fit: Fit,
-    horizon: int = 13,
+    horizon: int = HORIZON_WEEKS,
     draws: int | None = None,
     seed: int = 0,
     scenarios: list[Scenario] = (),

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.regression.quantile_regression import QuantReg
 
+from data.defaults import HORIZON_WEEKS
 from data.drivers import DRIVER_ORDER
 from data.panel import Panel
 from diagnostics.evaluation import scores
@@ -38,7 +39,7 @@ from diagnostics.evaluation.baselines import standardized_drivers
 QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 HORIZONS = (1, 4, 13)
 #: The window of the "maximum over the next weeks" target.
-MAX_WINDOW = 13
+MAX_WINDOW = HORIZON_WEEKS
 OBSERVABLES = {
     "funding_spread_max": "funding spread, weekly maximum (bp)",
     "log_move": "log MOVE (weekly mean)",

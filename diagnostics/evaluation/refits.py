@@ -27,7 +27,7 @@ import pandas as pd
 
 from data.atomic import atomic_write_text
 from data.catalogue import week_of
-from data.defaults import DEFAULT_START
+from data.defaults import DEFAULT_QE_DEFINITION, DEFAULT_SEED, DEFAULT_START, HORIZON_WEEKS
 from data.drivers import VARIANTS
 from data.panel import build_panel, latest_data_date
 from data.sources import resolve_source
@@ -50,12 +50,12 @@ class RefitSpec:
     """Everything that decides a refit; its digest guards resumed runs."""
 
     data_dir: str | None = None
-    horizon: int = 13
-    qe_definition: str = "strict"
+    horizon: int = HORIZON_WEEKS
+    qe_definition: str = DEFAULT_QE_DEFINITION
     start: str = DEFAULT_START
     sampler: dict = field(default_factory=lambda: dict(BACKTEST_SAMPLER))
     gate: dict = field(default_factory=lambda: asdict(GateThresholds()))
-    seed: int = 20061
+    seed: int = DEFAULT_SEED
     fits_dir: str = "backtest/fits"
     keep_idata: bool = False
     events: str = "catalogue"

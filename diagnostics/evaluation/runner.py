@@ -26,7 +26,7 @@ import pandas as pd
 
 from data.atomic import atomic_write_text
 from data.catalogue import qe_weeks
-from data.defaults import DEFAULT_START
+from data.defaults import DEFAULT_QE_DEFINITION, DEFAULT_SEED, DEFAULT_START, HORIZON_WEEKS
 from data.panel import Panel, build_panel, latest_data_date
 from data.sources import resolve_source
 from diagnostics.evaluation.baselines import (
@@ -81,12 +81,12 @@ def forecast_origins(
 class ForecastSpec:
     fits: dict  # variant name -> fits directory of its refits
     data_dir: str | None = None
-    horizon: int = 13
+    horizon: int = HORIZON_WEEKS
     start: str = DEFAULT_START
-    seed: int = 20061
+    seed: int = DEFAULT_SEED
     post_weeks: int = POST_EVENT_WEEKS
     #: QE restarts are scored under the refits' definition (``--qe-definition``)
-    qe_definition: str = "strict"
+    qe_definition: str = DEFAULT_QE_DEFINITION
 
     def to_dict(self) -> dict:
         return asdict(self)
