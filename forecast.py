@@ -139,63 +139,14 @@ def check_out(out: Path, force: bool, fit: Path) -> None:
         )
 
 
-def compare_with_previous(fit, reports: list[Path], args: argparse.Namespace) -> dict:
-    """What changed since the previous passing fit, for the page.
-
-    ``"previous"``: its headline numbers as its report showed them, read from its stored
-    ``forecast.json`` in the first of ``reports`` that holds one (not recomputed with
-    today's code); recomputed and
-    marked ``"source": "recomputed"`` only when no report of it was stored.
-
-    ``"revision"``: the change split as statsmodels' ``news`` splits a forecast revision,
-    when the previous fit can be loaded: its parameters on its own data with today's code
-    (``recomputed``), its parameters on this fit's data (``previous_parameters_new_data``:
-    new and revised data), then this fit (re-estimation). The comparison never stops the
-    forecast of the fit that was asked for; why a step is missing goes under
-    ``"previous_unavailable"`` or ``"revision_unavailable"``.
-    """
-    from model.store import FitError, load_fit, previous_passing
-    from outlook.forecast import headline, inputs_from_fit, make_forecast
-
-    previous_id = previous_passing(fit.path.parent, fit.fit_id)
-    if not previous_id:
-        return {}
-    out: dict = {}
-    for stored in (root / previous_id / "forecast.json" for root in reports):
-        try:
-            shown = json.loads(stored.read_text())
-            out["previous"] = {**headline(shown), "source": "stored", "report": str(stored)}
-            break
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    try:
-        previous = load_fit(fit.path.parent / previous_id)
-    except FitError as exc:
-        out["previous_unavailable" if "previous" not in out else "revision_unavailable"] = str(exc)
-        return out
-    forecast_args = (args.horizon, args.draws, args.seed)
-    recomputed = headline(make_forecast(previous, *forecast_args))
-    out.setdefault("previous", {**recomputed, "source": "recomputed"})
-    try:
-        new_data = make_forecast(previous, *forecast_args, data=inputs_from_fit(fit))
-    except ValueError as exc:  # another driver set: the old parameters cannot read the data
-        out["revision_unavailable"] = str(exc)
-        return out
-    out["revision"] = {
-        "recomputed": recomputed,
-        "previous_parameters_new_data": headline(new_data),
-    }
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure()  # before JAX and PyMC load: the heavy imports come after the arguments
-    import pandas as pd
-
     from data.atomic import atomic_write_files
+    from diagnostics.track_record import record_context
     from model.store import FitError, load_fit
     from outlook.forecast import make_forecast
+    from outlook.revision import compare_with_previous
     from outlook.scenarios import ScenarioError, load_scenarios
 
     started = time.perf_counter()
@@ -219,19 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out) if args.out else REPO_ROOT / "reports" / fit.fit_id
         # the previous report: beside this one, or where reports go by default
         roots = list(dict.fromkeys([out.parent.resolve(), REPO_ROOT / "reports"]))
-        forecast.update(compare_with_previous(fit, roots, args))
-        from diagnostics.evaluation.baselines import base_rates
-        from diagnostics.track_record import latest_base_rate, qe_definitions, track_record
-
-        weeks = pd.DatetimeIndex(fit.idata.observed_data["week"].to_numpy())
-        forecast["base_rate"] = base_rates(weeks, args.horizon, fit.config.qe_definition)
-        forecast["track_record"] = track_record(Path(args.backtests), fit.config)
-        forecast["objective_base_rate"] = latest_base_rate(
-            track_record(Path(args.backtests), fit.config, "objective")
-        )
-        forecast["qe_definitions"] = qe_definitions(
-            weeks, args.horizon, fit.config, Path(args.backtests)
-        )
+        forecast.update(compare_with_previous(fit, roots, args.horizon, args.draws, args.seed))
+        forecast.update(record_context(fit, args.horizon, Path(args.backtests)))
         review = REPO_ROOT / "diagnostics" / "review" / fit.fit_id / "review.html"
         forecast["review_href"] = os.path.relpath(review, out.resolve())
     except (FitError, ScenarioError) as exc:

@@ -218,3 +218,17 @@ def latest_base_rate(record: dict) -> dict | None:
         return None
     last = record["history"][-1]
     return {"p": last["climatology"], "origin": last["origin"]}
+
+
+def record_context(fit, horizon: int, backtests: Path) -> dict:
+    """What the committee reads a fit's forecast against: base rates, this model version's
+    track record, the objective episodes' base rate, and both QE definitions."""
+    from diagnostics.evaluation.baselines import base_rates
+
+    weeks = pd.DatetimeIndex(fit.idata.observed_data["week"].to_numpy())
+    return {
+        "base_rate": base_rates(weeks, horizon, fit.config.qe_definition),
+        "track_record": track_record(backtests, fit.config),
+        "objective_base_rate": latest_base_rate(track_record(backtests, fit.config, "objective")),
+        "qe_definitions": qe_definitions(weeks, horizon, fit.config, backtests),
+    }
