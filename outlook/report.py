@@ -127,13 +127,13 @@ def track_record_line(forecast: dict) -> str:
 
 
 def qe_table(forecast: dict) -> str:
-    """Both QE definitions: what each counts, its base rate, this model's probability where
-    the fit was trained on it, and its track record on at-risk origins."""
+    """Both QE definitions: what each counts, its base rate and this model's probability
+    where the fit was trained on it; below, each one's track record on at-risk origins."""
     definitions = forecast.get("qe_definitions")
     if not definitions:
         return ""
     h = forecast["horizon_weeks"]
-    rows = []
+    rows, records = [], []
     for name, d in definitions.items():
         if not d["at_risk"]:
             model = "the Fed is buying under this definition: no restart can occur"
@@ -142,6 +142,11 @@ def qe_table(forecast: dict) -> str:
             model = f"<b>{pct(p['mean'])}</b> (90%: {pct(p['q05'])} – {pct(p['q95'])})"
         else:
             model = f"not modelled by this fit (refit with --qe-definition {name})"
+        rows.append(
+            f"<tr data-check=qe_{name}><th scope=row>{name}</th>"
+            f"<td>{html.escape(d['what'])}</td><td class=num>{pct(d['base_rate'])}</td>"
+            f"<td>{model}</td></tr>"
+        )
         record = d["track_record"]
         if record.get("available"):
             whose = "previous model version, " if record.get("previous_version") else ""
@@ -151,16 +156,13 @@ def qe_table(forecast: dict) -> str:
             )
         else:
             track = "no backtest of this definition"
-        rows.append(
-            f"<tr data-check=qe_{name}><th scope=row>{name}</th>"
-            f"<td>{html.escape(d['what'])}</td><td class=num>{pct(d['base_rate'])}</td>"
-            f"<td>{model}</td><td><small>{track}</small></td></tr>"
-        )
+        records.append(f"<li data-check=qe_record_{name}><b>{name}</b>: {track}.</li>")
     return (
         f"<h2>Fed QE restart within {h} weeks: two definitions</h2>"
         "<table data-check=qe_definitions><tr><th>definition</th><th>what counts</th>"
-        "<th>base rate</th><th>this model</th><th>track record (backtest, whole period)"
-        f"</th></tr>{''.join(rows)}</table>"
+        f"<th>base rate</th><th>this model</th></tr>{''.join(rows)}</table>"
+        "<p>Track record (backtest, whole period):</p>"
+        f"<ul>{''.join(records)}</ul>"
     )
 
 

@@ -431,6 +431,13 @@ def test_both_qe_definitions_are_on_the_page_with_base_rate_and_track_record(rep
         row = page.split(f"data-check=qe_{name}>")[1].split("</tr>")[0]
         assert "the Fed is buying under this definition" in row
         assert f"{100 * definitions[name]['base_rate']:.1f}%" in row
+        said = page.split(f"data-check=qe_record_{name}>")[1].split("</li>")[0]
+        record = definitions[name]["track_record"]
+        if record["available"]:
+            assert f"{record['whole']['n_origins']} forecasts" in said
+            assert record["whole"]["verdict"] in said
+        else:
+            assert "no backtest of this definition" in said
 
 
 def test_the_episode_probability_of_the_paths_is_in_the_json_and_on_the_page(report):
