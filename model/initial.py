@@ -46,8 +46,6 @@ from scipy.optimize import minimize
 
 from model.jax_density import Potential
 
-jax.config.update("jax_enable_x64", True)
-
 #: An optimum whose Laplace mass is below this fraction of the best one's is another mode.
 MIN_MASS_RATIO = 0.01
 

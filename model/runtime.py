@@ -17,6 +17,9 @@ Nothing here runs at import: each CLI calls :func:`configure` after parsing its 
   settings, and data of the same padded shapes: the monthly refit on a few more weeks, a
   rerun of a fit or a backtest origin, the test suite's repeated fits). The data are an
   argument of the programs, not constants inside them (:mod:`model.jax_density`).
+- **Double precision in JAX**: the start search and the potential NUTS samples run in
+  float64 (the regime likelihood sums ~1,000 weekly terms); set here, not at the import of
+  a module, so importing one changes no setting.
 - **Matplotlib draws to files** (``Agg``): the commands run headless, in cron and CI.
 - **Warnings a user cannot act on** are silenced where they arise:
   PyTensor's "could not link to a BLAS installation" (NumPyro samples the JAX density and
@@ -28,6 +31,7 @@ Nothing here runs at import: each CLI calls :func:`configure` after parsing its 
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -55,6 +59,9 @@ def configure() -> None:
     for name, value in COMPILATION_CACHE.items():
         os.environ.setdefault(name, value)
     os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("JAX_ENABLE_X64", "1")
+    if "jax" in sys.modules:  # imported before configure(): its settings are already read
+        sys.modules["jax"].config.update("jax_enable_x64", True)
     warnings.filterwarnings(
         "ignore", message="PyTensor could not link to a BLAS installation", category=UserWarning
     )
