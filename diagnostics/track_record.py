@@ -31,8 +31,9 @@ from model.config import ModelConfig
 
 #: The default model version's track record, committed with the code.
 SHIPPED = REPO_ROOT / "docs" / "track-record"
-#: Shipped backtests of the other QE definition (its refits train the QE hazard on it).
-SHIPPED_OTHER = (SHIPPED / "qe-broad",)
+#: Other shipped backtests: the broad QE definition (its refits train the QE hazard on
+#: it) and the vulnerability variant beside the default (docs/backtest.md, third round).
+SHIPPED_OTHER = (SHIPPED / "qe-broad", SHIPPED / "model5")
 #: The configuration fields that do not change the model version (see the module doc).
 VERSION_FREE_FIELDS = ("drivers", "start")
 WHOLE = "all"
@@ -164,22 +165,20 @@ def read_record(dense: Path, name: str, target: str, previous: bool) -> dict | N
 
 
 def track_record(backtests: Path, config: ModelConfig, target: str = "catalogue") -> dict:
-    """The newest backtest that scored this model version, else the shipped one (marked as
-    the previous version's when it scored another). ``{"available": False, "reason": ...}``
-    when there is none."""
-    qe = config.qe_definition
+    """The newest backtest that scored this model version (local ones first, then the
+    shipped ones), else a shipped one of the previous version with the same QE definition,
+    marked so. ``{"available": False, "reason": ...}`` when there is none."""
     for dense in candidates(backtests):
         name = matching_series(dense, config)
-        previous = False
-        if name is None and dense in shipped_dirs():
-            # the previous model version's record, for the same QE definition only
-            same = [n for n, c in series_configs(dense).items() if c.qe_definition == qe]
-            default = replace(ModelConfig(), qe_definition=qe)
-            name = matching_series(dense, default) or next(iter(same), None)
-            previous = True
-        if name is None:
-            continue
-        record = read_record(dense, name, target, previous)
+        record = None if name is None else read_record(dense, name, target, False)
+        if record is not None:
+            return record
+    qe = config.qe_definition
+    for dense in (d for d in shipped_dirs() if (d / FILES["scores"]).is_file()):
+        same = [n for n, c in series_configs(dense).items() if c.qe_definition == qe]
+        default = replace(ModelConfig(), qe_definition=qe)
+        name = matching_series(dense, default) or next(iter(same), None)
+        record = None if name is None else read_record(dense, name, target, True)
         if record is not None:
             return record
     return {

@@ -8,7 +8,7 @@ import pytest
 
 from diagnostics import track_record as tr
 from diagnostics.evaluation import tables
-from diagnostics.evaluation.records import read_table
+from diagnostics.evaluation.records import QE_TARGET, read_table
 from diagnostics.evaluation.report import FILES
 from diagnostics.evaluation.scores import brier
 from model.config import ModelConfig
@@ -28,12 +28,13 @@ def test_the_shipped_record_is_of_the_default_model_or_the_page_says_it_is_not(t
     assert f"{record['n_onsets']} with an event onset" in line
 
 
-def test_the_shipped_scores_are_what_the_shipped_records_give(tmp_path):
+@pytest.mark.parametrize("folder", tr.shipped_dirs(), ids=lambda d: d.name)
+def test_the_shipped_scores_are_what_the_shipped_records_give(folder):
     """The committed scores were made from the committed records (no hand edits): score
     them again and compare the point values and counts."""
-    table = read_table(tr.SHIPPED / FILES["forecasts"])
-    shipped = pd.read_csv(tr.SHIPPED / FILES["scores"])
-    for target in ("catalogue", "objective"):
+    table = read_table(folder / FILES["forecasts"])
+    shipped = pd.read_csv(folder / FILES["scores"])
+    for target in ("catalogue", "objective", QE_TARGET):
         frame = tables.scored_origins(table, target)
         rows = shipped[(shipped["target"] == target) & (shipped["period"] == "all")]
         for row in rows.itertuples():
@@ -44,3 +45,22 @@ def test_the_shipped_scores_are_what_the_shipped_records_give(tmp_path):
                 continue
             expected = brier(own[row.forecaster].to_numpy(), own["outcome"].to_numpy())
             assert row.brier == pytest.approx(expected, rel=1e-12)
+
+
+def test_each_variant_and_qe_definition_reads_its_own_shipped_record(tmp_path):
+    """The vulnerability variant reads its own series (not the default's as a "previous
+    version"), the broad QE definition reads a backtest trained on it, and a version with no
+    shipped record reads the default's, marked as the previous version's."""
+    from dataclasses import replace
+
+    from data.drivers import VULNERABILITIES
+
+    nowhere = tmp_path / "no backtests here"
+    variant = ModelConfig(drivers=VULNERABILITIES)
+    record = tr.track_record(nowhere, variant)
+    assert record["series"] == "vulnerability_jump" and not record["previous_version"]
+    broad = tr.track_record(nowhere, replace(ModelConfig(), qe_definition="broad"), QE_TARGET)
+    assert broad["backtest"].endswith("qe-broad") and broad["series"] == "regime_jump"
+    assert not broad["previous_version"]
+    other = tr.track_record(nowhere, ModelConfig(events="objective"))
+    assert other["previous_version"] and other["series"] == "regime_jump"
