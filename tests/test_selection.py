@@ -85,3 +85,17 @@ def test_without_the_broad_backtest_nothing_is_decided(tmp_path):
     strict = strict_with(tmp_path, (0.10, 0.02, 0.20), [(-0.3, -0.4)])
     _, verdict = apply_rule(strict, None, None, CHALLENGER, INCUMBENT)
     assert verdict == "not decided: no scores for broad qe_restart"
+
+
+def test_the_documented_verdict_is_what_the_shipped_tables_give():
+    """docs/backtest.md states the third round's verdict; the shipped tables must give it."""
+    from diagnostics.track_record import SHIPPED
+
+    comparisons, verdict = apply_rule(
+        SHIPPED / "model5", SHIPPED / "qe-broad", SHIPPED / "model5", CHALLENGER, INCUMBENT
+    )
+    assert len(comparisons) == 6  # four onset-type targets and two fans
+    doc = (SHIPPED.parent / "backtest.md").read_text()
+    third = doc.split("### Third round: the result")[1]
+    said = third.split("**Verdict by the rule: ")[1].split(".**")[0]
+    assert said.replace("`", "") == verdict.split(" (")[0]
