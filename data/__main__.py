@@ -10,12 +10,11 @@ from data.defaults import DEFAULT_START
 from data.errors import DEBUG_HELP, DataError, user_error
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m data", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def add_reading_commands(sub) -> None:
+    """``summary`` and ``plot``: the panel as known at a cut-off, from a chosen source."""
     for name, helptext in (
         ("summary", "print coverage and last values per driver"),
-        ("plot", "draw the five drivers with events shaded"),
+        ("plot", "draw the drivers with events shaded"),
     ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--debug", action="store_true", help=DEBUG_HELP)
@@ -38,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         if name == "plot":
             p.add_argument("--out", default="reports/drivers.png", help="PNG path")
+
+
+def add_refresh_command(sub) -> None:
+    """``refresh``: every source downloaded into the cache as a new, checked vintage."""
     r = sub.add_parser(
         "refresh",
         help="download every source (FRED, CFTC, Treasury DTS, TIC; MOVE from a file) into "
@@ -79,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         help="keep a download whose values changed by a power of ten against the copy it "
         "replaces (a unit change); refused by default, recorded when accepted",
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m data", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_reading_commands(sub)
+    add_refresh_command(sub)
     args = parser.parse_args(argv)
     if args.command == "refresh":
         return refresh(args)

@@ -139,56 +139,64 @@ def _scenario(
     changes = body.get("drivers")
     if not isinstance(changes, dict) or not changes:
         raise ScenarioError(f"{where}: expected [scenarios.{name}.drivers.<driver>] tables")
-    out = []
-    for driver, spec in changes.items():
-        here = f"{where}, driver '{driver}'"
-        known = list(dict.fromkeys([*drivers, *UNITS]))
-        if driver not in known:
-            raise ScenarioError(f"{here}: unknown driver; expected one of {known}")
-        if not isinstance(spec, dict):
-            raise ScenarioError(f"{here}: expected a table of {sorted(CHANGE_KEYS)}")
-        unknown = set(spec) - CHANGE_KEYS
-        if unknown:
-            raise ScenarioError(
-                f"{here}: unknown key(s) {sorted(unknown)}; expected {sorted(CHANGE_KEYS)}"
-            )
-        mode = spec.get("mode")
-        if mode not in MODES:
-            raise ScenarioError(f"{here}: mode {mode!r}; expected one of {list(MODES)}")
-        unit = spec.get("unit")
-        accepted = accepted_units(driver, mode)
-        if unit not in accepted:
-            raise ScenarioError(
-                f"{here}: unit {unit!r} not accepted for mode '{mode}'; expected one of {accepted}"
-            )
-        values = spec.get("path")
-        if (
-            not isinstance(values, list)
-            or not values
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-        ):
-            raise ScenarioError(f"{here}: 'path' must be a non-empty list of numbers")
-        if len(values) > horizon:
-            raise ScenarioError(
-                f"{here}: path has {len(values)} weeks, longer than the {horizon}-week horizon"
-            )
-        low, high = plausible_range(mode, unit)
-        outside = [v for v in values if not low <= v <= high]  # NaN and inf fail too
-        if outside:
-            raise ScenarioError(
-                f"{here}: value {outside[0]} outside the plausible range {low:g}..{high:g} "
-                f"{unit} for mode '{mode}'"
-            )
-        hold = spec.get("hold")
-        if hold is None and len(values) < horizon:
-            raise ScenarioError(
-                f"{here}: the path is shorter than the {horizon}-week horizon; say with "
-                "hold = true or false whether its last value holds for the rest"
-            )
-        if hold is not None and not isinstance(hold, bool):
-            raise ScenarioError(f"{here}: hold must be true or false, got {hold!r}")
-        out.append(DriverChange(driver, mode, unit, tuple(float(v) for v in values), bool(hold)))
-    return Scenario(name, str(body.get("description", "")), tuple(out))
+    return Scenario(
+        name,
+        str(body.get("description", "")),
+        tuple(_change(where, driver, spec, drivers, horizon) for driver, spec in changes.items()),
+    )
+
+
+def _change(where: str, driver: str, spec, drivers: tuple[str, ...], horizon: int) -> DriverChange:
+    """One driver's change, checked: a known series, known keys, a mode, a unit the mode
+    accepts, a numeric path no longer than the horizon and inside the plausible range, and
+    ``hold`` said when the path is shorter than the horizon."""
+    here = f"{where}, driver '{driver}'"
+    known = list(dict.fromkeys([*drivers, *UNITS]))
+    if driver not in known:
+        raise ScenarioError(f"{here}: unknown driver; expected one of {known}")
+    if not isinstance(spec, dict):
+        raise ScenarioError(f"{here}: expected a table of {sorted(CHANGE_KEYS)}")
+    unknown = set(spec) - CHANGE_KEYS
+    if unknown:
+        raise ScenarioError(
+            f"{here}: unknown key(s) {sorted(unknown)}; expected {sorted(CHANGE_KEYS)}"
+        )
+    mode = spec.get("mode")
+    if mode not in MODES:
+        raise ScenarioError(f"{here}: mode {mode!r}; expected one of {list(MODES)}")
+    unit = spec.get("unit")
+    accepted = accepted_units(driver, mode)
+    if unit not in accepted:
+        raise ScenarioError(
+            f"{here}: unit {unit!r} not accepted for mode '{mode}'; expected one of {accepted}"
+        )
+    values = spec.get("path")
+    if (
+        not isinstance(values, list)
+        or not values
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    ):
+        raise ScenarioError(f"{here}: 'path' must be a non-empty list of numbers")
+    if len(values) > horizon:
+        raise ScenarioError(
+            f"{here}: path has {len(values)} weeks, longer than the {horizon}-week horizon"
+        )
+    low, high = plausible_range(mode, unit)
+    outside = [v for v in values if not low <= v <= high]  # NaN and inf fail too
+    if outside:
+        raise ScenarioError(
+            f"{here}: value {outside[0]} outside the plausible range {low:g}..{high:g} "
+            f"{unit} for mode '{mode}'"
+        )
+    hold = spec.get("hold")
+    if hold is None and len(values) < horizon:
+        raise ScenarioError(
+            f"{here}: the path is shorter than the {horizon}-week horizon; say with "
+            "hold = true or false whether its last value holds for the rest"
+        )
+    if hold is not None and not isinstance(hold, bool):
+        raise ScenarioError(f"{here}: hold must be true or false, got {hold!r}")
+    return DriverChange(driver, mode, unit, tuple(float(v) for v in values), bool(hold))
 
 
 def scenario_arrays(
