@@ -123,6 +123,39 @@ def warm_start_dataset(model: pm.Model, state: HMCState) -> xr.Dataset:
     return xr.Dataset(data, attrs={"value_vars": json.dumps(names)})
 
 
+def warm_start_options(warm: WarmStart, settings: SamplerSettings) -> dict:
+    """NUTS options of a warm start: the earlier fit's step size and mass matrix (its
+    warm-up already found the mode, so there is no search and a short re-adaptation)."""
+    options = {
+        "inverse_mass_matrix": warm.inverse_mass,
+        "step_size": warm.step_size,
+        "find_heuristic_step_size": False,
+    }
+    if settings.warm_keeps_mass:
+        # the earlier fit estimated the mass matrix from its whole warm-up; a short
+        # warm-up would re-estimate it from a window of a few dozen draws
+        options["adapt_mass_matrix"] = False
+    return options
+
+
+def searched_start_options(starts, settings: SamplerSettings) -> dict:
+    """NUTS options from the start search's Laplace variances, when it has them.
+
+    No heuristic step-size search: it puts a second copy of the gradient into NumPyro's
+    program (XLA compile 18.4 s -> 10.2 s without it, same steps per draw and ESS); dual
+    averaging finds the step from 1 in the Laplace units. A dense metric starts from the
+    same variances (as a diagonal matrix): started from the full Laplace covariance, the
+    one vintage measured (2023-01) mixed no better (bulk ESS 549 against 690, one run
+    each)."""
+    if starts.inverse_mass is None:
+        return {}
+    inverse_mass = starts.inverse_mass
+    return {
+        "inverse_mass_matrix": np.diag(inverse_mass) if settings.dense_mass else inverse_mass,
+        "find_heuristic_step_size": False,
+    }
+
+
 def sample(
     model: pm.Model,
     settings: SamplerSettings,
@@ -164,35 +197,16 @@ def sample(
         refused = reason or "PyMC's sampler takes no warm start"
         warm = None
     if warm is not None:
-        # the earlier fit's last positions, step size and mass matrix; its warm-up
-        # already found the mode, so there is no search and a short re-adaptation
         record = {"warm_start_from": warm.source_fit, "jitter": False, "map_starts": 0}
-        nuts_kwargs["inverse_mass_matrix"] = warm.inverse_mass
-        nuts_kwargs["step_size"] = warm.step_size
-        nuts_kwargs["find_heuristic_step_size"] = False
-        if settings.warm_keeps_mass:
-            # the earlier fit estimated the mass matrix from its whole warm-up; a short
-            # warm-up would re-estimate it from a window of a few dozen draws
-            nuts_kwargs["adapt_mass_matrix"] = False
+        nuts_kwargs.update(warm_start_options(warm, settings))
     elif settings.map_starts > 0:
         with clock.phase("start_search"):
             starts = chain_starts(
                 model, settings.chains, settings.map_starts, settings.seed, potential=potential
             )
-        record, inverse_mass = starts.record, starts.inverse_mass
-        record["jitter"] = False
+        record = {**starts.record, "jitter": False}
         kwargs["initvals"] = starts.inits
-        if inverse_mass is not None:
-            # No heuristic step-size search: it puts a second copy of the gradient into
-            # NumPyro's program (XLA compile 18.4 s -> 10.2 s without it, same steps per
-            # draw and ESS); dual averaging finds the step from 1 in the Laplace units.
-            # A dense metric starts from the same variances (as a diagonal matrix): started
-            # from the full Laplace covariance, the one vintage measured (2023-01) mixed no
-            # better (bulk ESS 549 against 690, one run each).
-            nuts_kwargs["inverse_mass_matrix"] = (
-                np.diag(inverse_mass) if settings.dense_mass else inverse_mass
-            )
-            nuts_kwargs["find_heuristic_step_size"] = False
+        nuts_kwargs.update(searched_start_options(starts, settings))
     with model, clock.phase("nuts"):
         if settings.backend == "numpyro":
             # NumPyro's NUTS on the given potential (PyMC's pm.sample would first assign
