@@ -221,20 +221,11 @@ def attribution_chart(forecast: dict) -> plt.Figure:
     return fig
 
 
-def event_probability_history(forecast: dict) -> plt.Figure | None:
-    """P(liquidity event within the horizon) as the model gave it at each backtest origin
-    (each from a fit that saw only the data of its day), the base rate, the catalogued
-    events named, and today's forecast. None without a backtest of this model version."""
-    record = forecast.get("track_record", {})
-    if not record.get("available"):
-        return None
-    history = pd.DataFrame(record["history"])
-    origins = pd.DatetimeIndex(history["origin"])
-    fig, ax = plt.subplots(figsize=(11, 3.8))
+def mark_named_events(ax, since: pd.Timestamp, top: float) -> None:
+    """Shade each catalogued liquidity event that ends after ``since`` and label it with
+    its catalogue id, staggered in three rows below ``top`` so neighbours do not collide."""
     events = liquidity_events()
-    events = events[events["end"] >= origins[0]]
-    top = max(0.5, float(history["q95"].max()) * 1.15)
-    pct = 100
+    events = events[events["end"] >= since]
     for i, row in enumerate(events.itertuples()):
         ax.axvspan(
             row.start,
@@ -245,13 +236,23 @@ def event_probability_history(forecast: dict) -> plt.Figure | None:
             label="catalogued liquidity event" if i == 0 else None,
         )
         ax.text(
-            row.start,
-            pct * top * (0.97 - 0.07 * (i % 3)),
-            row.id,
-            fontsize=7,
-            color="darkred",
-            va="top",
+            row.start, top * (0.97 - 0.07 * (i % 3)), row.id, fontsize=7, color="darkred", va="top"
         )
+
+
+def event_probability_history(forecast: dict) -> plt.Figure | None:
+    """P(liquidity event within the horizon) as the model gave it at each backtest origin
+    (each from a fit that saw only the data of its day), the base rate, the catalogued
+    events named, and today's forecast. None without a backtest of this model version."""
+    record = forecast.get("track_record", {})
+    if not record.get("available"):
+        return None
+    history = pd.DataFrame(record["history"])
+    origins = pd.DatetimeIndex(history["origin"])
+    fig, ax = plt.subplots(figsize=(11, 3.8))
+    top = max(0.5, float(history["q95"].max()) * 1.15)
+    pct = 100
+    mark_named_events(ax, origins[0], pct * top)
     ax.fill_between(
         origins,
         pct * history["q05"],
