@@ -139,12 +139,26 @@ def check_out(out: Path, force: bool, fit: Path) -> None:
         )
 
 
+def load_usable_fit(path: Path, allow_unconverged: bool):
+    """The fit at ``path``; one that failed the gate only when a review copy is asked for."""
+    from model.store import FitError, load_fit
+
+    fit = load_fit(path)
+    if not fit.manifest["convergence"]["passed"] and not allow_unconverged:
+        raise FitError(
+            f"{path}: fit {fit.fit_id} failed the convergence gate ("
+            + "; ".join(fit.manifest["convergence"]["failures"])
+            + "); refit, or pass --allow-unconverged for a marked review copy"
+        )
+    return fit
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure()  # before JAX and PyMC load: the heavy imports come after the arguments
     from data.atomic import atomic_write_files
     from diagnostics.track_record import record_context
-    from model.store import FitError, load_fit
+    from model.store import FitError
     from outlook.forecast import make_forecast
     from outlook.revision import compare_with_previous
     from outlook.scenarios import ScenarioError, load_scenarios
@@ -153,13 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.horizon < 1:
             raise ScenarioError(f"--horizon must be at least 1 week, got {args.horizon}")
-        fit = load_fit(Path(args.fit))
-        if not fit.manifest["convergence"]["passed"] and not args.allow_unconverged:
-            raise FitError(
-                f"{args.fit}: fit {fit.fit_id} failed the convergence gate ("
-                + "; ".join(fit.manifest["convergence"]["failures"])
-                + "); refit, or pass --allow-unconverged for a marked review copy"
-            )
+        fit = load_usable_fit(Path(args.fit), args.allow_unconverged)
         drivers = fit.config.drivers
         scenarios = (
             []
