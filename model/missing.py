@@ -121,19 +121,9 @@ class GapLayout:
         right = np.where((pos < len(obs_index)) & (driver[after] == miss_driver), after, -1)
         # consecutive observed weeks: summarized per driver, not kept cell by cell
         paired = (obs_prev >= 0) & (obs_steps == 1)
-        now, before_now = flat[obs_index[paired]], flat[obs_prev[paired]]
-        pair_sums = np.zeros((n_drivers, 6))
-        for column, sums in enumerate(
-            (
-                np.ones_like(now),
-                now,
-                before_now,
-                now * now,
-                before_now * before_now,
-                now * before_now,
-            )
-        ):
-            np.add.at(pair_sums[:, column], driver[obs_index[paired]], sums)
+        pair_sums = _pair_sums(
+            flat[obs_index[paired]], flat[obs_prev[paired]], driver[obs_index[paired]], n_drivers
+        )
         keep = ~paired
         listed, listed_prev = obs_index[keep], obs_prev[keep]
         n_slots = len(miss_index)
@@ -248,6 +238,19 @@ DENSITY_ARRAYS = tuple(
     for f in fields(GapLayout)
     if f.name not in ("n_weeks", "n_drivers", "miss_index", "miss_driver")
 )
+
+
+def _pair_sums(
+    now: np.ndarray, before: np.ndarray, driver: np.ndarray, n_drivers: int
+) -> np.ndarray:
+    """(K, 6) per driver, over its pairs of consecutive observed weeks: the count and the
+    sums of x_t, x_t-1, x_t^2, x_t-1^2 and x_t x_t-1, all the AR(1) density of those pairs
+    needs (so they are not kept cell by cell)."""
+    out = np.zeros((n_drivers, 6))
+    terms = (np.ones_like(now), now, before, now * now, before * before, now * before)
+    for column, sums in enumerate(terms):
+        np.add.at(out[:, column], driver, sums)
+    return out
 
 
 def _onehot(drivers: np.ndarray, n_drivers: int) -> np.ndarray:
