@@ -92,7 +92,25 @@ DRAW_BLOCK = 250
 
 def regime_probabilities(group: xr.Dataset, inputs: ModelInputs, config: ModelConfig) -> xr.Dataset:
     """Filtered and smoothed P(stress) for every draw, as (chain, draw, week) arrays."""
-    params = parameters(group)
+    loglik, filtered, smoothed = stress_probabilities_of(parameters(group), inputs, config)
+    shape = (group.sizes["chain"], group.sizes["draw"], inputs.n_weeks)
+    dims = ("chain", "draw", "week")
+    coords = {"chain": group["chain"], "draw": group["draw"], "week": inputs.weeks}
+    return xr.Dataset(
+        {
+            "p_stress_filtered": (dims, filtered.reshape(shape)),
+            "p_stress_smoothed": (dims, smoothed.reshape(shape)),
+            "regime_loglik": (("chain", "draw"), loglik.reshape(shape[:2])),
+        },
+        coords=coords,
+    )
+
+
+def stress_probabilities_of(
+    params: dict, inputs: ModelInputs, config: ModelConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(D,) log-likelihood and (D, T) filtered and smoothed P(stress) for parameter draws
+    already flattened: :func:`regime_probabilities` without the xarray shape."""
     n_draws = len(params["ar_mu"])
     # the stress column only (P(calm) = 1 - P(stress)), each block written in place:
     # joining both columns of 4,000 draws x ~1,100 weeks afterwards took a second
@@ -107,14 +125,4 @@ def regime_probabilities(group: xr.Dataset, inputs: ModelInputs, config: ModelCo
             log_init, log_trans, log_emis
         )
         filtered[rows], smoothed[rows] = block_filtered[..., 1], block_smoothed[..., 1]
-    shape = (group.sizes["chain"], group.sizes["draw"], inputs.n_weeks)
-    dims = ("chain", "draw", "week")
-    coords = {"chain": group["chain"], "draw": group["draw"], "week": inputs.weeks}
-    return xr.Dataset(
-        {
-            "p_stress_filtered": (dims, filtered.reshape(shape)),
-            "p_stress_smoothed": (dims, smoothed.reshape(shape)),
-            "regime_loglik": (("chain", "draw"), loglik.reshape(shape[:2])),
-        },
-        coords=coords,
-    )
+    return loglik, filtered, smoothed

@@ -14,12 +14,13 @@ import pandas as pd
 
 from data.defaults import HORIZON_WEEKS
 from data.drivers import STRESS_OBSERVABLES, to_display
+from model.config import ModelConfig
 from model.inputs import FUNDING_UNIT_BP, STRESS_LEVELS, ModelInputs
 from model.posterior import (
-    driver_moments,
+    driver_moments_of,
     parameters,
-    regime_probabilities,
     sample_drivers,
+    stress_probabilities_of,
 )
 from model.store import Fit
 from outlook.attribution import coalition_values, shapley_shares
@@ -105,18 +106,31 @@ def start_state(
     inputs = inputs_from_fit(fit) if data is None else in_units_of(data, inputs_from_fit(fit))
     take = draw_index(posterior.sizes["chain"] * posterior.sizes["draw"], draws, seed)
     params = {k: v[take] for k, v in parameters(posterior).items()}
-    x, x_var = driver_moments(posterior, inputs)
-    # a driver missing in the last week starts from a draw of its value, not from its mean
-    x_last = sample_drivers(x[take, -1, :], x_var[take, -1, :], np.random.default_rng(seed))
-    filtered = (
-        posterior["p_stress_filtered"]
-        if data is None
-        else regime_probabilities(posterior, inputs, fit.config)["p_stress_filtered"]
+    stored = posterior["p_stress_filtered"].isel(week=-1).to_numpy().reshape(-1)[take]
+    return start_state_of(params, inputs, fit.config, seed, stored if data is None else None), (
+        inputs
     )
-    p_last = filtered.isel(week=-1).to_numpy().reshape(-1)[take]
+
+
+def start_state_of(
+    params: dict,
+    inputs: ModelInputs,
+    config: ModelConfig,
+    seed: int,
+    p_stress_last: np.ndarray | None = None,
+) -> StartState:
+    """Where a forecast starts for parameter draws ``params`` (flattened) at the end of
+    ``inputs``: each draw's drivers of the last week (a missing one drawn from its
+    estimate, not set to its mean), its P(stress) that week (``p_stress_last``, or filtered
+    through ``inputs`` here), and whether QE can restart and an event is under way. The
+    committee's forecast and every backtest origin start here."""
+    x, x_var = driver_moments_of(params, inputs)
+    x_last = sample_drivers(x[:, -1, :], x_var[:, -1, :], np.random.default_rng(seed))
+    if p_stress_last is None:
+        p_stress_last = stress_probabilities_of(params, inputs, config)[1][:, -1]
     at_risk = bool(inputs.obs["at_risk"][-1] > 0)
     ongoing = (bool(inputs.obs["event_funding"][-1] > 0), bool(inputs.obs["event_market"][-1] > 0))
-    return StartState(params, x_last, p_last, at_risk, ongoing), inputs
+    return StartState(params, x_last, p_stress_last, at_risk, ongoing)
 
 
 def forecast_weeks(inputs: ModelInputs, horizon: int) -> list[str]:

@@ -139,33 +139,23 @@ def model_fan_quantiles(paths) -> dict[str, dict[str, list[float]]]:
 def model_forecast(fit_path: Path, panel: Panel, horizon: int, seed: int) -> dict:
     """P(event within h) from a stored fit's parameters on the data as known at the origin."""
     from model.inputs import model_inputs
-    from model.posterior import driver_moments, parameters, regime_probabilities, sample_drivers
+    from model.posterior import parameters
     from model.store import load_fit
-    from outlook.forecast import interval
+    from outlook.forecast import interval, start_state_of
     from outlook.observables import simulate_observables
-    from outlook.projection import StartState, driver_shocks, outlook, project_drivers
+    from outlook.projection import driver_shocks, outlook, project_drivers
 
     fit = load_fit(fit_path)
     posterior = fit.idata.posterior
     step = max(1, posterior.sizes["chain"] * posterior.sizes["draw"] // FORECAST_DRAWS)
-    thinned = posterior.isel(draw=slice(None, None, step))
+    params = parameters(posterior.isel(draw=slice(None, None, step)))
     const = fit.idata.constant_data
     inputs = model_inputs(
         panel, fit.config, scale=(const["driver_mean"].to_numpy(), const["driver_sd"].to_numpy())
     )
-    regimes = regime_probabilities(thinned, inputs, fit.config)
-    params = parameters(thinned)
-    x, x_var = driver_moments(thinned, inputs)
-    rng = np.random.default_rng(seed)
-    x_last = sample_drivers(x[:, -1, :], x_var[:, -1, :], rng)
-    p_last = regimes["p_stress_filtered"].isel(week=-1).to_numpy().reshape(-1)
-    start = StartState(
-        params,
-        x_last,
-        p_last,
-        bool(inputs.obs["at_risk"][-1] > 0),
-        (bool(inputs.obs["event_funding"][-1] > 0), bool(inputs.obs["event_market"][-1] > 0)),
-    )
+    # the fit's parameters on the data as known at the origin: filtered through them here
+    start = start_state_of(params, inputs, fit.config, seed)
+    x_last, p_last = start.x_last, start.p_stress_last
     shocks = driver_shocks(
         np.random.default_rng(seed + 1), len(x_last), horizon, len(inputs.drivers)
     )
