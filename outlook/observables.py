@@ -134,6 +134,18 @@ def fan_summary(paths: ObservablePaths, weeks: list[str]) -> dict:
     return out
 
 
+def funding_mean_history(inputs: ModelInputs) -> np.ndarray:
+    """The weekly mean funding spread (bp) of the fit's weeks, NaN where missing: as stored
+    with the fit, or (a fit that did not store it) from its funding-spread driver, the same
+    series; all NaN when it has neither."""
+    if inputs.stress_levels and "funding_spread" in inputs.stress_levels:
+        return np.asarray(inputs.stress_levels["funding_spread"], dtype=float)
+    if "funding_spread" in inputs.drivers:
+        k = inputs.drivers.index("funding_spread")
+        return inputs.x[:, k] * inputs.driver_sd[k] + inputs.driver_mean[k]
+    return np.full(inputs.n_weeks, np.nan)
+
+
 def last_observed(values: np.ndarray) -> float:
     """The last finite value of a weekly series (NaN if none)."""
     finite = np.flatnonzero(np.isfinite(values))
@@ -163,8 +175,7 @@ def assumed_funding_max(scenario: Scenario, inputs: ModelInputs, horizon: int) -
     A scenario writes the funding spread's weekly *mean* (the driver's statistic); the
     week's daily spreads are taken to move together, so the maximum moves with the mean
     from the last observed week, rounded to whole basis points as the real series is."""
-    levels = inputs.stress_levels or {}
-    last_mean = last_observed(levels.get("funding_spread", np.array([np.nan])))
+    last_mean = last_observed(funding_mean_history(inputs))
     funding = np.where(inputs.obs["funding_mask"] > 0, inputs.obs["funding"], np.nan)
     last_max = last_observed(funding) * FUNDING_UNIT_BP
     mean_path = assumed_path(scenario, "funding_spread", horizon, last_mean)
