@@ -9,7 +9,7 @@ microseconds:
 - ``project``: the full model density on the snapshot (priors, transforms, missing-driver
   moments, emissions, QE hazard, the scaled forward recursion), as ``fit.py`` samples it;
 - ``project, log-space forward``: the same density with the log-space recursion
-  (:func:`model.hmm.loglik_scan`), the sampler's forward pass before the scaled one;
+  (``tests.forward_oracles.loglik_scan``), the sampler's forward pass before the scaled one;
 - ``reference``: the smallest model of the same shape written here, synthetic data
   (machinery only): 2-state HMM, logistic TVTP in 5 drivers, T = 1077, Student-t, normal and
   Bernoulli emissions, 24 parameters, float64, with the same scaled recursion;
@@ -112,11 +112,12 @@ def project_densities() -> tuple[dict, list]:
     from data.sources import resolve_source
     from model.build import build_model
     from model.config import ModelConfig
-    from model.hmm import loglik_scaled, loglik_scan
+    from model.hmm import loglik_scaled
     from model.inputs import model_inputs
     from model.jax_density import JX, Potential, jax_potential, layout_of, prior_and_parameters_fn
     from model.likelihood import regime_inputs
     from model.missing import driver_matrices, observed_logpdf
+    from tests.forward_oracles import loglik_scan
 
     config = ModelConfig()
     inputs = model_inputs(build_panel(resolve_source(None), start=config.start), config)

@@ -1,7 +1,7 @@
 """The PyMC model: priors, missing driver weeks integrated out, and the marginal likelihood.
 
 Neither the discrete regimes nor the missing driver weeks appear as sampled variables: the
-regimes are summed out by the forward algorithm (:func:`model.hmm.forward_loglik`) and the
+regimes are summed out by the forward algorithm (:func:`model.hmm.loglik_tree`) and the
 missing weeks are integrated out under each driver's AR(1) (:mod:`model.missing`), so NUTS
 sees a smooth ~60-dimensional posterior; filtered and smoothed regime probabilities are
 recovered afterwards for every draw (:mod:`model.posterior`).
@@ -14,7 +14,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from model.config import ModelConfig
-from model.hmm import forward_loglik
+from model.hmm import loglik_tree
 from model.inputs import ModelInputs
 from model.likelihood import PT, likelihood_terms
 from model.missing import GapLayout
@@ -121,7 +121,7 @@ def build_model(inputs: ModelInputs, config: ModelConfig) -> pm.Model:
         log_init = pt.as_tensor_variable(np.log([1 - p0, p0]))
         ar_logp, loglik = likelihood_terms(
             PT,
-            lambda li, lt, le: forward_loglik(li, lt, le, inputs.n_weeks),
+            lambda li, lt, le: loglik_tree(li, lt, le, inputs.n_weeks),
             GapLayout.from_matrix(inputs.x),
             obs,
             params,

@@ -119,7 +119,7 @@ def log_likelihood(data: dict, p: dict, forward: Callable = loglik_scaled) -> ja
     """log p(data | params): the two terms of :func:`model.build.build_model`
     (``driver_ar1`` and ``regime_loglik``) on :func:`program_data`, with the forward
     algorithm as one scan (``forward``: :func:`model.hmm.loglik_scaled`; the benchmark
-    also times the log-space :func:`model.hmm.loglik_scan`)."""
+    also times the log-space ``tests.forward_oracles.loglik_scan``)."""
     ar_logp, regime_loglik = likelihood_terms(
         JX, forward, layout_of(data["layout"]), data["obs"], p, data["log_init"]
     )

@@ -10,18 +10,11 @@ import pytensor.tensor as pt
 import pytest
 
 from model.config import ModelConfig
-from model.hmm import (
-    ForwardLogLikelihood,
-    brute_force,
-    forward_backward,
-    forward_loglik,
-    loglik_scaled,
-    loglik_scan,
-    loglik_tree,
-)
+from model.hmm import forward_backward, loglik_scaled, loglik_tree
 from model.inputs import lag_once
 from model.likelihood import NP, log_emissions, log_transitions
 from model.missing import GapLayout, gap_moments, observed_logpdf
+from tests.forward_oracles import brute_force, loglik_scan
 from tests.model_fixtures import random_short_inputs, true_parameters
 
 
@@ -137,47 +130,51 @@ def test_pymc_model_potential_equals_enumeration(gaps):
         )
 
 
-def scaled_forward_graph(n_weeks: int, emission_sd: float, seed: int):
-    """forward_loglik of random terms that depend on one scalar (the emissions' scale and
-    the transitions' sharpness), so the node's inputs are expressions, not leaves."""
+def random_terms(n_weeks: int, emission_sd: float, seed: int, scale, xp):
+    """Forward-algorithm inputs that depend on one scalar ``scale`` (the emissions' size and
+    the transitions' sharpness), built with ``xp`` (``pytensor.tensor`` or ``jax.numpy``),
+    so each backend differentiates through expressions, not leaves."""
     rng = np.random.default_rng(seed)
+    log_emis = rng.normal(size=(n_weeks, 2)) * emission_sd * scale
+    logits = rng.normal(size=(n_weeks - 1, 2, 2)) * scale
+    if xp is pt:
+        log_trans = logits - pt.logsumexp(logits, axis=-1, keepdims=True)
+    else:
+        import jax
+
+        log_trans = logits - jax.nn.logsumexp(logits, axis=-1, keepdims=True)
+    return xp.log(np.array([0.5, 0.5])), log_trans, log_emis
+
+
+def c_backend_value_and_grad(n_weeks: int, emission_sd: float, seed: int):
+    """The PyMC model's forward pass (the tree) compiled by PyTensor's C backend, with
+    PyTensor's gradient, as a function of the scalar."""
     scale = pt.scalar("scale")
-    log_emis = pt.as_tensor_variable(rng.normal(size=(n_weeks, 2)) * emission_sd) * scale
-    logits = pt.as_tensor_variable(rng.normal(size=(n_weeks - 1, 2, 2))) * scale
-    log_trans = logits - pt.logsumexp(logits, axis=-1, keepdims=True)
-    ll = forward_loglik(pt.as_tensor_variable(np.log([0.5, 0.5])), log_trans, log_emis, n_weeks)
-    return scale, ll
+    ll = loglik_tree(*random_terms(n_weeks, emission_sd, seed, scale, pt), n_weeks)
+    return pytensor.function([scale], [ll, pytensor.grad(ll, scale)])
 
 
-def jax_value_and_grad(scale, ll):
-    """Value and gradient as NumPyro gets them: the graph translated to JAX, then JAX's
-    own autodiff (no PyTensor gradient involved)."""
+def jax_value_and_grad(n_weeks: int, emission_sd: float, seed: int):
+    """The sampler's forward pass (the scaled scan) with JAX's own gradient."""
     import jax
-    from pymc.sampling.jax import get_jaxified_graph
+    import jax.numpy as jnp
 
-    fn = get_jaxified_graph(inputs=[scale], outputs=[ll])
-    value_and_grad = jax.value_and_grad(lambda s: fn(s)[0])
-    return fn, value_and_grad
+    return jax.value_and_grad(
+        lambda s: loglik_scaled(*random_terms(n_weeks, emission_sd, seed, s, jnp))
+    )
 
 
 @pytest.mark.parametrize("n_weeks", [2, 7, 64])
 @pytest.mark.slow
 def test_each_backend_runs_its_own_forward_and_they_agree(n_weeks):
-    """PyTensor's C backend compiles the tree (the node is inlined, gradient from L_op); JAX
-    runs the lax.scan and differentiates it itself. Values and gradients must agree, with
-    the node's inputs being expressions of the differentiated variable."""
-    import jax
-
-    scale, ll = scaled_forward_graph(n_weeks, emission_sd=3.0, seed=n_weeks)
-    c_fn = pytensor.function([scale], [ll, pytensor.grad(ll, scale)])
-    assert not any(
-        isinstance(node.op, ForwardLogLikelihood) for node in c_fn.maker.fgraph.apply_nodes
-    )
-    jax_fn, jax_value_grad = jax_value_and_grad(scale, ll)
-    assert "scan" in str(jax.make_jaxpr(lambda s: jax_fn(s)[0])(1.0))
+    """PyTensor's C backend compiles the tree and differentiates it; JAX runs the scaled
+    scan and differentiates it itself. Values and gradients agree, and the C gradient
+    matches a finite difference."""
+    c_fn = c_backend_value_and_grad(n_weeks, 3.0, seed=n_weeks)
+    jax_fn = jax_value_and_grad(n_weeks, 3.0, seed=n_weeks)
     for s in (0.3, 1.0, 1.7):
         c_value, c_grad = c_fn(s)
-        j_value, j_grad = jax_value_grad(s)
+        j_value, j_grad = jax_fn(s)
         assert float(j_value) == pytest.approx(float(c_value), rel=1e-12, abs=1e-10)
         assert float(j_grad) == pytest.approx(float(c_grad), rel=1e-9, abs=1e-9)
         step = 1e-6
@@ -188,15 +185,33 @@ def test_each_backend_runs_its_own_forward_and_they_agree(n_weeks):
 @pytest.mark.slow
 def test_gradient_is_finite_at_a_thousand_weeks_with_extreme_emissions():
     # Un-normalized forward messages overflow near T ~ 90 with several emissions; the
-    # log-space tree (C backend) and scan (JAX) must not, and their gradients stay finite.
-    scale, ll = scaled_forward_graph(1100, emission_sd=40.0, seed=3)
-    c_value, c_grad = pytensor.function([scale], [ll, pytensor.grad(ll, scale)])(1.0)
-    j_value, j_grad = jax_value_and_grad(scale, ll)[1](1.0)
+    # log-space tree (C backend) and the scaled scan (JAX) must not, and their gradients
+    # stay finite.
+    c_value, c_grad = c_backend_value_and_grad(1100, 40.0, seed=3)(1.0)
+    j_value, j_grad = jax_value_and_grad(1100, 40.0, seed=3)(1.0)
     for value, grad in ((c_value, c_grad), (j_value, j_grad)):
         assert np.isfinite(value) and np.isfinite(grad)
         # a sum of 1100 weeks of |N(0, 40^2)| log terms: far beyond what exp() can hold
         assert abs(value) > 1e3
     assert float(j_value) == pytest.approx(float(c_value), rel=1e-10)
+
+
+def test_importing_the_model_registers_no_rewrite_and_sets_no_jax_option():
+    """The forward algorithms are plain functions: importing the model's modules (after the
+    libraries they use) leaves PyTensor's rewrite database and JAX's configuration as they
+    were."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import jax, numpyro, pymc, pymc.sampling.jax, pytensor.compile as c\n"
+        "before = (sorted(c.optdb.__db__), jax.config.jax_enable_x64)\n"
+        "import model.hmm, model.build, model.jax_density, model.initial, model.sampling\n"
+        "after = (sorted(c.optdb.__db__), jax.config.jax_enable_x64)\n"
+        "print(before == after)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.stdout.strip() == "True", out.stderr[-2000:]
 
 
 @pytest.mark.parametrize("stay", [0.95, 1 - 1e-12])

@@ -11,7 +11,8 @@ import xarray as xr
 
 from diagnostics.loo import LooError, compare_fits, pointwise_loglik
 from model.config import ModelConfig
-from model.hmm import brute_force, forward_filter
+from model.hmm import forward_filter
+from tests.forward_oracles import brute_force
 
 
 def test_weekly_terms_add_up_to_the_brute_force_likelihood():
