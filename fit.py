@@ -20,9 +20,9 @@ from data.arguments import (
 from data.defaults import QE_DEFINITION_NAMES, REPO_ROOT
 from data.drivers import OPTIONAL, VARIANTS
 from data.errors import DEBUG_HELP, DataError, user_error
-from model.config import MOVE_OBSERVABLES, ModelConfig
-from model.runtime import configure
-from model.settings import BACKENDS, GateThresholds, SamplerSettings
+from model.equations.config import MOVE_OBSERVABLES, ModelConfig
+from model.inference.runtime import configure
+from model.inference.settings import BACKENDS, GateThresholds, SamplerSettings
 
 
 def add_data_options(p: argparse.ArgumentParser, config: ModelConfig) -> None:
@@ -202,7 +202,7 @@ def add_gate_options(p: argparse.ArgumentParser, gate: GateThresholds) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     # Defaults come from the settings classes, so --help, the manifest and a fit run from
-    # Python (model.fitting.run_fit) cannot disagree.
+    # Python (model.inference.fitting.run_fit) cannot disagree.
     sampler, gate, config = SamplerSettings(), GateThresholds(), ModelConfig()
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -255,9 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure()  # before JAX and PyMC load: the heavy imports come after the arguments
     from data.sources import resolve_source
-    from model.fitting import run_fit
-    from model.report import fit_summary
-    from model.store import FitError, load_fit
+    from model.inference.fitting import run_fit
+    from model.records.report import fit_summary
+    from model.records.store import FitError, load_fit
 
     config, settings, thresholds = fit_options(args)
     try:

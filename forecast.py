@@ -20,7 +20,7 @@ from pathlib import Path
 from data.arguments import nonnegative_int, positive_int
 from data.defaults import HORIZON_WEEKS, REPO_ROOT
 from data.errors import DEBUG_HELP, user_error
-from model.runtime import configure
+from model.inference.runtime import configure
 
 DEFAULT_SCENARIOS = REPO_ROOT / "scenarios" / "seed.toml"
 
@@ -141,7 +141,7 @@ def check_out(out: Path, force: bool, fit: Path) -> None:
 
 def load_usable_fit(path: Path, allow_unconverged: bool):
     """The fit at ``path``; one that failed the gate only when a review copy is asked for."""
-    from model.store import FitError, load_fit
+    from model.records.store import FitError, load_fit
 
     fit = load_fit(path)
     if not fit.manifest["convergence"]["passed"] and not allow_unconverged:
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     configure()  # before JAX and PyMC load: the heavy imports come after the arguments
     from data.atomic import atomic_write_files
     from diagnostics.track_record import record_context
-    from model.store import FitError
+    from model.records.store import FitError
     from outlook.forecast import make_forecast
     from outlook.revision import compare_with_previous
     from outlook.scenarios import ScenarioError, load_scenarios

@@ -3,7 +3,7 @@
     python bench/bench_backtest.py [--origins 4] [--draws 150] [--fit-start 2014-01-01]
 
 The same origins (quarterly from 2019-01) and the backtest's own sampler settings
-(``model.settings.BACKTEST_SAMPLER``: 2 chains, 32 starts) with fewer draws run three
+(``model.inference.settings.BACKTEST_SAMPLER``: 2 chains, 32 starts) with fewer draws run three
 times into fresh output directories: serially in this process, on a LocalCluster of
 ``--workers`` processes, and serially with warm starts (each refit from the previous
 passing one, ``--warm-start``). Each includes everything a refit does (panel as known, NUTS
@@ -34,16 +34,16 @@ def main() -> None:
     p.add_argument("--data", help="snapshot directory")
     args = p.parse_args()
     # heavy imports after argparse, so --help answers at once
-    from model.runtime import configure
+    from model.inference.runtime import configure
 
     # every refit compiles, as a refit on new data does: programs an earlier run kept
-    # on disk (model/runtime.py) would make the first route look slower than the rest
+    # on disk (model/inference/runtime.py) would make the first route look slower than the rest
     os.environ["JAX_ENABLE_COMPILATION_CACHE"] = "false"
     configure()
     from dataclasses import asdict, replace
 
     from diagnostics.evaluation.refits import RefitSpec, default_origins, run_refits
-    from model.settings import BACKTEST_SAMPLER, GateThresholds, SamplerSettings
+    from model.inference.settings import BACKTEST_SAMPLER, GateThresholds, SamplerSettings
 
     defaults = SamplerSettings()
     warm_share = defaults.warm_tune / defaults.tune

@@ -37,12 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def bench_backend(backend: str, inputs, config, args, warm=None, label=None) -> dict:
-    from model.build import build_model
-    from model.gate import convergence_report
-    from model.jax_density import jax_potential
-    from model.parameters import parameter_names
-    from model.sampling import sample
-    from model.settings import SamplerSettings
+    from model.equations.build import build_model
+    from model.equations.parameters import parameter_names
+    from model.inference.gate import convergence_report
+    from model.inference.jax_density import jax_potential
+    from model.inference.sampling import sample
+    from model.inference.settings import SamplerSettings
 
     started = time.perf_counter()
     pymc_model = build_model(inputs, config)
@@ -76,8 +76,8 @@ def bench_backend(backend: str, inputs, config, args, warm=None, label=None) -> 
 
 
 def passes(row: dict) -> bool:
-    from model.gate import convergence_report
-    from model.parameters import parameter_names
+    from model.equations.parameters import parameter_names
+    from model.inference.gate import convergence_report
 
     return bool(convergence_report(row["idata"], parameter_names(row["idata"].posterior))["passed"])
 
@@ -88,8 +88,8 @@ def monthly_warm_refit(inputs, config, args) -> dict:
     older compiled the warm programs (both untimed)."""
     from data.panel import build_panel
     from data.sources import resolve_source
-    from model.inputs import model_inputs
-    from model.sampling import WarmStart
+    from model.equations.inputs import model_inputs
+    from model.inference.sampling import WarmStart
 
     source = resolve_source(args.data)
     warm = None
@@ -116,8 +116,8 @@ def gradient_timer(inputs, config, repeats: int = 400) -> Callable[[], float]:
     import jax
     import jax.numpy as jnp
 
-    from model.build import build_model
-    from model.jax_density import jax_potential
+    from model.equations.build import build_model
+    from model.inference.jax_density import jax_potential
 
     pymc_model = build_model(inputs, config)
     potential = jax_potential(pymc_model, inputs, config)
@@ -208,7 +208,7 @@ def print_table(rows: list[dict], baseline: dict | None) -> None:
 
 def print_refit_ratios(rows: list[dict]) -> None:
     """Warm against cold refits, the variant against the default, and the fixed costs."""
-    from model.report import fixed_cost
+    from model.records.report import fixed_cost
 
     cold, cached, warm = rows[:3]
     print(
@@ -253,17 +253,17 @@ def main() -> None:
     p.add_argument("--skip-pymc", action="store_true", help="numpyro and MLE only")
     args = p.parse_args()
     # heavy imports after argparse, so --help answers at once
-    from model.runtime import configure
+    from model.inference.runtime import configure
 
     # a fresh cache folder: the first NumPyro refit compiles, the later ones find its
-    # programs (model/runtime.py)
+    # programs (model/inference/runtime.py)
     os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench-fit-jax-")
     configure()
     from data.panel import build_panel
     from data.sources import resolve_source
-    from model.config import ModelConfig
-    from model.inputs import model_inputs
-    from model.report import phase_times
+    from model.equations.config import ModelConfig
+    from model.equations.inputs import model_inputs
+    from model.records.report import phase_times
 
     config = ModelConfig()
     panel = build_panel(resolve_source(args.data), start=config.start, end=args.end)

@@ -87,7 +87,7 @@ def main() -> None:
     args = p.parse_args()
     full_forecast = None
     if args.fit:
-        from model.store import load_fit
+        from model.records.store import load_fit
         from outlook.forecast import make_forecast, start_state
         from outlook.scenarios import load_scenarios
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model.runtime import configure  # noqa: E402
+from model.inference.runtime import configure  # noqa: E402
 
 N_WEEKS = 1077
 N_DRIVERS = 5
@@ -43,7 +43,7 @@ def reference_potential():
     import jax.numpy as jnp
     from jax.scipy.special import gammaln
 
-    from model.hmm import loglik_scaled
+    from model.equations.hmm import loglik_scaled
 
     rng = jax.random.PRNGKey(0)
     k1, k2, k3, k4 = jax.random.split(rng, 4)
@@ -110,13 +110,19 @@ def project_densities() -> tuple[dict, list]:
 
     from data.panel import build_panel
     from data.sources import resolve_source
-    from model.build import build_model
-    from model.config import ModelConfig
-    from model.hmm import loglik_scaled
-    from model.inputs import model_inputs
-    from model.jax_density import JX, Potential, jax_potential, layout_of, prior_and_parameters_fn
-    from model.likelihood import regime_inputs
-    from model.missing import driver_matrices, observed_logpdf
+    from model.equations.build import build_model
+    from model.equations.config import ModelConfig
+    from model.equations.hmm import loglik_scaled
+    from model.equations.inputs import model_inputs
+    from model.equations.likelihood import regime_inputs
+    from model.equations.missing import driver_matrices, observed_logpdf
+    from model.inference.jax_density import (
+        JX,
+        Potential,
+        jax_potential,
+        layout_of,
+        prior_and_parameters_fn,
+    )
     from tests.forward_oracles import loglik_scan
 
     config = ModelConfig()
@@ -156,7 +162,7 @@ def project_densities() -> tuple[dict, list]:
 def looped(potential, calls: int):
     """``calls`` evaluations of value and gradient inside one compiled loop, each at a
     point nudged by the previous gradient (so none can be skipped or hoisted); the data
-    are the program's argument, as in NUTS (:class:`model.jax_density.Potential`)."""
+    are the program's argument, as in NUTS (:class:`model.inference.jax_density.Potential`)."""
     import jax
 
     value_and_grad = jax.value_and_grad(potential.energy, argnums=1)
@@ -184,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     import jax
     import numpy as np
 
-    from model.jax_density import Potential
+    from model.inference.jax_density import Potential
 
     densities, values = project_densities()
     reference, theta = reference_potential()

@@ -23,9 +23,9 @@ from data.defaults import (
 )
 from data.drivers import VARIANTS
 from data.errors import DEBUG_HELP, DataError, user_error
-from model.config import MOVE_OBSERVABLES, ModelConfig
-from model.runtime import configure
-from model.settings import BACKTEST_SAMPLER, GateThresholds
+from model.equations.config import MOVE_OBSERVABLES, ModelConfig
+from model.inference.runtime import configure
+from model.inference.settings import BACKTEST_SAMPLER, GateThresholds
 
 
 def add_review_command(sub, common: argparse.ArgumentParser) -> None:
@@ -435,7 +435,7 @@ def fans(args: argparse.Namespace) -> int:
 
 def review(args: argparse.Namespace) -> int:
     from diagnostics.review import write_review
-    from model.store import FitError, load_fit
+    from model.records.store import FitError, load_fit
 
     try:
         fit = load_fit(Path(args.fit))
@@ -463,7 +463,7 @@ def episodes(args: argparse.Namespace) -> int:
 
 def loo(args: argparse.Namespace) -> int:
     from diagnostics.loo import LooError, compare_fits
-    from model.store import FitError, load_fit
+    from model.records.store import FitError, load_fit
 
     try:
         fits = {}

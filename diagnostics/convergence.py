@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from model.parameters import parameter_names
-from model.store import Fit
+from model.equations.parameters import parameter_names
+from model.records.store import Fit
 
 #: Plotted in the rank and trace plots: the parameters the committee's numbers rest on.
 PLOTTED = (

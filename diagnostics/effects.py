@@ -17,10 +17,10 @@ import pandas as pd
 
 from data.catalogue import qe_weeks
 from data.drivers import to_display
-from model.inputs import lag_once
-from model.likelihood import restart_probabilities, stress_probabilities
-from model.posterior import driver_moments, flat_draws, parameters
-from model.store import Fit
+from model.equations.inputs import lag_once
+from model.equations.likelihood import restart_probabilities, stress_probabilities
+from model.equations.posterior import driver_moments, flat_draws, parameters
+from model.records.store import Fit
 from outlook.figures import DRIVER_LABELS, shade_events
 from outlook.forecast import inputs_from_fit
 

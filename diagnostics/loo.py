@@ -2,7 +2,7 @@
 
 The pointwise terms are the weekly one-step predictive log densities of the regime
 likelihood, log p(y_t | y_<t, drivers, theta) from the forward filter
-(:func:`model.hmm.forward_filter`): funding and MOVE observables, event onsets and QE
+(:func:`model.equations.hmm.forward_filter`): funding and MOVE observables, event onsets and QE
 restarts, given the drivers. The drivers' own AR(1) density is left out: it is the same
 equation in every variant and says nothing about how the events are explained. Fits compared
 must share their weeks and their event definition (a catalogue-trained and an
@@ -19,9 +19,9 @@ import arviz as az
 import pandas as pd
 import xarray as xr
 
-from model.hmm import forward_filter
-from model.posterior import driver_moments, parameters, regime_terms
-from model.store import Fit
+from model.equations.hmm import forward_filter
+from model.equations.posterior import driver_moments, parameters, regime_terms
+from model.records.store import Fit
 
 #: Posterior draws used per fit (thinned evenly).
 LOO_DRAWS = 1000

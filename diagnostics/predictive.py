@@ -1,10 +1,11 @@
 """Prior and posterior predictive checks: stress observables and event/restart frequencies.
 
-Replicated data come from the model's own generative process (:func:`model.simulate.simulate`)
-run on each draw's drivers (observed where known; where not, the week's mean and variance
-given the observed weeks, integrated out as in the fitted model), for the same weeks as the
-data. The observables are compared as distributions (ArviZ ``plot_ppc``),
-the event and restart counts as predictive distributions with the observed count marked.
+Replicated data come from the model's own generative process
+(:func:`model.equations.simulate.simulate`) run on each draw's drivers (observed where
+known; where not, the week's mean and variance given the observed weeks, integrated out as
+in the fitted model), for the same weeks as the data. The observables are compared as
+distributions (ArviZ ``plot_ppc``), the event and restart counts as predictive distributions
+with the observed count marked.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
-from model.checks import observed_counts, predictive_counts
-from model.inputs import FUNDING_UNIT_BP, ModelInputs
-from model.posterior import driver_moments, parameters
-from model.simulate import simulate
+from model.equations.inputs import FUNDING_UNIT_BP, ModelInputs
+from model.equations.posterior import driver_moments, parameters
+from model.equations.simulate import simulate
+from model.inference.checks import observed_counts, predictive_counts
 
 OBSERVABLES = {"funding_spread_bp": "weekly max funding spread (bp)", "move": "MOVE index (points)"}
 

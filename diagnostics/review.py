@@ -20,8 +20,8 @@ import pandas as pd
 from data.atomic import atomic_write_text
 from diagnostics import convergence, effects, predictive
 from diagnostics.track_record import track_record
-from model.posterior import driver_moments, fill_sd
-from model.store import Fit
+from model.equations.posterior import driver_moments, fill_sd
+from model.records.store import Fit
 from outlook.figures import DRIVER_LABELS, smoothed_stress_axes
 from outlook.forecast import inputs_from_fit
 from outlook.report import STYLE, embed

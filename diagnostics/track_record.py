@@ -27,7 +27,7 @@ from data.defaults import REPO_ROOT
 from diagnostics.evaluation.records import QE_TARGET, read_table
 from diagnostics.evaluation.report import FILES
 from diagnostics.evaluation.tables import OUT_OF_SAMPLE, missing_years
-from model.config import ModelConfig
+from model.equations.config import ModelConfig
 
 #: The default model version's track record, committed with the code.
 SHIPPED = REPO_ROOT / "docs" / "track-record"

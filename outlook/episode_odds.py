@@ -30,7 +30,7 @@ from data.episodes import (
     opening_weeks,
     volatility_qualifies,
 )
-from model.inputs import FUNDING_UNIT_BP, ModelInputs
+from model.equations.inputs import FUNDING_UNIT_BP, ModelInputs
 from outlook.observables import ObservablePaths
 
 #: Weeks of observed max/mean MOVE ratios the simulated weekly maximum draws from.

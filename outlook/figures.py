@@ -8,7 +8,7 @@ import pandas as pd
 
 from data.catalogue import liquidity_events, qe_weeks
 from data.drivers import BUILT, to_display
-from model.store import Fit
+from model.records.store import Fit
 
 #: driver -> (plain label, display unit), from the one registry (:mod:`data.drivers`).
 DRIVER_LABELS = {d.name: (d.label, d.display_unit) for d in BUILT}

@@ -14,15 +14,15 @@ import pandas as pd
 
 from data.defaults import HORIZON_WEEKS
 from data.drivers import STRESS_OBSERVABLES, to_display
-from model.config import ModelConfig
-from model.inputs import FUNDING_UNIT_BP, STRESS_LEVELS, ModelInputs
-from model.posterior import (
+from model.equations.config import ModelConfig
+from model.equations.inputs import FUNDING_UNIT_BP, STRESS_LEVELS, ModelInputs
+from model.equations.posterior import (
     driver_moments_of,
     parameters,
     sample_drivers,
     stress_probabilities_of,
 )
-from model.store import Fit
+from model.records.store import Fit
 from outlook.attribution import coalition_values, shapley_shares
 from outlook.episode_odds import episode_start_probability
 from outlook.observables import (

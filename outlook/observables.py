@@ -27,14 +27,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.inputs import (
+from model.equations.inputs import (
     FUNDING_RESOLUTION_BP,
     FUNDING_UNIT_BP,
     MOVE_JUMP_MIN_WEEKS,
     MOVE_JUMP_WINDOW_WEEKS,
     ModelInputs,
 )
-from model.likelihood import NP, stress_observable_logpdfs
+from model.equations.likelihood import NP, stress_observable_logpdfs
 from outlook.projection import StartState, transition_probability
 from outlook.scenarios import Scenario, assumed_path
 
@@ -190,7 +190,7 @@ def scenario_evidence(
     market stress and both, NaN in weeks it assumes neither: those weeks enter the regime
     filter as observations (:func:`outlook.projection.outlook`). None when it assumes
     nothing. The densities are the model's emissions
-    (:func:`model.likelihood.stress_observable_logpdfs`)."""
+    (:func:`model.equations.likelihood.stress_observable_logpdfs`)."""
     n_draws, horizon, _ = paths.shape
     log_move = assumed_move(scenario, inputs, paths)
     funding_bp = np.tile(assumed_funding_max(scenario, inputs, horizon), (n_draws, 1))

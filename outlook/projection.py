@@ -6,7 +6,7 @@ For every posterior draw d (vectorized over draws, NumPy):
    ``ar_sigma``, sampled with the regimes, so their uncertainty is carried draw by draw)
    projects the drivers from their value in the last data week; where that value is missing
    (a driver that stopped publishing) the starting point is a draw from that week's
-   distribution given the observed weeks (``model/missing.py``). One
+   distribution given the observed weeks (``model/equations/missing.py``). One
    driver path per draw; the same standard-normal shocks serve every scenario (common
    random numbers), so scenario differences are not simulation noise.
 2. *Regimes, events, restarts.* Given a driver path, regimes are summed out exactly (a
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.likelihood import (
+from model.equations.likelihood import (
     onset_probabilities,
     quiet_week_by_kind,
     restart_probabilities,
@@ -37,7 +37,7 @@ from model.likelihood import (
 class StartState:
     """Everything a projection needs from a fit, with a leading draw axis D."""
 
-    params: dict[str, np.ndarray]  # parameter draws, as model.posterior.parameters
+    params: dict[str, np.ndarray]  # parameter draws, as model.equations.posterior.parameters
     x_last: np.ndarray  # (D, K) standardized drivers in the last data week
     p_stress_last: np.ndarray  # (D,) filtered P(stress) in the last data week
     at_risk: bool  # the Fed is not buying at the cut-off (restart possible)
@@ -90,7 +90,7 @@ def no_event_by_kind(
     params: dict, x_prev: np.ndarray, ongoing: tuple[bool, bool] = (False, False)
 ) -> np.ndarray:
     """(D, 4): P(no liquidity event week this week | calm, funding stress, market stress,
-    both), drivers of the week before (:func:`model.likelihood.quiet_week_by_kind`)."""
+    both), drivers of the week before (:func:`model.equations.likelihood.quiet_week_by_kind`)."""
     eps, q = (a[:, 0, :] for a in onset_probabilities(params, x_prev[:, None, :]))
     return quiet_week_by_kind(params, eps, q, ongoing)
 

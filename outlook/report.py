@@ -13,7 +13,7 @@ from datetime import date
 
 import matplotlib.pyplot as plt
 
-from model.store import Fit
+from model.records.store import Fit
 from outlook import figures
 
 #: Plain names of the drivers for the committee's page.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from model.store import Fit, FitError, load_fit, previous_passing
+from model.records.store import Fit, FitError, load_fit, previous_passing
 from outlook.forecast import headline, inputs_from_fit, make_forecast
 
 

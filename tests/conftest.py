@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from model.runtime import configure
+from model.inference.runtime import configure
 
 configure()  # what every command does first: XLA devices, headless plots, quiet warnings
 
@@ -71,9 +71,9 @@ def snapshot_copy(snapshot_dir: Path, tmp_path: Path):
 @pytest.fixture(scope="session")
 def small_real_fit(tmp_path_factory, snapshot):
     """A short real-data fit (2018-2020, small draws, relaxed gate) for forecast tests."""
-    from model.fitting import run_fit
-    from model.settings import GateThresholds, SamplerSettings
-    from model.store import load_fit
+    from model.inference.fitting import run_fit
+    from model.inference.settings import GateThresholds, SamplerSettings
+    from model.records.store import load_fit
 
     fits_dir = tmp_path_factory.mktemp("small_fit")
     result = run_fit(
@@ -90,6 +90,6 @@ def small_real_fit(tmp_path_factory, snapshot):
 
 
 def _short_config():
-    from model.config import ModelConfig
+    from model.equations.config import ModelConfig
 
     return ModelConfig(start="2018-01-03")

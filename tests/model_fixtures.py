@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from model.inputs import ModelInputs
+from model.equations.inputs import ModelInputs
 
 DRIVERS = ("basis_short", "log_move", "funding_spread", "tga_change_13w", "foreign_demand_12m")
 

@@ -134,7 +134,7 @@ def test_a_warm_started_backtest_chains_each_refit_to_the_previous_one(tmp_path,
     from dataclasses import asdict
 
     from diagnostics.evaluation.refits import run_refits
-    from model.settings import BACKTEST_SAMPLER, GateThresholds
+    from model.inference.settings import BACKTEST_SAMPLER, GateThresholds
 
     spec = RefitSpec(
         data_dir=str(snapshot_dir),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from model.store import point_latest
+from model.records.store import point_latest
 from tests.conftest import REPO_ROOT, repo_env
 
 pytestmark = pytest.mark.slow

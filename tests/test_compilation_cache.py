@@ -1,4 +1,4 @@
-"""XLA's programs kept on disk (:mod:`model.runtime`): a process that builds a program an
+"""XLA's programs kept on disk (:mod:`model.inference.runtime`): a process that builds a program an
 earlier process compiled reads it from the cache instead of compiling it again."""
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ import os
 import subprocess
 import sys
 
-from model.runtime import COMPILATION_CACHE
+from model.inference.runtime import COMPILATION_CACHE
 from tests.conftest import REPO_ROOT, repo_env
 
 #: One jitted program, then what JAX reports about it: the cache folder in use and the
 #: cache hits.
 PROGRAM = """
 import json
-from model.runtime import configure
+from model.inference.runtime import configure
 configure()
 import jax
 import jax.monitoring
@@ -67,15 +67,15 @@ def test_by_default_the_cache_lies_beside_the_code():
 
 def test_the_xla_options_survive_pymcs_rewrite_of_xla_flags():
     """PyMC rewrites ``XLA_FLAGS`` when ``pymc.sampling.jax`` is imported (as the model
-    modules do); every option of :data:`model.runtime.XLA_OPTIONS` must still be there
+    modules do); every option of :data:`model.inference.runtime.XLA_OPTIONS` must still be there
     and the device count in force must be ours."""
-    from model.runtime import XLA_OPTIONS
+    from model.inference.runtime import XLA_OPTIONS
 
     program = (
         "import json, os\n"
-        "from model.runtime import configure\n"
+        "from model.inference.runtime import configure\n"
         "configure()\n"
-        "import model.jax_density\n"
+        "import model.inference.jax_density\n"
         "import jax\n"
         "print(json.dumps({'flags': os.environ['XLA_FLAGS'].split(),"
         " 'devices': jax.local_device_count()}))\n"

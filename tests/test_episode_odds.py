@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from data.episodes import objective_episodes
-from model.inputs import FUNDING_UNIT_BP, ModelInputs
+from model.equations.inputs import FUNDING_UNIT_BP, ModelInputs
 from outlook.episode_odds import episode_start_probability
 from outlook.observables import ObservablePaths
 

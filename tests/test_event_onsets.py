@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.likelihood import NP, log_emissions
+from model.equations.likelihood import NP, log_emissions
 from tests.model_fixtures import random_short_inputs, true_parameters
 
 

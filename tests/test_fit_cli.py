@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from data.sources import REPO_ROOT
-from model.store import FitError, load_fit
+from model.records.store import FitError, load_fit
 
 pytestmark = pytest.mark.slow
 
@@ -157,8 +157,8 @@ def test_no_label_switching_across_chains_on_real_data(fits):
 def test_no_flags_mean_the_settings_classes_defaults_and_help_shows_them():
     """``python fit.py`` with no flags fits with exactly what ``run_fit`` defaults to."""
     from fit import fit_options, parse_args
-    from model.config import ModelConfig
-    from model.settings import GateThresholds, SamplerSettings
+    from model.equations.config import ModelConfig
+    from model.inference.settings import GateThresholds, SamplerSettings
 
     config, settings, thresholds = fit_options(parse_args([]))
     assert config == ModelConfig()
@@ -191,7 +191,7 @@ def test_a_driver_can_be_left_out_from_the_command_line(snapshot):
     from data.errors import DataError
     from data.panel import build_panel
     from fit import fit_options, parse_args
-    from model.inputs import model_inputs
+    from model.equations.inputs import model_inputs
 
     panel = build_panel(snapshot, end="2014-06-25")
     config, _, _ = fit_options(parse_args([]))

@@ -9,11 +9,11 @@ import pytensor
 import pytensor.tensor as pt
 import pytest
 
-from model.config import ModelConfig
-from model.hmm import forward_backward, loglik_scaled, loglik_tree
-from model.inputs import lag_once
-from model.likelihood import NP, log_emissions, log_transitions
-from model.missing import GapLayout, gap_moments, observed_logpdf
+from model.equations.config import ModelConfig
+from model.equations.hmm import forward_backward, loglik_scaled, loglik_tree
+from model.equations.inputs import lag_once
+from model.equations.likelihood import NP, log_emissions, log_transitions
+from model.equations.missing import GapLayout, gap_moments, observed_logpdf
 from tests.forward_oracles import brute_force, loglik_scan
 from tests.model_fixtures import random_short_inputs, true_parameters
 
@@ -76,7 +76,7 @@ def test_forward_equals_enumeration_with_tvtp_missing_values_and_qe(n_weeks):
 def test_pymc_model_potential_equals_enumeration(gaps):
     """The compiled PyMC graph (PyTensor terms) gives the NumPy/enumeration value, with
     missing driver weeks integrated out when there are any."""
-    from model.build import build_model
+    from model.equations.build import build_model
 
     rng = np.random.default_rng(7)
     inputs = random_short_inputs(rng, 8)
@@ -206,7 +206,8 @@ def test_importing_the_model_registers_no_rewrite_and_sets_no_jax_option():
     probe = (
         "import jax, numpyro, pymc, pymc.sampling.jax, pytensor.compile as c\n"
         "before = (sorted(c.optdb.__db__), jax.config.jax_enable_x64)\n"
-        "import model.hmm, model.build, model.jax_density, model.initial, model.sampling\n"
+        "import model.equations.hmm, model.equations.build, model.inference.jax_density\n"
+        "import model.inference.initial, model.inference.sampling\n"
         "after = (sorted(c.optdb.__db__), jax.config.jax_enable_x64)\n"
         "print(before == after)\n"
     )
@@ -242,8 +243,8 @@ def test_regime_probabilities_do_not_depend_on_the_draw_blocks(monkeypatch):
     """Draws are processed in blocks for speed; the blocks must not change any number."""
     import xarray as xr
 
-    import model.posterior as posterior
-    from model.config import ModelConfig
+    import model.equations.posterior as posterior
+    from model.equations.config import ModelConfig
     from tests.model_fixtures import random_short_inputs, true_parameters
 
     rng = np.random.default_rng(8)

@@ -10,10 +10,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from model.config import ModelConfig
-from model.inputs import FUNDING_RESOLUTION_BP, FUNDING_ROUNDING_VAR, FUNDING_UNIT_BP, model_inputs
-from model.likelihood import NP, log_emissions
-from model.simulate import simulate
+from model.equations.config import ModelConfig
+from model.equations.inputs import (
+    FUNDING_RESOLUTION_BP,
+    FUNDING_ROUNDING_VAR,
+    FUNDING_UNIT_BP,
+    model_inputs,
+)
+from model.equations.likelihood import NP, log_emissions
+from model.equations.simulate import simulate
 from tests.model_fixtures import true_parameters
 
 RESOLUTION = FUNDING_RESOLUTION_BP / FUNDING_UNIT_BP

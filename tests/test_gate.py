@@ -5,8 +5,8 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 
-from model.gate import convergence_report
-from model.settings import GateThresholds
+from model.inference.gate import convergence_report
+from model.inference.settings import GateThresholds
 
 
 def draws_with_one_chain_shifted(shift: float) -> az.InferenceData:

@@ -13,7 +13,13 @@ import pytensor.tensor as pt
 import pytest
 from pymc.sampling.jax import get_jaxified_logp
 
-from model.initial import MIN_MASS_RATIO, chain_starts, constrained, local_optima, start_points
+from model.inference.initial import (
+    MIN_MASS_RATIO,
+    chain_starts,
+    constrained,
+    local_optima,
+    start_points,
+)
 
 
 def jax_optima(model: pm.Model, **kwargs) -> list:
@@ -152,7 +158,7 @@ def test_prior_draws_find_a_mode_the_jittered_starts_cannot_reach():
 def test_one_hessian_per_distinct_optimum_and_it_is_each_ones_own(monkeypatch):
     """Starts that end at the same optimum share its Hessian: one computation per distinct
     optimum, and the shared covariance equals what each optimum's own would be."""
-    import model.initial as initial
+    import model.inference.initial as initial
 
     calls = []
     original = initial.laplace_covariance
@@ -177,7 +183,7 @@ def test_optima_of_equal_height_in_different_places_each_get_their_own_hessian()
     """Two modes whose peak densities differ by 0.005 nats (so density alone cannot tell
     them apart) but whose widths are 0.5 and 0.4: each must carry its own curvature, not
     its twin's. With the N(0, 3^2) prior each mode's variance is 1 / (1 / w^2 + 1 / 9)."""
-    from model.initial import SAME_DENSITY
+    from model.inference.initial import SAME_DENSITY
 
     with pm.Model() as model:
         x = pm.Normal("x", 0.0, 3.0)
@@ -201,9 +207,9 @@ def test_without_a_positive_definite_hessian_the_chains_start_at_the_best_densit
     """If no optimum has a positive-definite Hessian (none is a clean maximum), there is no
     Laplace mass: the best log density decides alone, every chain starts there, and NUTS
     gets no mass matrix from the search (its own adaptation starts from the identity)."""
-    import model.initial
+    import model.inference.initial
 
-    monkeypatch.setattr(model.initial, "laplace_covariance", lambda gradient, flat: None)
+    monkeypatch.setattr(model.inference.initial, "laplace_covariance", lambda gradient, flat: None)
     starts = jax_chain_starts(two_mode_model(), chains=3, n_starts=12, seed=0)
     inits, record, inverse_mass = starts.inits, starts.record, starts.inverse_mass
     assert inverse_mass is None and not record["laplace_mass_matrix"]
@@ -215,7 +221,7 @@ def test_without_a_positive_definite_hessian_the_chains_start_at_the_best_densit
 def test_concurrent_searches_give_the_same_optima_as_one_at_a_time(monkeypatch):
     """On JAX the searches run on several threads sharing one compiled density; each must
     still be its own deterministic run (no state shared between concurrent L-BFGS-B runs)."""
-    import model.initial as initial
+    import model.inference.initial as initial
 
     model = two_mode_model()
     potential = get_jaxified_logp(model, negative_logp=False)
@@ -237,7 +243,7 @@ def test_numpyro_fit_translates_the_model_to_jax_once(monkeypatch):
     takes seconds on the full history); the draws still come from this model."""
     import pymc.sampling.jax as pymc_jax
 
-    import model.sampling as sampling
+    import model.inference.sampling as sampling
 
     calls = []
     original = pymc_jax.get_jaxified_logp
@@ -265,7 +271,7 @@ def test_numpyro_gets_the_true_value_and_gradient_at_each_chains_start(monkeypat
     import jax
     from numpyro.infer.util import ParamInfo
 
-    import model.sampling as sampling
+    import model.inference.sampling as sampling
 
     m = several_variables_model()
     received = []
@@ -308,7 +314,7 @@ def test_the_pytensor_search_sees_the_same_density_as_the_jax_one():
     """PyMC's sampler searches on PyTensor's compiled density, NumPyro's on JAX: at random
     unconstrained points both give the same -log p and gradient, and from the same starts
     they reach the same optima."""
-    from model.initial import Layout, jax_objective, pytensor_objective
+    from model.inference.initial import Layout, jax_objective, pytensor_objective
 
     m = several_variables_model()
     potential = get_jaxified_logp(m, negative_logp=False)
@@ -337,8 +343,8 @@ def test_pymc_fallback_never_starts_jax(tmp_path):
         "import numpy as np\n"
         "import pymc as pm\n"
         "import jax._src.xla_bridge as xla_bridge\n"
-        "from model.sampling import sample\n"
-        "from model.settings import SamplerSettings\n"
+        "from model.inference.sampling import sample\n"
+        "from model.inference.settings import SamplerSettings\n"
         "if __name__ == '__main__':\n"
         "    with pm.Model() as m:\n"
         "        x = pm.Normal('x', 0.0, 10.0)\n"

@@ -1,6 +1,6 @@
 """The JAX potential NumPyro samples is PyMC's model: value and gradient at random points.
 
-:func:`model.jax_density.jax_potential` runs the model's likelihood terms on ``jax.numpy``
+:func:`model.inference.jax_density.jax_potential` runs the model's likelihood terms on ``jax.numpy``
 with the forward algorithm as a scan, and takes the priors, transforms and the
 parameters' constrained values from PyMC. Any difference from PyMC's own translation of the
 model graph (the forward tree, the parameters' order or transforms, a prior, the drivers'
@@ -18,10 +18,10 @@ from pymc.initial_point import make_initial_point_fn
 from pymc.sampling.jax import get_jaxified_logp
 
 from data.panel import build_panel
-from model.build import build_model
-from model.config import ModelConfig
-from model.inputs import model_inputs
-from model.jax_density import jax_potential
+from model.equations.build import build_model
+from model.equations.config import ModelConfig
+from model.equations.inputs import model_inputs
+from model.inference.jax_density import jax_potential
 from tests.model_fixtures import random_short_inputs
 
 
@@ -78,12 +78,12 @@ def test_equals_pymcs_translation_with_the_onset_hazard_and_objective_events(sna
 
 def refit_programs(inputs, config, with_data_as_argument: bool = True) -> list[str]:
     """The text of the two programs a refit compiles, the start search's (value and
-    gradient) and NUTS' (:func:`model.sampling.chain_program`), as JAX lowers them."""
+    gradient) and NUTS' (:func:`model.inference.sampling.chain_program`), as JAX lowers them."""
     import jax.numpy as jnp
 
-    from model.jax_density import Potential
-    from model.sampling import chain_program
-    from model.settings import SamplerSettings
+    from model.inference.jax_density import Potential
+    from model.inference.sampling import chain_program
+    from model.inference.settings import SamplerSettings
 
     model = build_model(inputs, config)
     potential = jax_potential(model, inputs, config)
@@ -109,7 +109,8 @@ def refit_programs(inputs, config, with_data_as_argument: bool = True) -> list[s
 def test_a_refit_on_four_more_weeks_builds_the_very_same_programs(snapshot):
     """The monthly refit's programs are the last month's, so JAX's persistent cache
     serves them instead of XLA compiling them again: the data are the programs' argument,
-    padded to shapes that four more weeks do not change (``model.jax_density.SHAPE_STEPS``).
+    padded to shapes that four more weeks do not change
+    (``model.inference.jax_density.SHAPE_STEPS``).
     With the data as constants inside (PyMC's translation, NumPyro's ``MCMC``) the
     programs differ."""
     config = ModelConfig()

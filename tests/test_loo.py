@@ -10,8 +10,8 @@ import pytest
 import xarray as xr
 
 from diagnostics.loo import LooError, compare_fits, pointwise_loglik
-from model.config import ModelConfig
-from model.hmm import forward_filter
+from model.equations.config import ModelConfig
+from model.equations.hmm import forward_filter
 from tests.forward_oracles import brute_force
 
 
@@ -56,7 +56,7 @@ def test_fits_of_different_data_are_not_compared():
 
 @pytest.mark.slow
 def test_pointwise_terms_of_a_real_fit_sum_to_its_regime_likelihood(small_real_fit):
-    from model.posterior import regime_probabilities
+    from model.equations.posterior import regime_probabilities
     from outlook.forecast import inputs_from_fit
 
     data = pointwise_loglik(small_real_fit)

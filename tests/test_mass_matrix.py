@@ -12,8 +12,8 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from model.sampling import sample
-from model.settings import SamplerSettings
+from model.inference.sampling import sample
+from model.inference.settings import SamplerSettings
 
 RHO = 0.995
 

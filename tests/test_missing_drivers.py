@@ -15,9 +15,9 @@ import pytest
 from scipy import integrate, stats
 from scipy.special import expit as sigmoid
 
-from model.config import LATENT_START_SD
-from model.likelihood import NP, PT, expected_logit
-from model.missing import GapLayout, gap_moments, observed_logpdf
+from model.equations.config import LATENT_START_SD
+from model.equations.likelihood import NP, PT, expected_logit
+from model.equations.missing import GapLayout, gap_moments, observed_logpdf
 
 
 def ar1_joint(n: int, mu: float, phi: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -137,15 +137,15 @@ def _gappy_matrix() -> np.ndarray:
 
 def test_jax_driver_matrices_and_their_gradient_equal_a_plain_indexed_read():
     """JAX places the gap moments with a read whose gradient is a read by the inverse
-    index (:func:`model.jax_density.take_once_each`); value and gradient must equal the
+    index (:func:`model.inference.jax_density.take_once_each`); value and gradient must equal the
     NumPy fill and JAX's own gradient of a plain indexed read."""
     import dataclasses
 
     import jax
     import jax.numpy as jnp
 
-    from model.jax_density import JX
-    from model.missing import driver_matrices
+    from model.equations.missing import driver_matrices
+    from model.inference.jax_density import JX
 
     x = _gappy_matrix()
     layout = GapLayout.from_matrix(x)
@@ -180,8 +180,8 @@ def test_padding_adds_nothing_to_the_density_or_the_driver_matrices():
     import jax
     import jax.numpy as jnp
 
-    from model.jax_density import JX
-    from model.missing import driver_matrices
+    from model.equations.missing import driver_matrices
+    from model.inference.jax_density import JX
 
     x = _gappy_matrix()
     layout = GapLayout.from_matrix(x)

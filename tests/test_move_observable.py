@@ -8,8 +8,8 @@ import pytest
 
 from data.errors import DataError
 from data.panel import build_panel
-from model.config import DEFAULT_PRIORS, JUMP_MOVE_PRIORS, ModelConfig, default_priors
-from model.inputs import model_inputs, move_observable
+from model.equations.config import DEFAULT_PRIORS, JUMP_MOVE_PRIORS, ModelConfig, default_priors
+from model.equations.inputs import model_inputs, move_observable
 
 
 def test_a_level_config_keeps_the_identity_of_fits_made_before_the_choice():

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.build import build_model
-from model.checks import prior_group
-from model.config import ModelConfig
-from model.inputs import FUNDING_UNIT_BP
-from model.posterior import parameters
+from model.equations.build import build_model
+from model.equations.config import ModelConfig
+from model.equations.inputs import FUNDING_UNIT_BP
+from model.equations.posterior import parameters
+from model.inference.checks import prior_group
 from outlook.observables import move_history, simulate_observables
 from outlook.projection import StartState
 from tests.model_fixtures import random_short_inputs

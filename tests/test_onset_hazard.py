@@ -9,16 +9,16 @@ import pytest
 from scipy import stats
 from scipy.special import expit, logit
 
-from model.build import build_model
-from model.config import ModelConfig
-from model.hmm import forward_backward
-from model.inputs import FUNDING_ROUNDING_VAR, lag_once
-from model.jax_density import jax_potential
-from model.likelihood import NP, log_emissions, log_transitions, onset_probabilities
-from model.posterior import flat_draws
-from model.sampling import sample
-from model.settings import SamplerSettings
-from model.simulate import simulate, simulate_drivers
+from model.equations.build import build_model
+from model.equations.config import ModelConfig
+from model.equations.hmm import forward_backward
+from model.equations.inputs import FUNDING_ROUNDING_VAR, lag_once
+from model.equations.likelihood import NP, log_emissions, log_transitions, onset_probabilities
+from model.equations.posterior import flat_draws
+from model.equations.simulate import simulate, simulate_drivers
+from model.inference.jax_density import jax_potential
+from model.inference.sampling import sample
+from model.inference.settings import SamplerSettings
 from outlook.projection import StartState, driver_shocks, outlook, project_drivers
 from tests.model_fixtures import inputs_from, random_short_inputs, true_parameters
 
@@ -37,7 +37,7 @@ def hazard_parameters() -> dict:
 def brute_force_loglik(p: dict, obs: dict, x: np.ndarray, p0: float) -> float:
     """Sum over every regime path and every stress kind of the generative probability.
 
-    Written from the model's definition (README equations), not from model.likelihood.
+    Written from the model's definition (README equations), not from model.equations.likelihood.
     """
     n = len(x)
     lagged = lag_once(x)

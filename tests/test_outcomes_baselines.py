@@ -59,8 +59,8 @@ def test_p_stress_within_equals_path_enumeration():
 
 def test_baselines_on_real_data_as_known(snapshot):
     from data.panel import build_panel
-    from model.config import ModelConfig
-    from model.inputs import model_inputs
+    from model.equations.config import ModelConfig
+    from model.equations.inputs import model_inputs
 
     inputs = model_inputs(
         build_panel(snapshot, end="2019-08-28"), ModelConfig(move_observable="level")

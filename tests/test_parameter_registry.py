@@ -10,10 +10,10 @@ import itertools
 import numpy as np
 import pytest
 
-from model.build import build_model
-from model.checks import prior_group
-from model.config import MOVE_OBSERVABLES, ModelConfig
-from model.parameters import parameter_names
+from model.equations.build import build_model
+from model.equations.config import MOVE_OBSERVABLES, ModelConfig
+from model.equations.parameters import parameter_names
+from model.inference.checks import prior_group
 from tests.model_fixtures import random_short_inputs
 
 VARIANTS = list(itertools.product(MOVE_OBSERVABLES, (0.0, 0.25), ("catalogue", "objective")))
@@ -42,7 +42,7 @@ def test_the_gate_reads_the_optional_parameters_of_a_stored_posterior():
     import arviz as az
     import xarray as xr
 
-    from model.gate import convergence_report
+    from model.inference.gate import convergence_report
 
     rng = np.random.default_rng(0)
     good = rng.normal(size=(4, 500))

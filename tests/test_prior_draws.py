@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from data.sources import REPO_ROOT
-from model.build import build_model
-from model.checks import prior_group
-from model.config import ModelConfig
+from model.equations.build import build_model
+from model.equations.config import ModelConfig
+from model.inference.checks import prior_group
 from tests.model_fixtures import random_short_inputs
 
 DRAWS = 2000
@@ -64,10 +64,10 @@ def test_no_warning_about_potentials_and_pymcs_log_level_is_restored(two_models)
 
 def test_no_blas_warning_once_a_command_is_configured(tmp_path):
     """pip's PyTensor finds no BLAS here and warns of "severely degraded" operations, which
-    does not apply to this model (``model/runtime.py``); the refit's output stays quiet.
-    Without :func:`model.runtime.configure` the warning is printed: the check can fail."""
+    does not apply to this model (``model/inference/runtime.py``); the refit's output stays quiet.
+    Without :func:`model.inference.runtime.configure` the warning is printed: the check can fail."""
     code = "import pytensor; pytensor.config.blas__ldflags"
-    configured = "from model.runtime import configure; configure(); " + code
+    configured = "from model.inference.runtime import configure; configure(); " + code
     env = {**os.environ, "PYTENSOR_FLAGS": f"compiledir={tmp_path}"}
     env.pop("PYTHONWARNINGS", None)
     stderr = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.likelihood import (
+from model.equations.likelihood import (
     NP,
     log_emissions,
     log_transitions,

@@ -9,19 +9,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.build import build_model
-from model.config import ModelConfig
-from model.jax_density import jax_potential
-from model.posterior import (
+from model.equations.build import build_model
+from model.equations.config import ModelConfig
+from model.equations.posterior import (
     driver_moments,
     fill_sd,
     flat_draws,
     regime_probabilities,
     sample_drivers,
 )
-from model.sampling import sample
-from model.settings import SamplerSettings
-from model.simulate import simulate, simulate_drivers
+from model.equations.simulate import simulate, simulate_drivers
+from model.inference.jax_density import jax_potential
+from model.inference.sampling import sample
+from model.inference.settings import SamplerSettings
 from tests.model_fixtures import inputs_from, true_parameters
 
 pytestmark = pytest.mark.slow

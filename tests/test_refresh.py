@@ -193,7 +193,7 @@ def test_a_swap_rate_file_adds_the_swap_spread_and_an_optional_driver(snapshot_d
     """The machinery on real public swap rates: the snapshot's ICE 10-year USD swap rate
     (LIBOR-based, to 2016; the seed's SOFR swap has no free series) as the user's file."""
     from fit import fit_options, parse_args
-    from model.inputs import model_inputs
+    from model.equations.inputs import model_inputs
 
     libor = pd.read_csv(snapshot_dir / "SWAP_RATES_DSWP_2000_2016.csv", dtype=str)
     swap_file = tmp_path / "swap10y.csv"

@@ -10,7 +10,7 @@ from scipy.special import expit as sigmoid
 
 from diagnostics.__main__ import main
 from diagnostics.effects import entry_curves, qe_hazard
-from model.posterior import parameters
+from model.equations.posterior import parameters
 from outlook.forecast import inputs_from_fit
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from diagnostics.evaluation import tables
 from diagnostics.evaluation.records import QE_TARGET, read_table
 from diagnostics.evaluation.report import FILES
 from diagnostics.evaluation.scores import brier
-from model.config import ModelConfig
+from model.equations.config import ModelConfig
 from outlook.report import track_record_line
 
 

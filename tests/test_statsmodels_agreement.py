@@ -12,8 +12,8 @@ import pytest
 import statsmodels.api as sm
 from scipy import special, stats
 
-from model.hmm import forward_backward
-from model.likelihood import NP, log_transitions
+from model.equations.hmm import forward_backward
+from model.equations.likelihood import NP, log_transitions
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from data.atomic import atomic_write_text
-from model.store import LATEST, FitError, check_store, list_fits, point_latest
+from model.records.store import LATEST, FitError, check_store, list_fits, point_latest
 
 
 def fake_fit(fits_dir: Path, fit_id: str, cutoff: str, passed: bool = True) -> None:
@@ -88,8 +88,8 @@ def test_written_files_are_readable_by_others(tmp_path):
 def test_a_manifest_whose_id_or_cut_off_was_crafted_is_refused(tmp_path):
     """The fit id names output directories and the cut-off goes into pages: a manifest
     naming another id (e.g. a path outside the store) or a non-date is refused on load."""
-    from model.config import ModelConfig
-    from model.store import load_fit
+    from model.equations.config import ModelConfig
+    from model.records.store import load_fit
 
     config = ModelConfig()
     cases = {"../../outside": "2026-08-19", "good": "<script>alert(1)</script>"}
@@ -139,7 +139,7 @@ def _write_copy(args: tuple[str, str, str, str, str]) -> str:
     """One process writing a whole fit (draws and manifest) into a shared store."""
     import arviz as az
 
-    from model.store import write_fit
+    from model.records.store import write_fit
 
     fits_dir, source, fit_id, cutoff, created = args
     idata = az.from_netcdf(str(Path(source) / "idata.nc"), engine="h5netcdf")
@@ -155,7 +155,7 @@ def _write_copy(args: tuple[str, str, str, str, str]) -> str:
 def test_processes_writing_whole_fits_at_once_leave_a_consistent_store(small_real_fit, tmp_path):
     """Six processes write twelve fits of different vintages into one store at once:
     afterwards every fit loads, ``latest`` is the newest vintage, and no temp file is left."""
-    from model.store import load_fit
+    from model.records.store import load_fit
 
     digest = small_real_fit.manifest["model"]["config_digest"][:8]
     jobs = []

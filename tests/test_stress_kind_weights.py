@@ -1,7 +1,7 @@
 """The stress kinds' weights are sampled by stick-breaking and keep their Dirichlet prior.
 
-:func:`model.build.stress_kind_weights` builds w from two Beta fractions so that NUTS moves
-in better-conditioned coordinates; the prior of w must still be the configured Dirichlet.
+:func:`model.equations.build.stress_kind_weights` builds w from two Beta fractions so that NUTS
+moves in better-conditioned coordinates; the prior of w must still be the configured Dirichlet.
 An asymmetric Dirichlet is used so that a swapped Beta argument or kind shows up.
 """
 
@@ -14,8 +14,8 @@ import pymc as pm
 import pytest
 from scipy import stats
 
-from model.build import build_model
-from model.config import ModelConfig
+from model.equations.build import build_model
+from model.equations.config import ModelConfig
 from tests.model_fixtures import random_short_inputs
 
 ALPHA = (0.7, 3.0, 1.5)  # funding, market functioning, both

@@ -7,8 +7,8 @@ import time
 import jax
 import jax.numpy as jnp
 
-from model.report import phase_times
-from model.timing import PhaseClock
+from model.inference.timing import PhaseClock
+from model.records.report import phase_times
 
 
 def test_a_phase_that_compiles_reports_its_compile_seconds_and_one_that_does_not_zero():
@@ -44,7 +44,7 @@ def test_the_summary_line_names_both_phases():
 
 
 def test_the_fixed_cost_is_the_wall_less_the_nuts_iterations():
-    from model.report import fixed_cost, fixed_line
+    from model.records.report import fixed_cost, fixed_line
 
     timing = {"setup_s": 2.0, "start_search_s": 8.0, "nuts_s": 30.0, "nuts_compile_s": 10.0}
     assert fixed_cost(timing, 52.0) == 32.0  # 52 s wall, 20 s of NUTS iterations

@@ -8,8 +8,8 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from model.sampling import WarmStart, sample
-from model.settings import SamplerSettings
+from model.inference.sampling import WarmStart, sample
+from model.inference.settings import SamplerSettings
 
 
 def toy_model(n_obs: int = 3, extra: bool = False) -> pm.Model:
@@ -100,9 +100,9 @@ def damaged_earlier_fit(state):
     import arviz as az
     import pandas as pd
 
-    from model.config import ModelConfig
-    from model.fitting import warm_start_for
-    from model.store import Fit
+    from model.equations.config import ModelConfig
+    from model.inference.fitting import warm_start_for
+    from model.records.store import Fit
 
     manifest = {
         "fit_id": "earlier",

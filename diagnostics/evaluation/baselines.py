@@ -36,7 +36,7 @@ from data.panel import Panel
 from diagnostics.evaluation.outcomes import climatology
 from diagnostics.evaluation.scores import relative_usefulness
 from diagnostics.evaluation.targets import POST_EVENT_WEEKS, known_onset_history
-from model.inputs import ModelInputs
+from model.equations.inputs import ModelInputs
 
 #: Coefficient prior of the Bayesian logit: the model's ``trans_coef`` prior (per driver sd).
 LOGIT_COEF_SD = 0.35
@@ -189,7 +189,7 @@ def bayes_logit_fit(
     """Posterior draws of a logistic onset-within-h regression, trained on data known then."""
     import pymc as pm
 
-    from model.config import DRIVER_ORDER
+    from model.equations.config import DRIVER_ORDER
 
     history = known_onset_history(under_way, horizon, refit, post_weeks)
     z, keep = standardized_drivers(panel, DRIVER_ORDER, refit)
@@ -284,8 +284,8 @@ def signal_forecast(
 def ms_tvtp_forecast(panel: Panel, origin: pd.Timestamp, horizon: int, start: str) -> float | None:
     from diagnostics.evaluation.baselines import markov_forecast
     from diagnostics.evaluation.refits import drivers_known_at
-    from model.config import ModelConfig
-    from model.inputs import model_inputs
+    from model.equations.config import ModelConfig
+    from model.equations.inputs import model_inputs
 
     config = ModelConfig(
         start=start, drivers=drivers_known_at(panel.frame.loc[start:]), move_observable="level"

@@ -39,10 +39,10 @@ from diagnostics.evaluation.stored import (
     reusable,
 )
 from diagnostics.evaluation.tasks import keep, run_each
-from model.config import ModelConfig
-from model.inputs import MIN_OBSERVED_WEEKS
-from model.runtime import configure
-from model.settings import BACKTEST_SAMPLER, GateThresholds
+from model.equations.config import ModelConfig
+from model.equations.inputs import MIN_OBSERVED_WEEKS
+from model.inference.runtime import configure
+from model.inference.settings import BACKTEST_SAMPLER, GateThresholds
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def previous_fit(spec: RefitSpec, previous: dict | None):
     import arviz as az
     import xarray as xr
 
-    from model.store import Fit
+    from model.records.store import Fit
 
     if not spec.warm_start or previous is None:
         return None
@@ -253,8 +253,8 @@ def refit_at(spec: RefitSpec, origin: str, previous: dict | None = None) -> dict
 
     ``previous``: the record of the refit before (warm-started runs only)."""
     configure()  # a Dask worker started from its command line has not: before JAX loads
-    from model.fitting import run_fit
-    from model.settings import SamplerSettings
+    from model.inference.fitting import run_fit
+    from model.inference.settings import SamplerSettings
 
     started = time.perf_counter()
     origin_ts = pd.Timestamp(origin)

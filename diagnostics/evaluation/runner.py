@@ -138,9 +138,9 @@ def model_fan_quantiles(paths) -> dict[str, dict[str, list[float]]]:
 
 def model_forecast(fit_path: Path, panel: Panel, horizon: int, seed: int) -> dict:
     """P(event within h) from a stored fit's parameters on the data as known at the origin."""
-    from model.inputs import model_inputs
-    from model.posterior import parameters
-    from model.store import load_fit
+    from model.equations.inputs import model_inputs
+    from model.equations.posterior import parameters
+    from model.records.store import load_fit
     from outlook.forecast import interval, start_state_of
     from outlook.observables import simulate_observables
     from outlook.projection import driver_shocks, outlook, project_drivers

@@ -1,10 +1,10 @@
 """The PyMC model: priors, missing driver weeks integrated out, and the marginal likelihood.
 
 Neither the discrete regimes nor the missing driver weeks appear as sampled variables: the
-regimes are summed out by the forward algorithm (:func:`model.hmm.loglik_tree`) and the
-missing weeks are integrated out under each driver's AR(1) (:mod:`model.missing`), so NUTS
+regimes are summed out by the forward algorithm (:func:`model.equations.hmm.loglik_tree`) and the
+missing weeks are integrated out under each driver's AR(1) (:mod:`model.equations.missing`), so NUTS
 sees a smooth ~60-dimensional posterior; filtered and smoothed regime probabilities are
-recovered afterwards for every draw (:mod:`model.posterior`).
+recovered afterwards for every draw (:mod:`model.equations.posterior`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from model.config import ModelConfig
-from model.hmm import loglik_tree
-from model.inputs import ModelInputs
-from model.likelihood import PT, likelihood_terms
-from model.missing import GapLayout
+from model.equations.config import ModelConfig
+from model.equations.hmm import loglik_tree
+from model.equations.inputs import ModelInputs
+from model.equations.likelihood import PT, likelihood_terms
+from model.equations.missing import GapLayout
 
 REGIMES = ("calm", "stress")
 STRESS_KINDS = ("funding", "market_functioning", "both")

@@ -22,7 +22,7 @@ from pathlib import Path
 import arviz as az
 
 from data.atomic import atomic_write_text
-from model.config import MODEL_VERSION, ModelConfig
+from model.equations.config import MODEL_VERSION, ModelConfig
 
 LATEST = "latest"
 MANIFEST = "manifest.json"

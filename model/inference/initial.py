@@ -44,7 +44,7 @@ import pytensor
 from pymc.initial_point import make_initial_point_fn
 from scipy.optimize import minimize
 
-from model.jax_density import Potential
+from model.inference.jax_density import Potential
 
 #: An optimum whose Laplace mass is below this fraction of the best one's is another mode.
 MIN_MASS_RATIO = 0.01
@@ -148,7 +148,7 @@ class Layout:
 def jax_objective(potential: Potential | Callable, layout: Layout) -> Objective:
     """``potential`` (-log p in JAX over the value variables, as NumPyro samples it) with its
     gradient, compiled once here, before the searches share it across threads. The data
-    are the program's argument (:class:`model.jax_density.Potential`), so a refit on a few
+    are the program's argument (:class:`model.inference.jax_density.Potential`), so a refit on a few
     more weeks finds it in JAX's persistent cache."""
     potential = Potential.of(potential)
     value_and_grad = jax.jit(
@@ -199,7 +199,7 @@ def local_optima(
     """L-BFGS from each of :func:`start_points`; sorted best first.
 
     ``potential`` is -log p in JAX over the value variables, if the caller samples with
-    NumPyro (:func:`model.jax_density.jax_potential`, or PyMC's ``get_jaxified_logp(model,
+    NumPyro (:func:`model.inference.jax_density.jax_potential`, or PyMC's ``get_jaxified_logp(model,
     negative_logp=False)``, which despite its argument's name returns the negative log
     density, NumPyro's potential energy). Without it the search runs on PyTensor's compiled
     density (:func:`pytensor_objective`) and JAX is never started.

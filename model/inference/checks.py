@@ -13,10 +13,10 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from model.inputs import ModelInputs
-from model.parameters import parameter_names
-from model.posterior import driver_moments_of, parameters
-from model.simulate import episodes, simulate_event_counts
+from model.equations.inputs import ModelInputs
+from model.equations.parameters import parameter_names
+from model.equations.posterior import driver_moments_of, parameters
+from model.equations.simulate import episodes, simulate_event_counts
 
 
 def observed_counts(inputs: ModelInputs) -> dict[str, int]:
@@ -44,7 +44,7 @@ def prior_group(model: pm.Model, draws: int, seed: int) -> xr.Dataset:
 
     PyMC warns here that "the effect of Potentials on other parameters is ignored" and that
     the draws may be "invalid or biased". Not in this model: its two Potentials
-    (``driver_ar1``, ``regime_loglik``, :func:`model.build.build_model`) are the
+    (``driver_ar1``, ``regime_loglik``, :func:`model.equations.build.build_model`) are the
     likelihood, and no prior constraint lives in a Potential (the regime ordering is built
     into the parameters: stress = calm + a positive shift). Ignoring the likelihood is what
     a prior draw means, so the warning is silenced, as is PyMC's "Sampling: [...]" line,

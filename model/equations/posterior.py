@@ -1,7 +1,7 @@
 """From stored draws back to numbers: parameters per draw, driver moments, regime probabilities.
 
 Everything here is NumPy over a leading draw axis (chain x draw flattened), using the same
-equations as the sampled model (:mod:`model.likelihood` with the NumPy backend).
+equations as the sampled model (:mod:`model.equations.likelihood` with the NumPy backend).
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from model.config import ModelConfig
-from model.hmm import forward_backward
-from model.inputs import ModelInputs, lag_once
-from model.likelihood import NP, log_emissions, log_transitions
-from model.missing import GapLayout, gap_moments
-from model.parameters import parameter_names
+from model.equations.config import ModelConfig
+from model.equations.hmm import forward_backward
+from model.equations.inputs import ModelInputs, lag_once
+from model.equations.likelihood import NP, log_emissions, log_transitions
+from model.equations.missing import GapLayout, gap_moments
+from model.equations.parameters import parameter_names
 
 
 def flat_draws(group: xr.Dataset, name: str) -> np.ndarray:
@@ -32,7 +32,7 @@ def driver_moments(group: xr.Dataset, inputs: ModelInputs) -> tuple[np.ndarray, 
 
     Observed cells are the data with variance 0; missing cells hold their mean and variance
     under the draw's AR(1) parameters given the observed weeks (the same
-    :func:`model.missing.gap_moments` the sampled model integrates them out with).
+    :func:`model.equations.missing.gap_moments` the sampled model integrates them out with).
     """
     return driver_moments_of(parameters(group), inputs)
 

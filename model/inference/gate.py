@@ -7,7 +7,7 @@ from dataclasses import asdict
 import arviz as az
 import numpy as np
 
-from model.settings import GateThresholds
+from model.inference.settings import GateThresholds
 
 
 def convergence_report(

@@ -18,12 +18,12 @@ leaves ~590 weeks to fill, and sampling them made NUTS take ~255 leapfrog steps 
 690-dimensional posterior (11 minutes per refit). Integrating them out leaves ~60 sampled
 parameters. The price is one approximation, documented in ``docs/model.md``: the regime
 transitions in a gap see each week's *distribution* of the missing value (its mean and
-variance, through :func:`model.likelihood.expected_logit`) rather than one coherent path.
+variance, through :func:`model.equations.likelihood.expected_logit`) rather than one coherent path.
 The gap's values are still never invented: their mean is pulled to the driver's mean and
 their variance grows away from the observed ends of the gap, so the transition probability
 in a gap is flattened toward "driver unknown".
 
-Every function takes an ``ops`` backend (:mod:`model.likelihood`) so the same equations
+Every function takes an ``ops`` backend (:mod:`model.equations.likelihood`) so the same equations
 serve PyTensor (sampling, parameters of shape (K,)) and NumPy (stored draws, parameters of
 shape (draws, K)).
 """
@@ -34,7 +34,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from model.config import LATENT_START_SD
+from model.equations.config import LATENT_START_SD
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class GapLayout:
     ``obs_weight`` is 1 for a listed observed cell and 0 for padding. :meth:`padded` makes
     every shape depend only on the bucket the data fall in, not on the exact number of
     weeks or gaps, so that a compiled program serves refits on more data
-    (:mod:`model.jax_density`). ``miss_index``/``miss_driver`` (each real slot's cell and
+    (:mod:`model.inference.jax_density`). ``miss_index``/``miss_driver`` (each real slot's cell and
     driver) are bookkeeping for NumPy callers; the density never reads them.
     """
 
@@ -169,7 +169,7 @@ class GapLayout:
 
         What padding adds contributes nothing: padding weeks are cells of value 0 that are
         neither observed nor missing (the caller gives their log emissions weight 0, see
-        :func:`model.likelihood.regime_inputs`), padding observed cells have weight 0, and
+        :func:`model.equations.likelihood.regime_inputs`), padding observed cells have weight 0, and
         padding slots are no cell's slot. Their parameters come from driver 0 with steps of
         1, so every padding term is finite and its gradient exactly 0.
         """

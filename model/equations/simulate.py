@@ -10,9 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.config import LATENT_START_SD
-from model.inputs import FUNDING_RESOLUTION_BP, FUNDING_UNIT_BP, lag_once
-from model.likelihood import onset_probabilities, restart_probabilities, stress_probabilities
+from model.equations.config import LATENT_START_SD
+from model.equations.inputs import FUNDING_RESOLUTION_BP, FUNDING_UNIT_BP, lag_once
+from model.equations.likelihood import (
+    onset_probabilities,
+    restart_probabilities,
+    stress_probabilities,
+)
 
 
 @dataclass
@@ -79,7 +83,7 @@ def simulate(
         + sf[1] * rng.standard_t(p["funding_nu"], n_weeks),
         p["funding_mu_calm"] + sf[0] * rng.standard_t(p["funding_nu"], n_weeks),
     )
-    # reported, as the real series is, in whole basis points (model.inputs)
+    # reported, as the real series is, in whole basis points (model.equations.inputs)
     resolution = FUNDING_RESOLUTION_BP / FUNDING_UNIT_BP
     funding = np.round(funding / resolution) * resolution
     move = np.where(

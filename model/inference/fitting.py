@@ -21,17 +21,17 @@ import xarray as xr
 
 from data.panel import Panel, build_panel
 from data.sources import REPO_ROOT, DataSource
-from model.build import build_model
-from model.checks import observed_counts, predictive_counts, prior_group, summarize_counts
-from model.config import ModelConfig
-from model.gate import convergence_report
-from model.inputs import STRESS_LEVELS, ModelInputs, model_inputs
-from model.jax_density import jax_potential
-from model.parameters import parameter_names
-from model.posterior import regime_probabilities
-from model.sampling import WarmStart, sample
-from model.settings import GateThresholds, SamplerSettings
-from model.store import Fit, check_store, write_fit
+from model.equations.build import build_model
+from model.equations.config import ModelConfig
+from model.equations.inputs import STRESS_LEVELS, ModelInputs, model_inputs
+from model.equations.parameters import parameter_names
+from model.equations.posterior import regime_probabilities
+from model.inference.checks import observed_counts, predictive_counts, prior_group, summarize_counts
+from model.inference.gate import convergence_report
+from model.inference.jax_density import jax_potential
+from model.inference.sampling import WarmStart, sample
+from model.inference.settings import GateThresholds, SamplerSettings
+from model.records.store import Fit, check_store, write_fit
 
 PACKAGES = (
     "pymc",
@@ -155,7 +155,7 @@ def run_fit(
     add_fit_groups(idata, model, panel, inputs, config, prior_draws, settings.seed)
     checks = predictive_checks(idata, inputs, settings.seed)
     # every sampled quantity: the parameters alone (missing driver weeks are integrated
-    # out, not sampled: model/missing.py), a variant's optional ones included
+    # out, not sampled: model/equations/missing.py), a variant's optional ones included
     convergence = convergence_report(idata, parameter_names(idata.posterior), thresholds)
     fit_id = make_fit_id(panel, config)
     idata.posterior.attrs.update(

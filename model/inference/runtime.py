@@ -16,7 +16,7 @@ Nothing here runs at import: each CLI calls :func:`configure` after parsing its 
   not compiled again by a later run that builds the same one (the same model and sampler
   settings, and data of the same padded shapes: the monthly refit on a few more weeks, a
   rerun of a fit or a backtest origin, the test suite's repeated fits). The data are an
-  argument of the programs, not constants inside them (:mod:`model.jax_density`).
+  argument of the programs, not constants inside them (:mod:`model.inference.jax_density`).
 - **Double precision in JAX**: the start search and the potential NUTS samples run in
   float64 (the regime likelihood sums ~1,000 weekly terms); set here, not at the import of
   a module, so importing one changes no setting.
@@ -33,7 +33,8 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from pathlib import Path
+
+from data.defaults import REPO_ROOT
 
 #: The device count comes last: importing ``pymc.sampling.jax`` rewrites ``XLA_FLAGS`` to
 #: put its own count of 100 first, and its pattern deletes everything from a device count
@@ -47,7 +48,7 @@ XLA_OPTIONS = (
 #: JAX's persistent compilation cache: where, the least compile time worth keeping, and
 #: the size beyond which the least recently used programs are removed.
 COMPILATION_CACHE = {
-    "JAX_COMPILATION_CACHE_DIR": str(Path(__file__).resolve().parents[1] / ".cache" / "jax"),
+    "JAX_COMPILATION_CACHE_DIR": str(REPO_ROOT / ".cache" / "jax"),
     "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "1",
     "JAX_COMPILATION_CACHE_MAX_SIZE": str(2 * 2**30),
 }

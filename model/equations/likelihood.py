@@ -33,9 +33,9 @@ import numpy as np
 import pytensor.tensor as pt
 from scipy import special
 
-from model.hmm import stable_logaddexp
-from model.inputs import FUNDING_ROUNDING_VAR
-from model.missing import GapLayout, driver_matrices, observed_logpdf
+from model.equations.hmm import stable_logaddexp
+from model.equations.inputs import FUNDING_ROUNDING_VAR
+from model.equations.missing import GapLayout, driver_matrices, observed_logpdf
 
 HALF_LOG_2PI = 0.5 * np.log(2 * np.pi)
 
@@ -57,7 +57,7 @@ class Ops:
     #: ``take(a, index, inverse)``: ``a[index]``. ``inverse`` lists, for each entry of ``a``,
     #: the one place that reads it, or ``len(index)`` for an entry whose gradient is not
     #: wanted (read nowhere, or a constant), so a backend can write the gradient as a read
-    #: too (:func:`model.missing.driver_matrices`).
+    #: too (:func:`model.equations.missing.driver_matrices`).
     take: Any
 
 
@@ -152,8 +152,8 @@ PROBIT_SCALE = np.pi / 8.0
 def expected_logit(ops: Ops, mean_logit, x_var, coef):
     """Logit of E[sigmoid(z)] when z = mean_logit + coef . (x - E x) and x has variance x_var.
 
-    Missing driver weeks are integrated out (:mod:`model.missing`): each enters as a mean and
-    a variance, independent across drivers, so z has variance ``coef^2 . x_var``. The
+    Missing driver weeks are integrated out (:mod:`model.equations.missing`): each enters as
+    a mean and a variance, independent across drivers, so z has variance ``coef^2 . x_var``. The
     logistic-normal integral has no closed form; the probit approximation (MacKay 1992)
     ``E[sigmoid(z)] ~ sigmoid(m / sqrt(1 + pi v / 8))`` is within ~0.02 in probability and
     exact where x_var = 0 (observed weeks), so observed weeks are untouched.
@@ -394,8 +394,8 @@ def likelihood_terms(ops: Ops, forward, layout: GapLayout, obs: dict, p: dict, l
     """The model's two log-likelihood terms for one parameter set (PyTensor or JAX):
     the drivers' AR(1) density of their observed weeks (gaps integrated out), and the
     regime likelihood ``forward(log_init, log_trans, log_emis)``. One wiring for the PyMC
-    model (:func:`model.build.build_model`) and the JAX potential
-    (:mod:`model.jax_density`)."""
+    model (:func:`model.equations.build.build_model`) and the JAX potential
+    (:mod:`model.inference.jax_density`)."""
     ar_logp, log_trans, log_emis = regime_inputs(ops, layout, obs, p)
     return ar_logp, forward(log_init, log_trans, log_emis)
 

@@ -3,11 +3,11 @@
 Measured on the 2-core machine (bench/bench_fit.py): NumPyro is the fastest reliable route
 for this model; PyMC's default backend gives the same posterior more slowly and never starts
 JAX (which must still be installed: the package imports it).
-NumPyro samples the potential it is given (:mod:`model.jax_density` from ``fit.py``), else
+NumPyro samples the potential it is given (:mod:`model.inference.jax_density` from ``fit.py``), else
 PyMC's translation of the model graph.
 
 Chains start in the dominant posterior mode (``map_starts`` local optimizations, see
-:mod:`model.initial`) without PyMC's random jitter, which on the full history sent one
+:mod:`model.inference.initial`) without PyMC's random jitter, which on the full history sent one
 chain in four into a mode ~200 nats lower. On NumPyro the warm-up also starts from the
 Laplace variances at the best optimum as its diagonal mass matrix instead of the identity
 (warm-up 2x faster on the full history); the step size starts at 1 in those units and dual
@@ -42,10 +42,10 @@ from pymc.initial_point import make_initial_point_fn
 from pymc.sampling.jax import get_jaxified_graph, get_jaxified_logp
 from pymc.util import get_default_varnames
 
-from model.initial import ChainStarts, chain_starts
-from model.jax_density import Potential
-from model.settings import BACKENDS, SamplerSettings
-from model.timing import PhaseClock
+from model.inference.initial import ChainStarts, chain_starts
+from model.inference.jax_density import Potential
+from model.inference.settings import BACKENDS, SamplerSettings
+from model.inference.timing import PhaseClock
 
 
 @dataclass(frozen=True)
@@ -164,14 +164,14 @@ def sample(
     warm: WarmStart | None = None,
 ) -> az.InferenceData:
     """Posterior draws of ``model``. ``potential`` is its -log p in JAX over the value
-    variables (:func:`model.jax_density.jax_potential`); on NumPyro the start search and
+    variables (:func:`model.inference.jax_density.jax_potential`); on NumPyro the start search and
     NUTS then use it instead of PyMC's translation of the graph (without it, PyMC's
     translation, made once, serves both). PyMC's own sampler never starts JAX: its start
-    search runs on PyTensor (:func:`model.initial.pytensor_objective`), so the fallback
+    search runs on PyTensor (:func:`model.inference.initial.pytensor_objective`), so the fallback
     works where JAX cannot start its backend, and its forked chain processes start before
     any JAX thread does. ``sample_stats.attrs["timing"]`` (JSON) holds the seconds of
     the start search and of NUTS, on NumPyro each with the part JAX spent compiling
-    (:class:`model.timing.PhaseClock`)."""
+    (:class:`model.inference.timing.PhaseClock`)."""
     if settings.backend not in BACKENDS:
         raise ValueError(f"unknown sampler backend {settings.backend!r}; use one of {BACKENDS}")
     kwargs = dict(
@@ -258,7 +258,7 @@ def numpyro_nuts(
     into the compiled program as constants, so every refit on new data compiles it again
     (~9 s of a refit here). Here one program runs a whole chain (warm-up and draws) and
     takes all of them as arguments; with the data's shapes rounded up
-    (:func:`model.jax_density.program_data`) a refit on a few more weeks builds the same
+    (:func:`model.inference.jax_density.program_data`) a refit on a few more weeks builds the same
     program and JAX's persistent cache serves it. Chains run in parallel, one per JAX
     host device ("vectorized" chains in lockstep measured 2.4x slower on 2 cores).
 

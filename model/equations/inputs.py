@@ -2,7 +2,7 @@
 
 - drivers are standardized over their observed weeks (mean, sd stored with the fit so that
   forecasts and scenarios use the same scale); missing stays NaN (integrated out under
-  the AR(1), model/missing.py);
+  the AR(1), model/equations/missing.py);
 - ``funding`` is the weekly maximum funding spread in units of 10bp, ``move`` log MOVE or,
   with ``ModelConfig.move_observable == "jump"``, log MOVE over its median of the previous
   52 weeks (:func:`move_observable`); missing weeks have mask 0 and contribute nothing;
@@ -24,7 +24,7 @@ from data.drivers import OPTIONAL
 from data.episodes import episode_weeks, trailing_median
 from data.errors import DataError
 from data.panel import Panel
-from model.config import ModelConfig
+from model.equations.config import ModelConfig
 
 FUNDING_UNIT_BP = 10.0
 
@@ -41,7 +41,7 @@ FUNDING_RESOLUTION_BP = 1.0
 
 #: Variance of the rounding error, U(-h/2, h/2) with h the resolution, in the model's
 #: units (10bp)^2: h^2 / 12 (Sheppard). The funding emission adds it to its scale
-#: (``model.likelihood.log_emissions``); without it the density of tied values is
+#: (``model.equations.likelihood.log_emissions``); without it the density of tied values is
 #: unbounded as the calm sd goes to 0, and the posterior is improper.
 FUNDING_ROUNDING_VAR = (FUNDING_RESOLUTION_BP / FUNDING_UNIT_BP) ** 2 / 12.0
 
@@ -54,7 +54,7 @@ class ModelInputs:
     driver_mean: np.ndarray  # (K,) original units
     driver_sd: np.ndarray  # (K,)
     obs: dict[str, np.ndarray]
-    #: What ``obs["move"]`` holds (:data:`model.config.MOVE_OBSERVABLES`).
+    #: What ``obs["move"]`` holds (:data:`model.equations.config.MOVE_OBSERVABLES`).
     move_observable: str = "level"
     #: (T,) weekly statistics of the stress observables in their own units, NaN where
     #: unknown: ``move`` (weekly mean, index points; the level the jump observable is

@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass
 from data.defaults import DEFAULT_QE_DEFINITION, DEFAULT_START
 from data.drivers import DRIVER_ORDER, variant_of
 
-#: Bump when the equations in model/likelihood.py or model/build.py change meaning.
+#: Bump when the equations in model/equations/likelihood.py or model/equations/build.py
+#: change meaning.
 MODEL_VERSION = "4.1"
 
 #: sd of a driver's first week when that week is missing (standardized units, so 1 is the
@@ -90,7 +91,7 @@ class ModelConfig:
     priors: dict | None = None
     version: str = MODEL_VERSION
     #: What the event emission is trained on: the catalogue's counted events or the
-    #: objective episodes of data/episodes.py (see model/inputs.py).
+    #: objective episodes of data/episodes.py (see model/equations/inputs.py).
     events: str = "catalogue"
     #: sd of the N(0, sd) prior on each driver's effect on an event onset's log-odds (per
     #: driver sd); 0: onsets depend on the regime alone (model 4.1's default). Nine

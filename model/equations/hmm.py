@@ -8,14 +8,14 @@ is log p(y_t | s_t = k).
 The likelihood has one forward algorithm per backend, each tested against enumeration and
 the log-space oracle in ``tests/forward_oracles.py``:
 
-- PyTensor's C backend (the PyMC model of :mod:`model.build`, PyMC's own sampler) gets
+- PyTensor's C backend (the PyMC model of :mod:`model.equations.build`, PyMC's own sampler) gets
   :func:`loglik_tree`. The forward recursion is a product of matrices in the (logsumexp, +)
   semiring, ``alpha_T = alpha_0 (x) M_1 (x) ... (x) M_{T-1}`` with ``M_t[j, k] =
   log_trans[t-1, j, k] + log_emis[t, k]``; the product is associative, so it is reduced as a
   balanced tree, ~log2(T) vectorized levels and no PyTensor ``Scan`` (whose gradient is slow
   there). Every quantity stays a log, so nothing overflows at T = 1000+ (the NaN-gradient
   failure of un-normalized forward messages).
-- JAX (NumPyro and the start search, through :mod:`model.jax_density`) gets
+- JAX (NumPyro and the start search, through :mod:`model.inference.jax_density`) gets
   :func:`loglik_scaled`, the recursion as one ``jax.lax.scan`` over the *normalized*
   filtered probabilities: every emission is exponentiated outside the loop (shifted by its
   week's maximum, so the larger one is 1 and nothing under- or overflows), and the loop

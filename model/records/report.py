@@ -6,8 +6,8 @@ from pathlib import Path
 
 import arviz as az
 
-from model.parameters import PARAMETERS, parameter_names
-from model.store import latest_is
+from model.equations.parameters import PARAMETERS, parameter_names
+from model.records.store import latest_is
 
 KEY_PARAMETERS = (
     "trans_intercept",

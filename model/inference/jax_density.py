@@ -1,16 +1,17 @@
 """The model's potential energy (-log p) for NumPyro and the start search, likelihood in JAX.
 
 Why not PyMC's own translation of the model graph (``get_jaxified_logp``): the same
-equations written through :class:`model.likelihood.Ops` with ``jax.numpy`` compute value and
-gradient about twice as fast (full history, inside a compiled loop as in NUTS: ~0.4 ms
-against ~0.9 ms, 2026-11-25), and XLA compiles them faster. Nothing is written twice:
+equations written through :class:`model.equations.likelihood.Ops` with ``jax.numpy``
+compute value and gradient about twice as fast inside a compiled loop as in NUTS (and
+faster still than the translation of the PyMC model's forward tree), and XLA compiles them
+faster. Nothing is written twice:
 
 - the priors, the transforms to the unconstrained space and their Jacobians are PyMC's,
   translated by PyMC (``model.logp`` over the free variables, a small scalar graph), as are
   the constrained parameters the likelihood reads;
-- the likelihood is :func:`model.likelihood.likelihood_terms`, the function the PyTensor
-  model is built from, on ``jax.numpy`` and with :func:`model.hmm.loglik_scaled` as the
-  forward algorithm.
+- the likelihood is :func:`model.equations.likelihood.likelihood_terms`, the function the
+  PyTensor model is built from, on ``jax.numpy`` and with
+  :func:`model.equations.hmm.loglik_scaled` as the forward algorithm.
 
 ``tests/test_jax_density.py`` checks value and gradient against PyMC's translation of the
 whole model at random points.
@@ -28,12 +29,12 @@ import pymc as pm
 from jax.scipy.special import gammaln
 from pymc.sampling.jax import get_jaxified_graph
 
-from model.config import ModelConfig
-from model.hmm import loglik_scaled
-from model.inputs import ModelInputs
-from model.likelihood import Ops, likelihood_terms
-from model.missing import DENSITY_ARRAYS, GapLayout
-from model.parameters import parameter_names
+from model.equations.config import ModelConfig
+from model.equations.hmm import loglik_scaled
+from model.equations.inputs import ModelInputs
+from model.equations.likelihood import Ops, likelihood_terms
+from model.equations.missing import DENSITY_ARRAYS, GapLayout
+from model.equations.parameters import parameter_names
 
 
 @jax.custom_vjp
@@ -72,7 +73,7 @@ JX = Ops(
 #: The compiled program's shapes are the data's rounded up to these multiples (weeks; the
 #: observed cells listed one by one; the missing cells), so that a refit on data a few
 #: weeks longer (the monthly refit, the backtest's next origin) builds the same program
-#: and JAX's persistent cache (:mod:`model.runtime`) serves it instead of XLA compiling
+#: and JAX's persistent cache (:mod:`model.inference.runtime`) serves it instead of XLA compiling
 #: it again. A year of weeks: at most 51 padding weeks on a history of ~1,100 (15 on the
 #: snapshot's 1,077); 256 slots, because the snapshot's 641 gaps and the 640 of the fit
 #: four weeks older fell on either side of a multiple of 128.
@@ -85,7 +86,7 @@ def _round_up(n: int, step: int) -> int:
 
 def program_data(inputs: ModelInputs, config: ModelConfig) -> dict:
     """The data as the potential's argument: the layout's arrays
-    (:data:`model.missing.DENSITY_ARRAYS`), the observation arrays and log P(s_0),
+    (:data:`model.equations.missing.DENSITY_ARRAYS`), the observation arrays and log P(s_0),
     padded to :data:`SHAPE_STEPS` (padding contributes exactly nothing:
     :meth:`GapLayout.padded`; the padded weeks' ``in_sample`` is 0)."""
     layout = GapLayout.from_matrix(inputs.x)
@@ -116,9 +117,9 @@ def layout_of(arrays: dict) -> GapLayout:
 
 
 def log_likelihood(data: dict, p: dict, forward: Callable = loglik_scaled) -> jax.Array:
-    """log p(data | params): the two terms of :func:`model.build.build_model`
+    """log p(data | params): the two terms of :func:`model.equations.build.build_model`
     (``driver_ar1`` and ``regime_loglik``) on :func:`program_data`, with the forward
-    algorithm as one scan (``forward``: :func:`model.hmm.loglik_scaled`; the benchmark
+    algorithm as one scan (``forward``: :func:`model.equations.hmm.loglik_scaled`; the benchmark
     also times the log-space ``tests.forward_oracles.loglik_scan``)."""
     ar_logp, regime_loglik = likelihood_terms(
         JX, forward, layout_of(data["layout"]), data["obs"], p, data["log_init"]
@@ -153,7 +154,8 @@ class Potential:
     ``get_jaxified_logp(model, negative_logp=False)`` returns it: ``potential(values)``.
 
     The data are kept apart (``energy(data, values)``), so that a program that calls the
-    potential can take them as an argument (:mod:`model.sampling`, :mod:`model.initial`):
+    potential can take them as an argument (:mod:`model.inference.sampling`,
+    :mod:`model.inference.initial`):
     a constant inside the program would make every refit's program new to JAX's cache.
     """
 
@@ -177,7 +179,7 @@ class Potential:
 def jax_potential(
     model: pm.Model, inputs: ModelInputs, config: ModelConfig, forward: Callable = loglik_scaled
 ) -> Potential:
-    """The potential of :func:`model.build.build_model` built from the same inputs and
+    """The potential of :func:`model.equations.build.build_model` built from the same inputs and
     config: PyMC's priors and transforms, the likelihood on :func:`program_data`."""
     prior_and_parameters = prior_and_parameters_fn(model)
 
