@@ -92,74 +92,14 @@ def headline_lines(forecast: dict) -> list[str]:
     return lines
 
 
-class OutputError(ValueError):
-    """The output directory cannot take this report."""
-
-
-#: What a report folder holds: the only files ``--out`` writes or replaces.
-REPORT_FILES = ("report.html", "forecast.json")
-
-
-def in_fit_store(out: Path, fit: Path) -> Path | None:
-    """The fit or fit store ``out`` would write into: the fit itself (``latest`` resolves to
-    one), any fit folder above it, or a store (a folder with a ``latest`` link); else None."""
-    target = out.resolve()
-    if target == fit.resolve():
-        return fit
-    for folder in (target, *target.parents):
-        if (folder / "manifest.json").is_file() or (folder / "latest").is_symlink():
-            return folder
-    return None
-
-
-def check_out(out: Path, force: bool, fit: Path) -> None:
-    """Refuse an output that is a file, one in a fit or the fit store, one that holds
-    anything but a report (the report replaces its folder as a whole, so other files would
-    be lost), or one that holds a report, unless ``force``."""
-    if out.exists() and not out.is_dir():
-        raise OutputError("is a file, not a directory")
-    inside = in_fit_store(out, fit)
-    if inside is not None:
-        raise OutputError(f"is in the fit store ({inside}); reports go elsewhere")
-    others = (
-        sorted(p.name for p in out.iterdir() if p.name not in REPORT_FILES)
-        if (out.is_dir())
-        else []
-    )
-    if others:
-        listed = ", ".join(others[:4]) + (", ..." if len(others) > 4 else "")
-        raise OutputError(
-            f"holds other files ({listed}); a report goes into a new or empty folder, or "
-            "over an earlier report, never beside other files"
-        )
-    existing = [n for n in REPORT_FILES if (out / n).exists()]
-    if existing and not force:
-        raise OutputError(
-            f"already holds {', '.join(existing)}; choose another --out or pass --force"
-        )
-
-
-def load_usable_fit(path: Path, allow_unconverged: bool):
-    """The fit at ``path``; one that failed the gate only when a review copy is asked for."""
-    from model.records.store import FitError, load_fit
-
-    fit = load_fit(path)
-    if not fit.manifest["convergence"]["passed"] and not allow_unconverged:
-        raise FitError(
-            f"{path}: fit {fit.fit_id} failed the convergence gate ("
-            + "; ".join(fit.manifest["convergence"]["failures"])
-            + "); refit, or pass --allow-unconverged for a marked review copy"
-        )
-    return fit
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure()  # before JAX and PyMC load: the heavy imports come after the arguments
     from data.atomic import atomic_write_files
     from diagnostics.track_record import record_context
     from model.records.store import FitError
-    from outlook.forecast import make_forecast
+    from outlook.fitted import FittedModel
+    from outlook.report_folder import OutputError, check_out
     from outlook.revision import compare_with_previous
     from outlook.scenarios import ScenarioError, load_scenarios
 
@@ -167,18 +107,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.horizon < 1:
             raise ScenarioError(f"--horizon must be at least 1 week, got {args.horizon}")
-        fit = load_usable_fit(Path(args.fit), args.allow_unconverged)
-        drivers = fit.config.drivers
+        fitted = FittedModel.load(Path(args.fit), args.allow_unconverged)
+        fit = fitted.fit
         scenarios = (
             []
             if args.scenarios == "none"
-            else load_scenarios(Path(args.scenarios), drivers, args.horizon)
+            else load_scenarios(Path(args.scenarios), fit.config.drivers, args.horizon)
         )
-        forecast = make_forecast(fit, args.horizon, args.draws, args.seed, scenarios)
+        forecast = fitted.forecast(args.horizon, args.draws, args.seed, scenarios)
         out = Path(args.out) if args.out else REPO_ROOT / "reports" / fit.fit_id
         # the previous report: beside this one, or where reports go by default
         roots = list(dict.fromkeys([out.parent.resolve(), REPO_ROOT / "reports"]))
-        forecast.update(compare_with_previous(fit, roots, args.horizon, args.draws, args.seed))
+        forecast.update(compare_with_previous(fitted, roots, args.horizon, args.draws, args.seed))
         forecast.update(record_context(fit, args.horizon, Path(args.backtests)))
         review = REPO_ROOT / "diagnostics" / "review" / fit.fit_id / "review.html"
         forecast["review_href"] = os.path.relpath(review, out.resolve())

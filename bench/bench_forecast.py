@@ -2,7 +2,7 @@
 
     python bench/bench_forecast.py [--fit fits/latest] [--draws 4000]
 
-With a fit, times ``outlook.forecast.make_forecast`` (projection, exact regime recursion,
+With a fit, times ``outlook.fitted.FittedModel.forecast`` (projection, exact regime recursion,
 summaries; no HTML). Without one, times the projection core on parameter draws drawn around
 a fixed test point (machinery only). The baseline in the same run is the same recursion
 done draw by draw in a Python loop (on 200 draws, scaled to the full count). Target: <= 2 s.
@@ -87,17 +87,17 @@ def main() -> None:
     args = p.parse_args()
     full_forecast = None
     if args.fit:
-        from model.records.store import load_fit
-        from outlook.forecast import make_forecast, start_state
+        from outlook.fitted import FittedModel, draw_index
         from outlook.scenarios import load_scenarios
 
-        fit = load_fit(Path(args.fit))
-        start, _ = start_state(fit, args.draws, 0)
+        fitted = FittedModel.load(Path(args.fit))
+        fit = fitted.fit
+        start = fitted.start(draw_index(fitted.n_draws, args.draws, 0), 0)
         scenarios = load_scenarios(
             Path(__file__).parents[1] / "scenarios" / "seed.toml", fit.config.drivers, HORIZON
         )
         t = time.perf_counter()
-        make_forecast(fit, HORIZON, args.draws, 0, scenarios)
+        fitted.forecast(HORIZON, args.draws, 0, scenarios)
         full_forecast = time.perf_counter() - t
     else:
         start = synthetic_start(args.draws)
@@ -115,7 +115,7 @@ def main() -> None:
     print(f"{'vectorized projection + recursion':<44}{fast:>9.3f}{slow / fast:>8.1f}x")
     if full_forecast is not None:
         print(
-            f"{'make_forecast (fit, seed.toml, summaries)':<44}{full_forecast:>9.3f}"
+            f"{'FittedModel.forecast (seed.toml, summaries)':<44}{full_forecast:>9.3f}"
             f"{slow / full_forecast:>8.1f}x"
         )
     print("target: <= 2 s")

@@ -22,12 +22,11 @@ from model.equations.likelihood import restart_probabilities, stress_probabiliti
 from model.equations.posterior import driver_moments, flat_draws, parameters
 from model.records.store import Fit
 from outlook.figures import DRIVER_LABELS, shade_events
-from outlook.forecast import inputs_from_fit
 
 
 def entry_curves(fit: Fit, n_points: int = 60) -> dict[str, dict[str, np.ndarray]]:
     """Per driver: grid in own units, and the 5/50/95% and mean of P(enter stress)."""
-    inputs = inputs_from_fit(fit)
+    inputs = fit.inputs()
     params = parameters(fit.idata.posterior)
     out = {}
     for k, driver in enumerate(inputs.drivers):
@@ -69,7 +68,7 @@ def entry_figure(fit: Fit) -> plt.Figure:
 
 def qe_hazard(fit: Fit) -> pd.DataFrame:
     """Weekly QE-restart probability over time: mean and 90% band (NaN when not at risk)."""
-    inputs = inputs_from_fit(fit)
+    inputs = fit.inputs()
     post = fit.idata.posterior
     params = parameters(post)
     x, x_var = driver_moments(post, inputs)

@@ -33,12 +33,11 @@ class LooError(ValueError):
 
 def pointwise_loglik(fit: Fit) -> az.InferenceData:
     """InferenceData with a ``log_likelihood`` group (chain, draw, week) for ``arviz.loo``."""
-    from outlook.forecast import inputs_from_fit
 
     posterior = fit.idata.posterior
     step = max(1, posterior.sizes["chain"] * posterior.sizes["draw"] // LOO_DRAWS)
     thinned = posterior.isel(draw=slice(None, None, step))
-    inputs = inputs_from_fit(fit)
+    inputs = fit.inputs()
     params = parameters(thinned)
     x, x_var = driver_moments(thinned, inputs)
     log_init, log_trans, log_emis = regime_terms(params, x, inputs, fit.config, x_var)

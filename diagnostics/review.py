@@ -23,7 +23,6 @@ from diagnostics.track_record import track_record
 from model.equations.posterior import driver_moments, fill_sd
 from model.records.store import Fit
 from outlook.figures import DRIVER_LABELS, smoothed_stress_axes
-from outlook.forecast import inputs_from_fit
 from outlook.report import STYLE, embed
 
 
@@ -43,7 +42,7 @@ def coverage_figure(fit: Fit) -> plt.Figure:
     """Per driver: observed weeks (dark) vs missing weeks integrated out under the driver's
     AR(1) (red), and the posterior sd of the missing values (how much the model does not know
     there)."""
-    inputs = inputs_from_fit(fit)
+    inputs = fit.inputs()
     sds = fill_sd(*driver_moments(fit.idata.posterior, inputs))
     weeks = inputs.weeks
     fig, axes = plt.subplots(
@@ -304,7 +303,7 @@ def write_review(fit: Fit, out: Path, backtests: Path | None = None) -> Path:
     fills the calibration and backtest section (:mod:`diagnostics.track_record`)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    inputs = inputs_from_fit(fit)
+    inputs = fit.inputs()
     table = convergence.parameter_table(fit)
     checks = {
         which: predictive.predictive_idata(group, inputs, n_draws=100, seed=0)

@@ -1,13 +1,11 @@
 """From a stored fit to the numbers in ``forecast.json``: baseline, scenarios, attribution.
 
-Interface: ``make_forecast(fit, horizon, draws, seed, scenarios) -> dict`` (JSON-ready) and
-``start_state(fit, draws, seed)``. Every probability is reported as the posterior mean with a
-90% interval across draws (``{mean, q05, q95}``).
+Interface: :func:`forecast_record` (JSON-ready), reached through
+:meth:`outlook.fitted.FittedModel.forecast`, and :func:`start_state_of`. Every probability
+is reported as the posterior mean with a 90% interval across draws (``{mean, q05, q95}``).
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -15,10 +13,9 @@ import pandas as pd
 from data.defaults import HORIZON_WEEKS
 from data.drivers import STRESS_OBSERVABLES, to_display
 from model.equations.config import ModelConfig
-from model.equations.inputs import FUNDING_UNIT_BP, STRESS_LEVELS, ModelInputs
+from model.equations.inputs import FUNDING_UNIT_BP, ModelInputs
 from model.equations.posterior import (
     driver_moments_of,
-    parameters,
     sample_drivers,
     stress_probabilities_of,
 )
@@ -47,69 +44,6 @@ def interval(values: np.ndarray) -> dict[str, float]:
         "q05": float(np.quantile(values, 0.05)),
         "q95": float(np.quantile(values, 0.95)),
     }
-
-
-def inputs_from_fit(fit: Fit) -> ModelInputs:
-    """The model inputs a fit was made from, as stored in its InferenceData."""
-    const, observed = fit.idata.constant_data, fit.idata.observed_data
-    obs_keys = (
-        "funding",
-        "funding_mask",
-        "move",
-        "move_mask",
-        "event_funding",
-        "event_market",
-        "at_risk",
-        "restart",
-    )
-    return ModelInputs(
-        pd.DatetimeIndex(const["week"].to_numpy()),
-        tuple(str(d) for d in const["driver"].to_numpy()),
-        const["x_standardized"].to_numpy(),
-        const["driver_mean"].to_numpy(),
-        const["driver_sd"].to_numpy(),
-        {k: observed[k].to_numpy() for k in obs_keys},
-        fit.config.move_observable,
-        {k: observed[f"{k}_level"].to_numpy() for k in STRESS_LEVELS if f"{k}_level" in observed}
-        or None,
-    )
-
-
-def draw_index(n_available: int, draws: int | None, seed: int) -> np.ndarray:
-    if draws is None or draws >= n_available:
-        return np.arange(n_available)
-    return np.sort(np.random.default_rng(seed).choice(n_available, draws, replace=False))
-
-
-def in_units_of(data: ModelInputs, reference: ModelInputs) -> ModelInputs:
-    """``data`` standardized with ``reference``'s driver means and sds: a fit's parameters
-    are in the standardized units of its own data, so another vintage's drivers must be
-    put in those units before the fit's parameters can read them."""
-    if data.drivers != reference.drivers:
-        raise ValueError(f"drivers differ: {data.drivers} vs {reference.drivers}")
-    raw = data.x * data.driver_sd + data.driver_mean
-    return replace(
-        data,
-        x=(raw - reference.driver_mean) / reference.driver_sd,
-        driver_mean=reference.driver_mean,
-        driver_sd=reference.driver_sd,
-    )
-
-
-def start_state(
-    fit: Fit, draws: int | None, seed: int, data: ModelInputs | None = None
-) -> tuple[StartState, ModelInputs]:
-    """The fit's posterior draws at the end of its data, or, with ``data`` (another
-    vintage), the same draws filtered through that data (the "old parameters, new data"
-    step of a forecast revision)."""
-    posterior = fit.idata.posterior
-    inputs = inputs_from_fit(fit) if data is None else in_units_of(data, inputs_from_fit(fit))
-    take = draw_index(posterior.sizes["chain"] * posterior.sizes["draw"], draws, seed)
-    params = {k: v[take] for k, v in parameters(posterior).items()}
-    stored = posterior["p_stress_filtered"].isel(week=-1).to_numpy().reshape(-1)[take]
-    return start_state_of(params, inputs, fit.config, seed, stored if data is None else None), (
-        inputs
-    )
 
 
 def start_state_of(
@@ -239,41 +173,31 @@ def last_observed(fit: Fit) -> dict[str, str | None]:
     return out
 
 
-def make_forecast(
+def forecast_record(
     fit: Fit,
+    inputs: ModelInputs,
+    start: StartState,
     horizon: int = HORIZON_WEEKS,
-    draws: int | None = None,
     seed: int = 0,
     scenarios: list[Scenario] = (),
-    data: ModelInputs | None = None,
 ) -> dict:
-    """``data``: forecast from another vintage's data with this fit's parameters
-    (:func:`start_state`); by default the fit's own data."""
-    start, inputs = start_state(fit, draws, seed, data)
+    """What ``forecast.json`` holds for ``fit``'s draws starting at ``start`` at the end of
+    ``inputs``: the baseline, each scenario on the same draws and shocks, the drivers' and
+    stress observables' fans, and the attribution (:meth:`outlook.fitted.FittedModel.forecast`
+    is the way in)."""
     n_draws = len(start.x_last)
     shocks = driver_shocks(np.random.default_rng(seed + 1), n_draws, horizon, len(inputs.drivers))
     weeks = forecast_weeks(inputs, horizon)
     base_paths = project_drivers(start.params, start.x_last, shocks)
     baseline = outlook(start, base_paths)
     out = {
-        "fit_id": fit.fit_id,
-        "data_cutoff": fit.manifest["data"]["cutoff"],
-        "last_data_week": str(inputs.weeks[-1].date()),
-        "horizon_weeks": horizon,
-        "forecast_weeks": weeks,
+        **fit_header(fit, inputs, horizon),
         "draws": n_draws,
         "seed": seed,
-        "qe_definition": fit.config.qe_definition,
         "qe_at_risk": start.at_risk,
         "event_under_way": dict(
             zip(("funding", "market_functioning"), start.event_ongoing, strict=True)
         ),
-        "fit_convergence_passed": bool(fit.manifest["convergence"]["passed"]),
-        "convergence": {
-            k: fit.manifest["convergence"][k]
-            for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "passed")
-        },
-        "drivers_last_observed": last_observed(fit),
         "p_stress_now": interval(start.p_stress_last),
         "baseline": summarize(baseline, weeks),
         "scenarios": {},
@@ -296,6 +220,25 @@ def make_forecast(
         }
         out["driver_fans"][scenario.name] = driver_fans(inputs, paths, start.x_last)
     return out
+
+
+def fit_header(fit: Fit, inputs: ModelInputs, horizon: int) -> dict:
+    """Which fit, which data and how it passed the gate: the record's first lines."""
+    convergence = fit.manifest["convergence"]
+    return {
+        "fit_id": fit.fit_id,
+        "data_cutoff": fit.manifest["data"]["cutoff"],
+        "last_data_week": str(inputs.weeks[-1].date()),
+        "horizon_weeks": horizon,
+        "forecast_weeks": forecast_weeks(inputs, horizon),
+        "qe_definition": fit.config.qe_definition,
+        "fit_convergence_passed": bool(convergence["passed"]),
+        "convergence": {
+            k: convergence[k]
+            for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "passed")
+        },
+        "drivers_last_observed": last_observed(fit),
+    }
 
 
 def scenario_outlook(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.special import expit as sigmoid
 
-from outlook.forecast import make_forecast, start_state
+from outlook.fitted import FittedModel, draw_index
 from outlook.projection import StartState, driver_shocks, outlook, project_drivers
 from outlook.scenarios import ScenarioError, load_scenarios, scenario_arrays
 from tests.model_fixtures import DRIVERS, true_parameters
@@ -199,10 +199,11 @@ def test_seed_scenarios_load_and_convert_units():
 @pytest.mark.slow
 def test_same_seed_same_numbers_and_a_different_seed_differs(small_real_fit):
     scenarios = load_scenarios(SEED, small_real_fit.config.drivers, 13)
-    one = make_forecast(small_real_fit, 13, 200, 7, scenarios)
-    two = make_forecast(small_real_fit, 13, 200, 7, scenarios)
-    other = make_forecast(small_real_fit, 13, 200, 8, scenarios)
+    fitted = FittedModel.of(small_real_fit)
+    one = fitted.forecast(13, 200, 7, scenarios)
+    two = fitted.forecast(13, 200, 7, scenarios)
+    other = fitted.forecast(13, 200, 8, scenarios)
     assert json.dumps(one) == json.dumps(two)
     assert one["baseline"]["p_liquidity_event"] != other["baseline"]["p_liquidity_event"]
-    start, _ = start_state(small_real_fit, 200, 7)
+    start = fitted.start(draw_index(fitted.n_draws, 200, 7), 7)
     assert len(start.x_last) == 200 and one["draws"] == 200

@@ -359,11 +359,12 @@ def test_old_parameters_on_their_own_data_reproduce_the_forecast(small_real_fit)
     """The revision's middle step (old parameters, new data) is exact at its edge: given
     the fit's own data, refiltering with its draws reproduces its own forecast, so the
     "new data" step is zero when no data changed."""
-    from outlook.forecast import in_units_of, inputs_from_fit, make_forecast
+    from outlook.fitted import FittedModel, in_units_of
 
-    own = inputs_from_fit(small_real_fit)
-    again = make_forecast(small_real_fit, 13, 300, 4, data=own)
-    stored = make_forecast(small_real_fit, 13, 300, 4)
+    fitted = FittedModel.of(small_real_fit)
+    own = small_real_fit.inputs()
+    again = fitted.apply(own).forecast(13, 300, 4)
+    stored = fitted.forecast(13, 300, 4)
     for key in ("p_liquidity_event", "p_qe_restart"):
         assert again["baseline"][key] == pytest.approx(stored["baseline"][key], rel=1e-9)
     # another vintage's drivers are put in the fit's units: raw values are kept

@@ -57,14 +57,11 @@ def test_fits_of_different_data_are_not_compared():
 @pytest.mark.slow
 def test_pointwise_terms_of_a_real_fit_sum_to_its_regime_likelihood(small_real_fit):
     from model.equations.posterior import regime_probabilities
-    from outlook.forecast import inputs_from_fit
 
     data = pointwise_loglik(small_real_fit)
     weekly = data.log_likelihood["weekly"]
     assert weekly.sizes["week"] == small_real_fit.manifest["data"]["n_weeks"]
-    regimes = regime_probabilities(
-        data.posterior, inputs_from_fit(small_real_fit), small_real_fit.config
-    )
+    regimes = regime_probabilities(data.posterior, small_real_fit.inputs(), small_real_fit.config)
     np.testing.assert_allclose(
         weekly.sum("week").to_numpy(), regimes["regime_loglik"].to_numpy(), rtol=1e-10
     )

@@ -11,7 +11,6 @@ from scipy.special import expit as sigmoid
 from diagnostics.__main__ import main
 from diagnostics.effects import entry_curves, qe_hazard
 from model.equations.posterior import parameters
-from outlook.forecast import inputs_from_fit
 
 pytestmark = pytest.mark.slow
 
@@ -105,7 +104,7 @@ def test_review_of_a_broken_fit_is_a_clear_error(tmp_path, capsys):
 
 
 def test_entry_curve_is_the_transition_formula(small_real_fit):
-    inputs = inputs_from_fit(small_real_fit)
+    inputs = small_real_fit.inputs()
     params = parameters(small_real_fit.idata.posterior)
     curves = entry_curves(small_real_fit, n_points=7)
     k = inputs.drivers.index("funding_spread")
@@ -122,7 +121,7 @@ def test_entry_curve_is_the_transition_formula(small_real_fit):
 
 def test_qe_hazard_is_blank_exactly_when_not_at_risk(small_real_fit):
     hazard = qe_hazard(small_real_fit)
-    at_risk = inputs_from_fit(small_real_fit).obs["at_risk"] > 0
+    at_risk = small_real_fit.inputs().obs["at_risk"] > 0
     assert hazard["mean"].isna().to_numpy().tolist() == (~at_risk).tolist()
     risky = hazard[at_risk]
     assert ((risky["q05"] <= risky["mean"]) & (risky["mean"] <= risky["q95"])).all()

@@ -138,28 +138,20 @@ def model_fan_quantiles(paths) -> dict[str, dict[str, list[float]]]:
 
 def model_forecast(fit_path: Path, panel: Panel, horizon: int, seed: int) -> dict:
     """P(event within h) from a stored fit's parameters on the data as known at the origin."""
-    from model.equations.inputs import model_inputs
-    from model.equations.posterior import parameters
     from model.records.store import load_fit
-    from outlook.forecast import interval, start_state_of
+    from outlook.fitted import FittedModel
+    from outlook.forecast import interval
     from outlook.observables import simulate_observables
     from outlook.projection import driver_shocks, outlook, project_drivers
 
-    fit = load_fit(fit_path)
-    posterior = fit.idata.posterior
-    step = max(1, posterior.sizes["chain"] * posterior.sizes["draw"] // FORECAST_DRAWS)
-    params = parameters(posterior.isel(draw=slice(None, None, step)))
-    const = fit.idata.constant_data
-    inputs = model_inputs(
-        panel, fit.config, scale=(const["driver_mean"].to_numpy(), const["driver_sd"].to_numpy())
-    )
     # the fit's parameters on the data as known at the origin: filtered through them here
-    start = start_state_of(params, inputs, fit.config, seed)
-    x_last, p_last = start.x_last, start.p_stress_last
+    fitted = FittedModel.of(load_fit(fit_path)).apply_panel(panel)
+    start = fitted.start(thinned_draws(fitted), seed)
+    fit, inputs = fitted.fit, fitted.data
     shocks = driver_shocks(
-        np.random.default_rng(seed + 1), len(x_last), horizon, len(inputs.drivers)
+        np.random.default_rng(seed + 1), len(start.x_last), horizon, len(inputs.drivers)
     )
-    result = outlook(start, project_drivers(params, x_last, shocks))
+    result = outlook(start, project_drivers(start.params, start.x_last, shocks))
     paths = simulate_observables(start, inputs, shocks, np.random.default_rng(seed + 2))
     return {
         "fans": model_fan_quantiles(paths),
@@ -168,10 +160,19 @@ def model_forecast(fit_path: Path, panel: Panel, horizon: int, seed: int) -> dic
         "events": fit.config.events,
         "drivers": list(fit.config.drivers),
         "p_event": interval(result.p_event),
-        "p_stress_now": float(p_last.mean()),
+        "p_stress_now": float(start.p_stress_last.mean()),
         "qe_at_risk": start.at_risk,
         "p_restart": interval(result.p_restart),
     }
+
+
+def thinned_draws(fitted) -> np.ndarray:
+    """About :data:`FORECAST_DRAWS` posterior draws, every k-th of each chain (flat chain x
+    draw indices): evenly spread, and the same at every origin that uses this fit."""
+    posterior = fitted.fit.idata.posterior
+    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    step = max(1, n_chain * n_draw // FORECAST_DRAWS)
+    return np.arange(n_chain * n_draw).reshape(n_chain, n_draw)[:, ::step].ravel()
 
 
 # --- one origin -------------------------------------------------------------------------

@@ -148,6 +148,18 @@ def move_observable(move: pd.Series, kind: str) -> pd.Series:
     )
 
 
+#: The observation arrays of :attr:`ModelInputs.obs` (stored with every fit under these names).
+OBSERVATION_ARRAYS = (
+    "funding",
+    "funding_mask",
+    "move",
+    "move_mask",
+    "event_funding",
+    "event_market",
+    "at_risk",
+    "restart",
+)
+
 #: The stress observables' weekly means kept with every fit (:attr:`ModelInputs.stress_levels`).
 STRESS_LEVELS = ("move", "move_max", "funding_spread")
 

@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import arviz as az
+import pandas as pd
 
 from data.atomic import atomic_write_text
 from model.equations.config import MODEL_VERSION, ModelConfig
+from model.equations.inputs import OBSERVATION_ARRAYS, STRESS_LEVELS, ModelInputs
 
 LATEST = "latest"
 MANIFEST = "manifest.json"
@@ -43,6 +45,26 @@ class Fit:
     @property
     def fit_id(self) -> str:
         return self.manifest["fit_id"]
+
+    def inputs(self) -> ModelInputs:
+        """The model inputs this fit was made from, as stored in its InferenceData (a
+        fit's parameters are in the standardized units of exactly these drivers)."""
+        const, observed = self.idata.constant_data, self.idata.observed_data
+        return ModelInputs(
+            pd.DatetimeIndex(const["week"].to_numpy()),
+            tuple(str(d) for d in const["driver"].to_numpy()),
+            const["x_standardized"].to_numpy(),
+            const["driver_mean"].to_numpy(),
+            const["driver_sd"].to_numpy(),
+            {k: observed[k].to_numpy() for k in OBSERVATION_ARRAYS},
+            self.config.move_observable,
+            {
+                k: observed[f"{k}_level"].to_numpy()
+                for k in STRESS_LEVELS
+                if f"{k}_level" in observed
+            }
+            or None,
+        )
 
 
 def write_fit(fits_dir: Path, fit_id: str, idata: az.InferenceData, manifest: dict) -> Path:
