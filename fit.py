@@ -99,7 +99,7 @@ def add_sampler_options(p: argparse.ArgumentParser, sampler: SamplerSettings) ->
 
 
 def add_model_options(p: argparse.ArgumentParser, config: ModelConfig) -> None:
-    """The model variant: QE definition, drivers, events and the MOVE observable."""
+    """The model variant: QE definition, driver set, events and the MOVE observable."""
     p.add_argument(
         "--qe-definition",
         choices=QE_DEFINITION_NAMES,
@@ -114,26 +114,6 @@ def add_model_options(p: argparse.ArgumentParser, config: ModelConfig) -> None:
         help="which drivers the transitions and the QE hazard read (default %(default)s: "
         "all five; vulnerability: basis, TGA, foreign demand and the reserve buffer, with "
         "MOVE and the funding spread read only as the regime's emissions, docs/model.md)",
-    )
-    every_driver = tuple(dict.fromkeys(d for v in VARIANTS.values() for d in v))
-    p.add_argument(
-        "--without-driver",
-        action="append",
-        default=[],
-        choices=every_driver,
-        metavar="DRIVER",
-        help="leave a driver of the variant out of the model (repeatable; e.g. basis_short "
-        "for cut-offs before the CFTC history starts in 2015); choices: " + ", ".join(every_driver),
-    )
-    p.add_argument(
-        "--with-driver",
-        action="append",
-        default=[],
-        choices=[d.name for d in OPTIONAL],
-        metavar="DRIVER",
-        help="add an optional driver (off by default; its coverage is short): "
-        + ", ".join(d.name for d in OPTIONAL)
-        + " (needs python -m data refresh --swap-file)",
     )
     p.add_argument(
         "--events",
@@ -158,6 +138,30 @@ def add_model_options(p: argparse.ArgumentParser, config: ModelConfig) -> None:
         help="what the MOVE emission reads (default %(default)s: log MOVE, a "
         "volatility-level stress state; jump: log MOVE over its trailing-year "
         "median, a volatility-jump state, docs/backtest.md)",
+    )
+
+
+def add_driver_options(p: argparse.ArgumentParser) -> None:
+    """Drivers left out of the variant, or optional ones added."""
+    every_driver = tuple(dict.fromkeys(d for v in VARIANTS.values() for d in v))
+    p.add_argument(
+        "--without-driver",
+        action="append",
+        default=[],
+        choices=every_driver,
+        metavar="DRIVER",
+        help="leave a driver of the variant out of the model (repeatable; e.g. basis_short "
+        "for cut-offs before the CFTC history starts in 2015); choices: " + ", ".join(every_driver),
+    )
+    p.add_argument(
+        "--with-driver",
+        action="append",
+        default=[],
+        choices=[d.name for d in OPTIONAL],
+        metavar="DRIVER",
+        help="add an optional driver (off by default; its coverage is short): "
+        + ", ".join(d.name for d in OPTIONAL)
+        + " (needs python -m data refresh --swap-file)",
     )
 
 
@@ -210,6 +214,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_data_options(p, config)
     add_sampler_options(p, sampler)
     add_model_options(p, config)
+    add_driver_options(p)
     add_store_options(p)
     add_gate_options(p, gate)
     p.add_argument(

@@ -240,7 +240,7 @@ def variant_config(config):
     return replace(config, drivers=VARIANTS["vulnerability"])
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -251,7 +251,40 @@ def main() -> None:
     p.add_argument("--end", default=None)
     p.add_argument("--data", default=None)
     p.add_argument("--skip-pymc", action="store_true", help="numpyro and MLE only")
-    args = p.parse_args()
+    return p.parse_args()
+
+
+def print_where_time_went(rows: list[dict], baseline: dict | None, speeds: tuple, args) -> None:
+    """Each fit's phases, PyMC's set-up, and the gradient count at the machine's speed."""
+    from model.records.report import phase_times
+
+    speed_before, speed_after = speeds
+    print("\nwhere the seconds went (compiling = JAX tracing, lowering and XLA compilation):")
+    for r in rows:
+        if r.get("timing"):
+            print(
+                f"  {r['backend']:<32}{phase_times(r['timing'])[1:]}"
+                f"; {r['steps_per_draw']:.1f} leapfrog steps per draw"
+            )
+    if baseline and baseline.get("sampling_s"):
+        print(pymc_setup_line(baseline, rows[0]))
+    print(
+        f"\nmachine speed: value and gradient of the JAX potential {speed_before:.2f} ms "
+        f"before NumPyro's fit (after PyMC's), {speed_after:.2f} ms after all fits "
+        "(inside a compiled loop, one thread)"
+    )
+    gradients = args.chains * args.draws * rows[0]["steps_per_draw"]
+    cores = min(args.chains, os.cpu_count() or 1)
+    low, high = sorted(gradients * ms / 1e3 / cores for ms in speeds)
+    print(
+        f"  NumPyro's kept draws: {gradients:,.0f} gradients, ~{low:.1f}-{high:.1f} s on "
+        f"{cores} cores at that speed "
+        "(warm-up not counted: its steps are not recorded)"
+    )
+
+
+def main() -> None:
+    args = parse_args()
     # heavy imports after argparse, so --help answers at once
     from model.inference.runtime import configure
 
@@ -263,7 +296,6 @@ def main() -> None:
     from data.sources import resolve_source
     from model.equations.config import ModelConfig
     from model.equations.inputs import model_inputs
-    from model.records.report import phase_times
 
     config = ModelConfig()
     panel = build_panel(resolve_source(args.data), start=config.start, end=args.end)
@@ -285,42 +317,14 @@ def main() -> None:
     )
     rows.append(monthly_warm_refit(inputs, config, args))
     variant = variant_config(config)
-    rows.append(
-        bench_backend(
-            "numpyro",
-            model_inputs(panel, variant),
-            variant,
-            args,
-            label="NumPyro, vulnerability, compiling",
-        )
-    )
+    variant_inputs = model_inputs(panel, variant)
+    label = "NumPyro, vulnerability, compiling"
+    rows.append(bench_backend("numpyro", variant_inputs, variant, args, label=label))
     rows += [baseline] if baseline else []
     rows.append(bench_statsmodels(panel, inputs))
-    speed_after = machine_speed()
+    speeds = (speed_before, machine_speed())
     print_table(rows, baseline)
-    print("\nwhere the seconds went (compiling = JAX tracing, lowering and XLA compilation):")
-    for r in rows:
-        if r.get("timing"):
-            print(
-                f"  {r['backend']:<32}{phase_times(r['timing'])[1:]}"
-                f"; {r['steps_per_draw']:.1f} leapfrog steps per draw"
-            )
-    if baseline and baseline.get("sampling_s"):
-        print(pymc_setup_line(baseline, rows[0]))
-    print(
-        f"\nmachine speed: value and gradient of the JAX potential {speed_before:.2f} ms "
-        f"before NumPyro's fit (after PyMC's), {speed_after:.2f} ms after all fits "
-        "(inside a compiled loop, one thread)"
-    )
-    numpyro = rows[0]
-    gradients = args.chains * args.draws * numpyro["steps_per_draw"]
-    cores = min(args.chains, os.cpu_count() or 1)
-    low, high = sorted(gradients * ms / 1e3 / cores for ms in (speed_before, speed_after))
-    print(
-        f"  NumPyro's kept draws: {gradients:,.0f} gradients, ~{low:.1f}-{high:.1f} s on "
-        f"{cores} cores at that speed "
-        "(warm-up not counted: its steps are not recorded)"
-    )
+    print_where_time_went(rows, baseline, speeds, args)
     print_refit_ratios(rows)
 
 

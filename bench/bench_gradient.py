@@ -37,11 +37,32 @@ N_WEEKS = 1077
 N_DRIVERS = 5
 
 
+def t_lpdf(y, mu, s, nu):
+    """Student-t log density (the stand-in's funding emission)."""
+    import jax.numpy as jnp
+    from jax.scipy.special import gammaln
+
+    zz = (y - mu) / s
+    return (
+        gammaln((nu + 1) / 2)
+        - gammaln(nu / 2)
+        - 0.5 * jnp.log(nu * jnp.pi)
+        - jnp.log(s)
+        - (nu + 1) / 2 * jnp.log1p(zz * zz / nu)
+    )
+
+
+def n_lpdf(y, mu, s):
+    """Normal log density (the stand-in's MOVE emission)."""
+    import jax.numpy as jnp
+
+    return -0.5 * jnp.log(2 * jnp.pi) - jnp.log(s) - 0.5 * ((y - mu) / s) ** 2
+
+
 def reference_potential():
     """A minimal stand-in of the model's shape; returns (potential, initial params)."""
     import jax
     import jax.numpy as jnp
-    from jax.scipy.special import gammaln
 
     from model.equations.hmm import loglik_scaled
 
@@ -68,29 +89,16 @@ def reference_potential():
         log_trans = jnp.stack([lc.T, ls.T], axis=-1)  # (T-1, 2, 2)
         nu = jnp.exp(log_nu)
 
-        def t_lpdf(y, mu, s):
-            zz = (y - mu) / s
-            return (
-                gammaln((nu + 1) / 2)
-                - gammaln(nu / 2)
-                - 0.5 * jnp.log(nu * jnp.pi)
-                - jnp.log(s)
-                - (nu + 1) / 2 * jnp.log1p(zz * zz / nu)
-            )
-
-        def n_lpdf(y, mu, s):
-            return -0.5 * jnp.log(2 * jnp.pi) - jnp.log(s) - 0.5 * ((y - mu) / s) ** 2
-
         q = jax.nn.sigmoid(logit_q)
         sf, sm = jnp.exp(log_sf), jnp.exp(log_sm)
         calm = (
-            t_lpdf(f, mu_f, sf[0])
+            t_lpdf(f, mu_f, sf[0], nu)
             + n_lpdf(m, mu_m, sm[0])
             + e * jnp.log(q[0])
             + (1 - e) * jnp.log1p(-q[0])
         )
         stress = (
-            t_lpdf(f, mu_f + shift_f, sf[1])
+            t_lpdf(f, mu_f + shift_f, sf[1], nu)
             + n_lpdf(m, mu_m + shift_m, sm[1])
             + e * jnp.log(q[1])
             + (1 - e) * jnp.log1p(-q[1])

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from data.arguments import REFRESHED_SOURCES, add_vintage_option, iso_date
 from data.defaults import DEFAULT_START
 from data.errors import DEBUG_HELP, DataError, user_error
+
+if TYPE_CHECKING:
+    from data.candidate import Accepted
 
 
 def add_reading_commands(sub) -> None:
@@ -111,23 +115,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def refresh(args: argparse.Namespace) -> int:
-    """Every chosen source in turn; exit 0 if all refreshed, 1 if any failed (its reason
-    printed; the others are refreshed and nothing kept before is lost), 2 on bad flags."""
-    from pathlib import Path
-
-    from data.candidate import Accepted
-    from data.refresh import fetchers, refresh_one
-    from data.sources import DEFAULT_SNAPSHOT, FredSource, redact
-    from data.vintages import VintageStore
-
+def service_urls(args: argparse.Namespace) -> dict[str, str]:
+    """``--service-url NAME=URL`` as a mapping; ``ValueError`` naming a bad one."""
     urls = {}
     for item in args.service_url:
         name, _, url = item.partition("=")
         if name not in ("cftc", "dts", "tic") or not url:
-            print(f"error: --service-url {item!r}: expected cftc|dts|tic=URL", file=sys.stderr)
-            return 2
+            raise ValueError(f"--service-url {item!r}: expected cftc|dts|tic=URL")
         urls[name] = url
+    return urls
+
+
+def chosen_sources(args: argparse.Namespace) -> list[str]:
+    """The sources to refresh: ``--source``, or every one with a service plus the files
+    given; ``ValueError`` when a file-only source has no file."""
     chosen = args.source or [
         "fred",
         "cftc",
@@ -137,10 +138,44 @@ def refresh(args: argparse.Namespace) -> int:
         *(["swap"] if args.swap_file else []),
     ]
     if "move" in chosen and not args.move_file:
-        print("error: --source move needs --move-file (no free MOVE service)", file=sys.stderr)
-        return 2
+        raise ValueError("--source move needs --move-file (no free MOVE service)")
     if "swap" in chosen and not args.swap_file:
-        print("error: --source swap needs --swap-file (no free swap-rate service)", file=sys.stderr)
+        raise ValueError("--source swap needs --swap-file (no free swap-rate service)")
+    return chosen
+
+
+def refresh_fred(accepted: Accepted) -> bool:
+    """Download every FRED series of the registry into the FRED cache; False (reason
+    printed, key redacted) if one failed."""
+    from data.registry import SERIES
+    from data.sources import FredSource, redact
+
+    fred = FredSource(refresh=True, accepted=accepted)
+    try:
+        for spec in SERIES.values():
+            if spec.fred_id:
+                fred.series(spec.id)
+        print("fred: every series downloaded into the FRED cache")
+        return True
+    except DataError as exc:
+        print(f"fred: FAILED: {redact(str(exc), fred.api_key)}")
+        return False
+
+
+def refresh(args: argparse.Namespace) -> int:
+    """Every chosen source in turn; exit 0 if all refreshed, 1 if any failed (its reason
+    printed; the others are refreshed and nothing kept before is lost), 2 on bad flags."""
+    from pathlib import Path
+
+    from data.candidate import Accepted
+    from data.refresh import fetchers, refresh_one
+    from data.sources import DEFAULT_SNAPSHOT
+    from data.vintages import VintageStore
+
+    try:
+        urls, chosen = service_urls(args), chosen_sources(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     snapshot = Path(args.data) if args.data else DEFAULT_SNAPSHOT
     snapshot = snapshot if snapshot.is_dir() else None
@@ -149,17 +184,7 @@ def refresh(args: argparse.Namespace) -> int:
     accepted = Accepted(shrink=args.accept_shrink, rescale=args.accept_rescale)
     failed = 0
     if "fred" in chosen:
-        from data.registry import SERIES
-
-        fred = FredSource(refresh=True, accepted=accepted)
-        try:
-            for spec in SERIES.values():
-                if spec.fred_id:
-                    fred.series(spec.id)
-            print("fred: every series downloaded into the FRED cache")
-        except DataError as exc:
-            failed += 1
-            print(f"fred: FAILED: {redact(str(exc), fred.api_key)}")
+        failed += not refresh_fred(accepted)
     services = fetchers(
         snapshot,
         Path(args.move_file) if args.move_file else None,

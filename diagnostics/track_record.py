@@ -17,6 +17,7 @@ behind each number and the years in which the model had no forecast.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -122,6 +123,24 @@ def shipped_dirs() -> tuple[Path, ...]:
     return (SHIPPED, *(SHIPPED / name for name in SHIPPED_OTHER))
 
 
+#: The refit clause of a backtest's description (``diagnostics backtest`` writes it).
+REFIT_CLAUSE = re.compile(r"\d+ refits every (\w+), \d+ refused by the gate")
+
+
+def series_description(meta: dict, name: str) -> str:
+    """The backtest's description with the refit counts of ``name``'s own refits: a series
+    brought in with ``--compare`` was refit in another backtest, and the counts the
+    description states are of this backtest's own refits."""
+    text = meta.get("description", "")
+    refits = meta.get("series", {}).get(name, {}).get("refits")
+    if not refits:
+        return text
+    refused = sum(not r["passed"] for r in refits)
+    return REFIT_CLAUSE.sub(
+        lambda m: f"{len(refits)} refits every {m.group(1)}, {refused} refused by the gate", text
+    )
+
+
 def read_record(dense: Path, name: str, target: str, previous: bool) -> dict | None:
     scores = pd.read_csv(dense / FILES["scores"])
     out_of_sample = period_scores(scores, target, OUT_OF_SAMPLE, name)
@@ -142,7 +161,7 @@ def read_record(dense: Path, name: str, target: str, previous: bool) -> dict | N
         "shipped": dense in shipped_dirs(),
         "previous_version": previous,
         "series": name,
-        "description": meta.get("description", ""),
+        "description": series_description(meta, name),
         "target": target,
         "horizon": int(rows["horizon"].iloc[0]),
         "headline_period": headline["period"],

@@ -498,6 +498,29 @@ def render(forecast: dict, fit: Fit) -> str:
         return page(forecast, fit)
 
 
+def details_section(forecast: dict, fit: Fit) -> list[str]:
+    """The page's last section: the data and draws behind every number, the headline table,
+    the drivers' fans, the stress regime, and the link to the reviewer's page."""
+    return [
+        "<h2>Details</h2>",
+        f"<p class=meta>Data cut-off <b>{forecast['data_cutoff']}</b> (last data week "
+        f"{forecast['last_data_week']}); fit <code>{html.escape(forecast['fit_id'])}</code>; "
+        f"{forecast['draws']} posterior draws, seed {forecast['seed']}. Probabilities are "
+        f"posterior means with 90% intervals across draws.</p>",
+        headline_table(forecast),
+        embed(figures.first_event_chart(forecast), "weeks to first event"),
+        embed(figures.driver_fan_charts(fit, forecast), "driver fan charts"),
+        "<h3>The stress regime</h3><p class=meta>The model's stress regime is a "
+        "rate-volatility state, not an event: it is how the drivers reach the event "
+        "probability above.</p>",
+        embed(figures.stress_history(fit, forecast), "stress regime history"),
+        embed(figures.stress_paths(forecast), "stress regime paths"),
+        f"<p id=review>Reviewer's page of this fit: <a href='{review_href(forecast)}'>"
+        "convergence, predictive checks, calibration</a> (written by "
+        "<code>python -m diagnostics review</code>).</p>",
+    ]
+
+
 def page(forecast: dict, fit: Fit) -> str:
     warn = (
         ""
@@ -540,22 +563,7 @@ def page(forecast: dict, fit: Fit) -> str:
         "<h2>What changed since the previous report</h2>",
         change_table(forecast),
         revision_table(forecast),
-        "<h2>Details</h2>",
-        f"<p class=meta>Data cut-off <b>{forecast['data_cutoff']}</b> (last data week "
-        f"{forecast['last_data_week']}); fit <code>{html.escape(forecast['fit_id'])}</code>; "
-        f"{forecast['draws']} posterior draws, seed {forecast['seed']}. Probabilities are "
-        f"posterior means with 90% intervals across draws.</p>",
-        headline_table(forecast),
-        embed(figures.first_event_chart(forecast), "weeks to first event"),
-        embed(figures.driver_fan_charts(fit, forecast), "driver fan charts"),
-        "<h3>The stress regime</h3><p class=meta>The model's stress regime is a "
-        "rate-volatility state, not an event: it is how the drivers reach the event "
-        "probability above.</p>",
-        embed(figures.stress_history(fit, forecast), "stress regime history"),
-        embed(figures.stress_paths(forecast), "stress regime paths"),
-        f"<p id=review>Reviewer's page of this fit: <a href='{review_href(forecast)}'>"
-        "convergence, predictive checks, calibration</a> (written by "
-        "<code>python -m diagnostics review</code>).</p>",
+        *details_section(forecast, fit),
         "</body></html>",
     ]
     return "\n".join(parts)

@@ -64,3 +64,25 @@ def test_each_variant_and_qe_definition_reads_its_own_shipped_record(tmp_path):
     assert not broad["previous_version"]
     other = tr.track_record(nowhere, ModelConfig(events="objective"))
     assert other["previous_version"] and other["series"] == "regime_jump"
+
+
+def test_a_compared_series_is_described_by_its_own_refits():
+    """The Model 5 backtest scored the default's refits beside its own: each series' record
+    states the refits that made it (the default's 19 with 5 refused, the variant's 2)."""
+    import json
+
+    shipped = tr.SHIPPED / "model5"
+    meta = json.loads((shipped / FILES["meta"]).read_text())
+    for name in ("regime_jump", "vulnerability_jump"):
+        refits = meta["series"][name]["refits"]
+        refused = sum(not r["passed"] for r in refits)
+        record = tr.read_record(shipped, name, "catalogue", False)
+        assert (
+            f"{len(refits)} refits every year, {refused} refused by the gate"
+            in (record["description"])
+        )
+    counts = {
+        n: sum(not r["passed"] for r in meta["series"][n]["refits"])
+        for n in ("regime_jump", "vulnerability_jump")
+    }
+    assert counts["regime_jump"] != counts["vulnerability_jump"]

@@ -147,9 +147,7 @@ def run_fit(
     setup_seconds = time.perf_counter() - started
     idata = sample(model, settings, progressbar=progressbar, potential=potential, warm=warm)
     if cold_reason:
-        record = json.loads(idata.sample_stats.attrs["initialization"])
-        record["warm_start_refused"] = cold_reason
-        idata.sample_stats.attrs["initialization"] = json.dumps(record)
+        note_initialization(idata, warm_start_refused=cold_reason)
     sampling_seconds = time.perf_counter() - started
 
     add_fit_groups(idata, model, panel, inputs, config, prior_draws, settings.seed)
@@ -172,12 +170,7 @@ def run_fit(
         },
         "sampler": settings.to_dict(),
         "initialization": json.loads(idata.sample_stats.attrs.get("initialization", "{}")),
-        "timing": {
-            "setup_s": round(setup_seconds, 2),
-            **json.loads(idata.sample_stats.attrs.get("timing", "{}")),
-            # regime probabilities, prior draws, predictive checks, gate
-            "summaries_s": round(time.perf_counter() - started - sampling_seconds, 2),
-        },
+        "timing": timing_record(idata, started, setup_seconds, sampling_seconds),
         "packages": package_versions(),
         "git_commit": git_commit(),
         "wall_time_s": round(time.perf_counter() - started, 1),
@@ -188,6 +181,24 @@ def run_fit(
     }
     path = write_fit(Path(fits_dir), fit_id, idata, manifest)
     return FitResult(path, manifest, idata, inputs, panel)
+
+
+def note_initialization(idata: az.InferenceData, **facts: str) -> None:
+    """Add ``facts`` to the record of how the chains started (kept with the draws)."""
+    record = json.loads(idata.sample_stats.attrs["initialization"])
+    idata.sample_stats.attrs["initialization"] = json.dumps({**record, **facts})
+
+
+def timing_record(
+    idata: az.InferenceData, started: float, setup_seconds: float, sampling_seconds: float
+) -> dict:
+    """Where the refit's seconds went: set-up, the sampler's phases (with JAX's compiling),
+    and the summaries after sampling (regime probabilities, prior draws, checks, gate)."""
+    return {
+        "setup_s": round(setup_seconds, 2),
+        **json.loads(idata.sample_stats.attrs.get("timing", "{}")),
+        "summaries_s": round(time.perf_counter() - started - sampling_seconds, 2),
+    }
 
 
 def add_fit_groups(

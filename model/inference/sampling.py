@@ -174,28 +174,42 @@ def sample(
     (:class:`model.inference.timing.PhaseClock`)."""
     if settings.backend not in BACKENDS:
         raise ValueError(f"unknown sampler backend {settings.backend!r}; use one of {BACKENDS}")
-    kwargs = dict(
-        draws=settings.draws,
-        tune=settings.tune,
-        chains=settings.chains,
-        random_seed=settings.seed,
-        target_accept=settings.target_accept,
-        progressbar=progressbar,
-        compute_convergence_checks=False,
-    )
-    record: dict = {"map_starts": 0, "jitter": True}
-    nuts_kwargs: dict = {"dense_mass": settings.dense_mass}  # NumPyro's NUTS only
-    starts = None
     clock = PhaseClock()
+    refused = None
+    if warm is not None:
+        refused = warm.unusable_for(model, settings.dense_mass) or (
+            "PyMC's sampler takes no warm start" if settings.backend == "pymc" else None
+        )
+        warm = None if refused else warm
     if settings.backend == "pymc":
-        potential = None
+        idata, record = pymc_sample(model, settings, clock, progressbar)
     else:
         potential = Potential.of(potential or get_jaxified_logp(model, negative_logp=False))
-    reason = None if warm is None else warm.unusable_for(model, settings.dense_mass)
-    refused = None
-    if warm is not None and (settings.backend != "numpyro" or reason):
-        refused = reason or "PyMC's sampler takes no warm start"
-        warm = None
+        idata, record = numpyro_sample(model, settings, clock, potential, warm, progressbar)
+    if refused:
+        record["warm_start_refused"] = refused
+    idata.sample_stats.attrs["initialization"] = json.dumps(record)
+    timing = clock.seconds
+    if settings.backend == "pymc":  # JAX compiled nothing; PyTensor's compiling is not split
+        timing = {k: v for k, v in timing.items() if not k.endswith("_compile_s")}
+    idata.sample_stats.attrs["timing"] = json.dumps(timing)
+    return idata
+
+
+def numpyro_sample(
+    model: pm.Model,
+    settings: SamplerSettings,
+    clock: PhaseClock,
+    potential: Potential,
+    warm: WarmStart | None,
+    progressbar: bool,
+) -> tuple[az.InferenceData, dict]:
+    """NumPyro's NUTS on ``potential`` from a warm start, the searched starts or PyMC's
+    jittered initial point (PyMC's ``pm.sample`` would first assign PyMC step methods and
+    build a PyTensor gradient it never uses). Returns the draws and how chains started."""
+    nuts_kwargs: dict = {"dense_mass": settings.dense_mass}
+    starts = None
+    record: dict = {"map_starts": 0, "jitter": True}
     if warm is not None:
         record = {"warm_start_from": warm.source_fit, "jitter": False, "map_starts": 0}
         nuts_kwargs.update(warm_start_options(warm, settings))
@@ -205,30 +219,43 @@ def sample(
                 model, settings.chains, settings.map_starts, settings.seed, potential=potential
             )
         record = {**starts.record, "jitter": False}
-        kwargs["initvals"] = starts.inits
         nuts_kwargs.update(searched_start_options(starts, settings))
     with model, clock.phase("nuts"):
-        if settings.backend == "numpyro":
-            # NumPyro's NUTS on the given potential (PyMC's pm.sample would first assign
-            # PyMC step methods and build a PyTensor gradient it never uses)
-            if warm is not None:
-                init, tune = warm.init_params(settings.chains), settings.warm_tune
-            else:
-                init, tune = start_params(model, settings, starts), settings.tune
-            idata = numpyro_nuts(model, settings, potential, init, tune, nuts_kwargs, progressbar)
+        if warm is not None:
+            init, tune = warm.init_params(settings.chains), settings.warm_tune
         else:
-            init = ("jitter+" if record["jitter"] else "") + (
-                "adapt_full" if settings.dense_mass else "adapt_diag"
-            )
-            idata = pm.sample(cores=min(settings.chains, 2), init=init, **kwargs)
-    if refused:
-        record["warm_start_refused"] = refused
-    idata.sample_stats.attrs["initialization"] = json.dumps(record)
-    timing = clock.seconds
-    if settings.backend == "pymc":  # JAX compiled nothing; PyTensor's compiling is not split
-        timing = {k: v for k, v in timing.items() if not k.endswith("_compile_s")}
-    idata.sample_stats.attrs["timing"] = json.dumps(timing)
-    return idata
+            init, tune = start_params(model, settings, starts), settings.tune
+        idata = numpyro_nuts(model, settings, potential, init, tune, nuts_kwargs, progressbar)
+    return idata, record
+
+
+def pymc_sample(
+    model: pm.Model, settings: SamplerSettings, clock: PhaseClock, progressbar: bool
+) -> tuple[az.InferenceData, dict]:
+    """PyMC's own sampler, the fallback and the benchmark's baseline: the start search on
+    PyTensor, then ``pm.sample`` (jittered starts when there was no search)."""
+    record: dict = {"map_starts": 0, "jitter": True}
+    initvals = {}
+    if settings.map_starts > 0:
+        with clock.phase("start_search"):
+            starts = chain_starts(model, settings.chains, settings.map_starts, settings.seed)
+        record = {**starts.record, "jitter": False}
+        initvals = {"initvals": starts.inits}
+    adapt = "adapt_full" if settings.dense_mass else "adapt_diag"
+    with model, clock.phase("nuts"):
+        idata = pm.sample(
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            random_seed=settings.seed,
+            target_accept=settings.target_accept,
+            progressbar=progressbar,
+            compute_convergence_checks=False,
+            cores=min(settings.chains, 2),
+            init=("jitter+" if record["jitter"] else "") + adapt,
+            **initvals,
+        )
+    return idata, record
 
 
 #: NumPyro's per-draw statistics, under the names PyMC and ArviZ use.
