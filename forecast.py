@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from data.arguments import nonnegative_int, positive_int
-from data.defaults import HORIZON_WEEKS, REPO_ROOT
+from data.defaults import DEFAULT_SEED, FORECAST_DRAWS, HORIZON_WEEKS, REPO_ROOT
 from data.errors import DEBUG_HELP, user_error
 from model.inference.runtime import configure
 
@@ -46,9 +46,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="TOML scenario file (default scenarios/seed.toml); 'none' for none",
     )
     p.add_argument(
-        "--draws", type=positive_int, default=4000, help="posterior draws used (max: all)"
+        "--draws",
+        type=positive_int,
+        default=FORECAST_DRAWS,
+        help="posterior draws used (default %(default)s; at most all)",
     )
-    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--seed", type=nonnegative_int, default=DEFAULT_SEED, help="default %(default)s")
     p.add_argument("--out", help="output directory (default reports/<fit-id>/)")
     p.add_argument("--force", action="store_true", help="replace a report already in --out")
     p.add_argument(

@@ -11,6 +11,8 @@ DEFAULT_START = "2006-01-04"
 
 #: The forecast horizon in weeks: the committee's quarter, the backtest's window, the fans.
 HORIZON_WEEKS = 13
+#: Posterior draws behind the committee's forecast (all of a default fit's 4 x 1000).
+FORECAST_DRAWS = 4000
 #: Every seeded computation's default seed (sampler, refits, forecasts, searches).
 DEFAULT_SEED = 20061
 #: The QE-restart definitions (data/catalogue.py says what each counts) and the default.

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
+from data.defaults import DEFAULT_SEED
 from model.equations.inputs import FUNDING_UNIT_BP, ModelInputs
 from model.equations.posterior import driver_moments, parameters
 from model.equations.simulate import simulate
@@ -138,7 +139,9 @@ def observables_figure(idata: az.InferenceData, move_observable: str, which: str
     return fig
 
 
-def counts_figure(fit_idata: az.InferenceData, inputs: ModelInputs, seed: int = 0) -> plt.Figure:
+def counts_figure(
+    fit_idata: az.InferenceData, inputs: ModelInputs, seed: int = DEFAULT_SEED
+) -> plt.Figure:
     """Prior and posterior predictive counts of stress weeks, events and QE restarts."""
     observed = observed_counts(inputs)
     groups = [("prior", fit_idata.prior), ("posterior", fit_idata.posterior)]

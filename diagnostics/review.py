@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from data.atomic import atomic_write_text
+from data.defaults import DEFAULT_SEED
 from diagnostics import convergence, effects, predictive
 from diagnostics.track_record import track_record
 from model.equations.posterior import driver_moments, fill_sd
@@ -306,7 +307,7 @@ def write_review(fit: Fit, out: Path, backtests: Path | None = None) -> Path:
     inputs = fit.inputs()
     table = convergence.parameter_table(fit)
     checks = {
-        which: predictive.predictive_idata(group, inputs, n_draws=100, seed=0)
+        which: predictive.predictive_idata(group, inputs, n_draws=100, seed=DEFAULT_SEED)
         for which, group in (("Prior", fit.idata.prior), ("Posterior", fit.idata.posterior))
     }
     record = track_record(backtests, fit.config) if backtests else {"reason": "not asked"}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data.defaults import HORIZON_WEEKS
+from data.defaults import DEFAULT_SEED, HORIZON_WEEKS
 from data.panel import Panel
 from model.equations.inputs import ModelInputs, model_inputs
 from model.equations.posterior import parameters
@@ -110,7 +110,7 @@ class FittedModel:
         self,
         horizon: int = HORIZON_WEEKS,
         draws: int | None = None,
-        seed: int = 0,
+        seed: int = DEFAULT_SEED,
         scenarios: list[Scenario] = (),
     ) -> dict:
         """The forecast record (``forecast.json``) over ``horizon`` weeks from ``draws``

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from data.defaults import HORIZON_WEEKS
+from data.defaults import DEFAULT_SEED, HORIZON_WEEKS
 from data.drivers import STRESS_OBSERVABLES, to_display
 from model.equations.config import ModelConfig
 from model.equations.inputs import FUNDING_UNIT_BP, ModelInputs
@@ -178,7 +178,7 @@ def forecast_record(
     inputs: ModelInputs,
     start: StartState,
     horizon: int = HORIZON_WEEKS,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     scenarios: list[Scenario] = (),
 ) -> dict:
     """What ``forecast.json`` holds for ``fit``'s draws starting at ``start`` at the end of

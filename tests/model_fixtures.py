@@ -40,9 +40,11 @@ def inputs_from(x: np.ndarray, obs: dict, drivers=DRIVERS) -> ModelInputs:
     return ModelInputs(weeks, tuple(drivers), x, np.zeros(x.shape[1]), np.ones(x.shape[1]), obs)
 
 
-def random_short_inputs(rng: np.random.Generator, n_weeks: int) -> ModelInputs:
+def random_short_inputs(
+    rng: np.random.Generator, n_weeks: int, drivers: tuple[str, ...] = DRIVERS
+) -> ModelInputs:
     """Short random inputs with missing observables and some restart/at-risk weeks."""
-    x = rng.normal(size=(n_weeks, len(DRIVERS)))
+    x = rng.normal(size=(n_weeks, len(drivers)))
     funding = rng.normal(0, 2, n_weeks)
     move = rng.normal(4.4, 0.3, n_weeks)
     funding_mask = (rng.random(n_weeks) > 0.25).astype(float)
@@ -59,4 +61,4 @@ def random_short_inputs(rng: np.random.Generator, n_weeks: int) -> ModelInputs:
         "at_risk": at_risk,
         "restart": ((rng.random(n_weeks) > 0.6) * at_risk),
     }
-    return inputs_from(x, obs)
+    return inputs_from(x, obs, drivers)

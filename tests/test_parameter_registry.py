@@ -10,21 +10,36 @@ import itertools
 import numpy as np
 import pytest
 
+from data.defaults import QE_DEFINITION_NAMES
+from data.drivers import VARIANTS as DRIVER_SETS
 from model.equations.build import build_model
 from model.equations.config import MOVE_OBSERVABLES, ModelConfig
 from model.equations.parameters import parameter_names
 from model.inference.checks import prior_group
 from tests.model_fixtures import random_short_inputs
 
-VARIANTS = list(itertools.product(MOVE_OBSERVABLES, (0.0, 0.25), ("catalogue", "objective")))
-
-
-@pytest.mark.parametrize("move_observable, event_coef_sd, events", VARIANTS)
-def test_every_sampled_variable_is_gated_and_prior_checked(move_observable, event_coef_sd, events):
-    config = ModelConfig(
-        move_observable=move_observable, event_coef_prior_sd=event_coef_sd, events=events
+#: Every variant flag of ``fit.py``: the MOVE observable, the onset hazard, the event
+#: target, the QE definition and the driver set.
+FLAGS = list(
+    itertools.product(
+        MOVE_OBSERVABLES, (0.0, 0.25), ("catalogue", "objective"), QE_DEFINITION_NAMES, DRIVER_SETS
     )
-    model = build_model(random_short_inputs(np.random.default_rng(3), 30), config)
+)
+
+
+@pytest.mark.parametrize("move_observable, event_coef_sd, events, qe_definition, variant", FLAGS)
+def test_every_sampled_variable_is_gated_and_prior_checked(
+    move_observable, event_coef_sd, events, qe_definition, variant
+):
+    config = ModelConfig(
+        move_observable=move_observable,
+        event_coef_prior_sd=event_coef_sd,
+        events=events,
+        qe_definition=qe_definition,
+        drivers=DRIVER_SETS[variant],
+    )
+    inputs = random_short_inputs(np.random.default_rng(3), 30, config.drivers)
+    model = build_model(inputs, config)
     from pytensor.graph.traversal import ancestors
 
     names = parameter_names(model.named_vars)

@@ -88,7 +88,8 @@ def test_without_the_broad_backtest_nothing_is_decided(tmp_path):
 
 
 def test_the_documented_verdict_is_what_the_shipped_tables_give():
-    """docs/backtest.md states the third round's verdict; the shipped tables must give it."""
+    """docs/backtest.md states the current comparison's verdict; the shipped tables must
+    give it, and its table must hold the numbers they give."""
     from diagnostics.track_record import SHIPPED
 
     comparisons, verdict = apply_rule(
@@ -96,6 +97,10 @@ def test_the_documented_verdict_is_what_the_shipped_tables_give():
     )
     assert len(comparisons) == 6  # four onset-type targets and two fans
     doc = (SHIPPED.parent / "backtest.md").read_text()
-    third = doc.split("### Third round: the result")[1]
-    said = third.split("**Verdict by the rule: ")[1].split(".**")[0]
+    current = doc.split("### The current comparison")[1].split("\n## ")[0]
+    said = current.split("**Verdict by the rule: ")[1].split(".**")[0]
     assert said.replace("`", "") == verdict.split(" (")[0]
+    for c in comparisons:
+        events = f" {c.n_events} " if c.n_events else " "
+        row = f"| {c.n_origins} |{events}| {c.difference:+.3f} ({c.q05:+.3f}..{c.q95:+.3f})"
+        assert row in current, row

@@ -315,7 +315,7 @@ def fan_scores(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             # blocks of two 13-week horizons whatever the target's lead, as for the onset
             # targets: losses of persistent series stay correlated beyond a short lead
             block = scores.block_length(len(wide), MAX_WINDOW, 52 / 12)
-            idx = scores.block_indices(len(wide), block, scores.N_BOOT, seed=0)
+            idx = scores.block_indices(len(wide), block, scores.N_BOOT, scores.BOOTSTRAP_SEED)
             where = {"observable": observable, "target": key}
             score_rows += forecaster_rows(wide, where)
             pair_rows += skill_rows(wide, where, idx)

@@ -129,6 +129,8 @@ def calibration_slope(p, y) -> float:
 BLOCK_HORIZONS = 2
 #: Block lengths (in horizons) shown beside the main one: the intervals' sensitivity to it.
 OTHER_BLOCK_HORIZONS = (1, 4)
+#: The bootstrap's seed: every score table (and the shipped ones) resamples the same blocks.
+BOOTSTRAP_SEED = 0
 N_BOOT = 1000
 #: The calibration slope's interval uses the first this-many resamples: each one is a
 #: logistic-regression fit, ~90% of the report's time at N_BOOT.

@@ -62,7 +62,9 @@ def scored_origins(table: pd.DataFrame, target: str) -> pd.DataFrame:
     return frame[frame["scored"].astype(bool) & frame["outcome"].notna()]
 
 
-def block_indices_for(n: int, horizon: int, spacing: float, horizons: float, seed: int = 0):
+def block_indices_for(
+    n: int, horizon: int, spacing: float, horizons: float, seed: int = scores.BOOTSTRAP_SEED
+):
     block = scores.block_length(n, horizon, spacing, horizons)
     return scores.block_indices(n, block, scores.N_BOOT, seed)
 
