@@ -1,7 +1,16 @@
-"""Backtest refit throughput: refits per minute, serial vs Dask (LocalCluster, 2 workers), one run.
+"""The backtest's speed: refit throughput (short chains), or one variant's whole dense backtest.
 
     python bench/bench_backtest.py [--origins 4] [--draws 150] [--fit-start 2014-01-01]
+    python bench/bench_backtest.py --full [--variant default] [--warm-start] [--out DIR]
 
+``--full`` runs ``python -m diagnostics backtest`` with its documented settings (every
+yearly refit with the production sampler and gate, every monthly origin, every baseline,
+the scores) for one variant into a fresh folder (or ``--out``, resumable), on 2 Dask
+workers, and prints the wall time of each stage against the 15-minute target, the forecast
+stage's time by part (summed over origins: the panel as known, the model, the MS-TVTP
+baseline's MLE, the other baselines) and the refits' gate results and warm starts.
+
+Without ``--full``:
 The same origins (quarterly from 2019-01) and the backtest's own sampler settings
 (``model.inference.settings.BACKTEST_SAMPLER``: 2 chains, 32 starts) with fewer draws run three
 times into fresh output directories: serially in this process, on a LocalCluster of
@@ -23,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -32,7 +41,77 @@ def main() -> None:
     p.add_argument("--fit-start", default="2014-01-01")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--data", help="snapshot directory")
-    args = p.parse_args()
+    p.add_argument("--full", action="store_true", help="one variant's whole dense backtest")
+    p.add_argument("--variant", default="default", help="--full: the variant (default default)")
+    p.add_argument("--warm-start", action="store_true", help="--full: chained warm refits")
+    p.add_argument("--out", help="--full: keep the backtest here (default: a temporary folder)")
+    return p.parse_args()
+
+
+#: The research loop's target for one variant's whole dense backtest (wall, 2 cores).
+FULL_TARGET_MINUTES = 15.0
+
+
+def full_backtest(args: argparse.Namespace) -> None:
+    """One variant's dense backtest exactly as ``docs/backtest.md`` runs it, timed by stage."""
+    import json
+
+    from model.inference.runtime import configure
+
+    configure()
+    from diagnostics.__main__ import main as diagnostics_main
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(args.out or Path(tmp) / "backtest")
+        argv = ["backtest", "--out", str(out), "--variant", args.variant]
+        argv += ["--workers", str(args.workers)] + (["--data", args.data] if args.data else [])
+        argv += ["--warm-start"] if args.warm_start else []
+        started = time.perf_counter()
+        status = diagnostics_main(argv)
+        wall = time.perf_counter() - started
+        meta = json.loads((out / "dense" / "dense_meta.json").read_text())
+        origins = [
+            json.loads(p.read_text()) for p in sorted((out / "dense" / "origins").glob("*.json"))
+        ]
+        refits = [json.loads(p.read_text()) for p in sorted((out / "origins").glob("*.json"))]
+    print_full(args, status, wall, meta, origins, refits)
+
+
+def print_full(args, status: int, wall: float, meta: dict, origins: list, refits: list) -> None:
+    stages = meta.get("stage_seconds", {})
+    warm = sum("warm_start_from" in r.get("initialization", {}) for r in refits)
+    passed = sum(r["gate_passed"] for r in refits)
+    print(
+        f"one variant's dense backtest ({args.variant}, "
+        f"{'chained warm' if args.warm_start else 'cold'} refits, {args.workers} workers): "
+        f"exit status {status}"
+    )
+    print(f"{'stage':<34}{'wall min':>10}")
+    for name in ("refits", "forecasts", "scores"):
+        print(f"{name:<34}{stages.get(name, float('nan')) / 60:>10.1f}")
+    print(f"{'whole run':<34}{wall / 60:>10.1f}")
+    print(
+        f"target {FULL_TARGET_MINUTES:.0f} min: {wall / 60 / FULL_TARGET_MINUTES:.2f}x of it; "
+        f"{len(refits)} refits, {passed} passed the gate, {warm} warm-started"
+    )
+    parts: dict[str, float] = {}
+    for record in origins:
+        for part, seconds in record.get("seconds_by_part", {}).items():
+            parts[part] = parts.get(part, 0.0) + seconds
+    total = sum(r["seconds"] for r in origins)
+    print(f"forecast stage, {len(origins)} origins, {total:.0f} s of work in all, by part:")
+    for part, seconds in sorted(parts.items(), key=lambda kv: -kv[1]):
+        print(
+            f"  {part:<32}{seconds:>8.0f} s  {seconds / total:>6.1%}  "
+            f"{seconds / len(origins):.2f} s/origin"
+        )
+
+
+def main() -> None:
+    args = parse_args()
+    if args.full:
+        full_backtest(args)
+        return
     # heavy imports after argparse, so --help answers at once
     from model.inference.runtime import configure
 

@@ -8,13 +8,52 @@ empty cells, which in FRED downloads mean "no observation".
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
 from data.errors import DataError
 from data.registry import SeriesSpec
+
+T = TypeVar("T", pd.Series, pd.DataFrame)
+
+#: Parsed files kept by :func:`read_once` (a backtest builds a panel at every origin from
+#: the same files: parsing them is about half of building one).
+_PARSED: OrderedDict[tuple, pd.Series | pd.DataFrame] = OrderedDict()
+PARSED_FILES_KEPT = 64
+
+
+def file_stamps(paths: tuple[Path, ...]) -> tuple:
+    """Each file's identity as last written (path, inode, size, modification time in ns):
+    any change to a file makes a new stamp."""
+    stamps = []
+    for path in paths:
+        st = Path(path).stat()
+        stamps.append((str(Path(path).resolve()), st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(stamps)
+
+
+def read_once(key: tuple, paths: tuple[Path, ...], read: Callable[[], T]) -> T:
+    """``read()`` (a parse of ``paths``), or a copy of its result when the same files, unchanged
+    since, were read with the same ``key``. A read that raises keeps nothing, so bad input
+    fails the same way every time; a file that cannot be stat'ed is read (and fails) anew."""
+    try:
+        stamp = (key, file_stamps(paths))
+    except OSError:
+        return read()
+    if stamp in _PARSED:
+        _PARSED.move_to_end(stamp)
+        return _PARSED[stamp].copy()
+    value = read()
+    _PARSED[stamp] = value.copy()
+    while len(_PARSED) > PARSED_FILES_KEPT:
+        _PARSED.popitem(last=False)
+    return value
+
 
 #: Two consecutive observations further apart than this factor signal a unit change
 #: (the raw sources mix millions and billions: a 1000x step).

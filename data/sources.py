@@ -30,7 +30,7 @@ from data.atomic import atomic_write_text
 from data.candidate import Accepted
 from data.defaults import DEFAULT_CACHE, DEFAULT_SNAPSHOT, REPO_ROOT  # noqa: F401 (re-exported)
 from data.errors import DataError
-from data.readers import read_series_file, validate_series
+from data.readers import read_once, read_series_file, validate_series
 from data.registry import SERIES
 from data.vintages import Vintage, VintageStore
 
@@ -94,7 +94,10 @@ class SnapshotSource:
     def series(self, series_id: str) -> pd.Series:
         spec = SERIES[series_id]
         owner = next((n for n, files in services.FILES.items() if spec.file in files), None)
-        return read_series_file(self._dir(owner) if owner else self.directory, spec)
+        directory = self._dir(owner) if owner else self.directory
+        return read_once(
+            ("series", spec), (directory / spec.file,), lambda: read_series_file(directory, spec)
+        )
 
     def has(self, series_id: str) -> bool:
         """Whether an optional input (the user's swap rates) exists at all: a missing file
@@ -104,9 +107,10 @@ class SnapshotSource:
         return ((self._dir(owner) if owner else self.directory) / spec.file).is_file()
 
     def cftc_positions(self) -> pd.DataFrame:
-        if "cftc" in self.vintages:
-            return cftc.read_positions(self._dir("cftc"), services.FILES["cftc"])
-        return cftc.read_positions(self.directory)
+        directory = self._dir("cftc")
+        files = services.FILES["cftc"] if "cftc" in self.vintages else cftc.CFTC_FILES
+        paths = tuple(directory / name for name in files)
+        return read_once(("cftc", files), paths, lambda: cftc.read_positions(directory, files))
 
     def tic(self) -> pd.DataFrame:
         return treasury_files.read_tic(self._dir("tic"))

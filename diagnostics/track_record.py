@@ -33,7 +33,7 @@ from model.equations.config import ModelConfig
 #: The default model version's track record, committed with the code.
 SHIPPED = REPO_ROOT / "docs" / "track-record"
 #: Other shipped backtests: the broad QE definition (its refits train the QE hazard on
-#: it) and the vulnerability variant beside the default (docs/backtest.md, third round).
+#: it) and the vulnerability variant beside the default (docs/backtest.md, the current comparison).
 SHIPPED_OTHER = ("qe-broad", "model5")
 #: The configuration fields that do not change the model version (see the module doc).
 VERSION_FREE_FIELDS = ("drivers", "start")

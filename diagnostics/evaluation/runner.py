@@ -16,6 +16,8 @@ every record and read from there by the scores (:mod:`.tables`).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -138,14 +140,12 @@ def model_fan_quantiles(paths) -> dict[str, dict[str, list[float]]]:
 
 def model_forecast(fit_path: Path, panel: Panel, horizon: int, seed: int) -> dict:
     """P(event within h) from a stored fit's parameters on the data as known at the origin."""
-    from model.records.store import load_fit
-    from outlook.fitted import FittedModel
     from outlook.forecast import interval
     from outlook.observables import simulate_observables
     from outlook.projection import driver_shocks, outlook, project_drivers
 
     # the fit's parameters on the data as known at the origin: filtered through them here
-    fitted = FittedModel.of(load_fit(fit_path)).apply_panel(panel)
+    fitted = stored_fit(Path(fit_path)).apply_panel(panel)
     start = fitted.start(thinned_draws(fitted), seed)
     fit, inputs = fitted.fit, fitted.data
     shocks = driver_shocks(
@@ -166,6 +166,17 @@ def model_forecast(fit_path: Path, panel: Panel, horizon: int, seed: int) -> dic
     }
 
 
+@functools.lru_cache(maxsize=4)
+def stored_fit(fit_path: Path):
+    """A refit as read from disk, kept in memory for the next origins it serves (a fit
+    folder never changes once written: a refit gets a new id): reading one is a quarter of
+    an origin's time, and each refit serves about a year of origins."""
+    from model.records.store import load_fit
+    from outlook.fitted import FittedModel
+
+    return FittedModel.of(load_fit(fit_path))
+
+
 def thinned_draws(fitted) -> np.ndarray:
     """About :data:`FORECAST_DRAWS` posterior draws, every k-th of each chain (flat chain x
     draw indices): evenly spread, and the same at every origin that uses this fit."""
@@ -178,12 +189,31 @@ def thinned_draws(fitted) -> np.ndarray:
 # --- one origin -------------------------------------------------------------------------
 
 
+class PartClock:
+    """Seconds spent in each named part of an origin (summed over repeats), kept in its
+    record so the backtest's bench can say where the forecast stage's time goes."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, part: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - started
+            self.seconds[part] = round(self.seconds.get(part, 0.0) + spent, 3)
+
+
 def forecast_at(spec: ForecastSpec, origin: str, logit_fits: dict) -> dict:
     """Every forecaster's probability and the outcomes at one origin (JSON-ready)."""
     started = time.perf_counter()
+    clock = PartClock()
     origin_ts = pd.Timestamp(origin)
     source = resolve_source(spec.data_dir)
-    panel = build_panel(source, start=spec.start, end=origin_ts)
+    with clock("panel"):
+        panel = build_panel(source, start=spec.start, end=origin_ts)
     record: dict = {
         "origin": origin,
         "horizon": spec.horizon,
@@ -200,12 +230,29 @@ def forecast_at(spec: ForecastSpec, origin: str, logit_fits: dict) -> dict:
             record["models"][name] = None
             record["missing"][name] = f"no refit on or before {origin} passed the gate"
             continue
-        record["models"][name] = model_forecast(chosen[1], panel, spec.horizon, spec.seed)
-    record["ms_tvtp"] = ms_tvtp_forecast(panel, origin_ts, spec.horizon, spec.start)
+        with clock("model"):
+            record["models"][name] = model_forecast(chosen[1], panel, spec.horizon, spec.seed)
+    with clock("ms_tvtp"):
+        record["ms_tvtp"] = ms_tvtp_forecast(panel, origin_ts, spec.horizon, spec.start)
+    with clock("other_baselines"):
+        record["targets"] = other_baselines(spec, panel, origin_ts, logit_fits)
+    weeks = pd.DatetimeIndex(panel.frame.loc[spec.start :].index)
+    qe = climatology(weeks, spec.horizon, spec.qe_definition)
+    record["qe"] = {"climatology": qe["qe_restart"]}
+    record["seconds"] = round(time.perf_counter() - started, 1)
+    record["seconds_by_part"] = clock.seconds
+    return record
+
+
+def other_baselines(
+    spec: ForecastSpec, panel: Panel, origin_ts: pd.Timestamp, logit_fits: dict
+) -> dict:
+    """Climatology, the Bayesian logit and the signal rule for each event source."""
+    out = {}
     for source_name in EVENT_SOURCES:
         under_way = event_weeks(panel, source_name)
         logit = logit_fits.get(source_name)
-        record["targets"][source_name] = {
+        out[source_name] = {
             "climatology": climatology_forecast(
                 under_way, origin_ts, spec.horizon, spec.post_weeks
             ),
@@ -213,11 +260,7 @@ def forecast_at(spec: ForecastSpec, origin: str, logit_fits: dict) -> dict:
             "bayes_logit_refit": None if logit is None else str(logit["refit"].date()),
             "signal": signal_forecast(panel, under_way, origin_ts, spec.horizon, spec.post_weeks),
         }
-    weeks = pd.DatetimeIndex(panel.frame.loc[spec.start :].index)
-    qe = climatology(weeks, spec.horizon, spec.qe_definition)
-    record["qe"] = {"climatology": qe["qe_restart"]}
-    record["seconds"] = round(time.perf_counter() - started, 1)
-    return record
+    return out
 
 
 def realized_targets(spec: ForecastSpec, origins: list[str]) -> dict[str, dict]:

@@ -1,4 +1,4 @@
-"""The third round's pre-registered rule (docs/backtest.md), applied to stored tables.
+"""The pre-registered variant rule in force (docs/backtest.md), applied to stored tables.
 
 A challenger replaces the incumbent only if (1) on the catalogue onset target or on broad QE
 restarts its paired log-score difference over all origins has a 90% interval above zero and
