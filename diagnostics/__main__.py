@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -319,95 +318,39 @@ def compared_series(items: list[str]) -> dict[str, str]:
     return out
 
 
-def write_stage_seconds(dense: Path, stages: dict) -> None:
-    """Put the scoring stage's time into the meta the report wrote (it is known only after)."""
-    from data.atomic import atomic_write_text
-    from diagnostics.evaluation.report import FILES
-
-    path = dense / FILES["meta"]
-    meta = json.loads(path.read_text())
-    meta["stage_seconds"] = stages
-    atomic_write_text(path, json.dumps(meta, indent=2))
-
-
-def backtest_meta(
-    args: argparse.Namespace,
-    n_records: int,
-    origins: list[str],
-    refits,
-    refused: int,
-    forecasts,
-    stages: dict[str, float],
-) -> dict:
-    """What the backtest's report says of how it was run."""
-    from diagnostics.evaluation.runner import series_summary
-
-    return {
-        "description": f"{n_records} origins every {args.every} from {origins[0]} to "
-        f"{origins[-1]}; {len(refits.records)} refits every {args.refit_every}, {refused} "
-        "refused by the gate (the previous passing refit serves instead; an origin before "
-        f"any passing refit has no model forecast and is listed); horizon {args.horizon} "
-        "weeks.",
-        "refit_seconds": refits.seconds,
-        # wall time of this run's stages (a resumed run counts only what it computed)
-        "stage_seconds": stages,
-        "series": series_summary(forecasts),
-    }
-
-
 def backtest(args: argparse.Namespace) -> int:
     """Refits at ``--refit-every`` (gated, kept), then every forecaster at every ``--every``
     origin from the latest passing refit, then the scores."""
-    from diagnostics.evaluation.records import forecast_table
-    from diagnostics.evaluation.refits import BacktestError, default_origins, run_refits
-    from diagnostics.evaluation.report import write_report
-    from diagnostics.evaluation.runner import (
-        ForecastSpec,
-        forecast_origins,
-        onset_dates,
-        run_forecasts,
-    )
+    from diagnostics.evaluation.pipeline import Schedule, run_backtest
+    from diagnostics.evaluation.refits import BacktestError
+    from diagnostics.evaluation.runner import ForecastSpec
 
     out = Path(args.out)
     spec = refit_spec(args)
-    run = dict(scheduler=args.scheduler, n_workers=args.workers, serial=args.serial)
-    stages = {}
-    started = time.perf_counter()
     try:
-        compare = compared_series(args.compare)
-        refits = run_refits(
-            spec, default_origins(spec, args.start, args.refit_every, args.end), out, **run
-        )
-        stages["refits"] = round(time.perf_counter() - started, 1)
         forecasts = ForecastSpec(
-            fits={variant_name(args): spec.fits_dir, **compare},
+            fits={variant_name(args): spec.fits_dir, **compared_series(args.compare)},
             data_dir=args.data,
             horizon=args.horizon,
             start=args.fit_start,
             qe_definition=args.qe_definition,
         )
-        origins = forecast_origins(forecasts, args.start, args.every, args.end)
-        records = run_forecasts(forecasts, origins, out / "dense", **run)
-        stages["forecasts"] = round(time.perf_counter() - started - stages["refits"], 1)
+        schedule = Schedule(args.start, args.refit_every, args.every, args.end)
+        run = dict(scheduler=args.scheduler, n_workers=args.workers, serial=args.serial)
+        result = run_backtest(spec, forecasts, schedule, out, **run)
     except (BacktestError, DataError) as exc:
         return user_error(exc, args.debug)
-    refused = sum(not r["gate_passed"] for r in refits.records)
-    meta = backtest_meta(args, len(records), origins, refits, refused, forecasts, stages)
-    scoring = time.perf_counter()
-    table = forecast_table(records)
-    paths = write_report(table, out / "dense", meta, onset_dates(forecasts, origins[0]))
-    stages["scores"] = round(time.perf_counter() - scoring, 1)
-    write_stage_seconds(out / "dense", stages)
     print(
-        f"backtest: {len(records)} origins, {len(refits.records)} refits ({refused} "
-        f"refused); summary: {paths['summary']}"
+        f"backtest: {len(result.records)} origins, {len(result.refits.records)} refits "
+        f"({result.refused} refused); summary: {result.report['summary']}"
     )
-    if refits.failed:
+    if result.refits.failed:
         print(
-            f"{len(refits.failed)} refit(s) raised; see {out / 'failed'}; rerun to retry them",
+            f"{len(result.refits.failed)} refit(s) raised; see {out / 'failed'}; "
+            "rerun to retry them",
             file=sys.stderr,
         )
-    return 1 if refits.failed else 0
+    return 1 if result.refits.failed else 0
 
 
 def score(args: argparse.Namespace) -> int:

@@ -126,6 +126,11 @@ def test_tiny_backtest_on_local_cluster_resumes_after_interruption(tmp_path, sna
     assert set(missing["forecaster"]) >= {"regime_jump"}
     page = (out / "dense" / "summary.html").read_text()
     assert "Origins without a forecast" in page and "at least 10 needed" in page
+    # the run's stages are timed (the second run reused the first run's refits)
+    meta = json.loads((out / "dense" / "dense_meta.json").read_text())
+    assert set(meta["stage_seconds"]) == {"refits", "forecasts", "scores"}
+    assert all(v >= 0 for v in meta["stage_seconds"].values())
+    assert "3 refits every quarter, 3 refused by the gate" in meta["description"]
 
 
 def test_a_warm_started_backtest_chains_each_refit_to_the_previous_one(tmp_path, snapshot_dir):

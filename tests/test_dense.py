@@ -253,6 +253,10 @@ def test_a_tiny_dense_backtest_on_a_real_scheduler_and_two_workers(
         runner.run_forecasts(spec, origins, out, scheduler=address)
         assert mtimes == {p.name: p.stat().st_mtime_ns for p in (out / "origins").iterdir()}
         assert np.isfinite([r["seconds"] for r in records]).all()
+        for r in records:  # where an origin's time went: every part, summing to at most its whole
+            parts = r["seconds_by_part"]
+            assert set(parts) == {"panel", "model", "ms_tvtp", "other_baselines"}
+            assert 0 < sum(parts.values()) <= r["seconds"] + 0.1
     finally:
         for proc in [*workers, scheduler]:
             proc.terminate()
