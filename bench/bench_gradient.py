@@ -115,6 +115,25 @@ def reference_potential():
     return potential, theta
 
 
+def same_terms_data():
+    """Synthetic arrays of the project's shape for :func:`reference_same_terms` (machinery
+    only): drivers with ~12% missing cells, the two observables, two event kinds with their
+    at-risk weeks, and QE at-risk and restart weeks."""
+    import jax
+    import jax.numpy as jnp
+
+    keys = jax.random.split(jax.random.PRNGKey(1), 8)
+    x = jax.random.normal(keys[0], (N_WEEKS, N_DRIVERS))
+    x_var = jnp.where(jax.random.uniform(keys[1], x.shape) < 0.12, 0.3, 0.0)
+    f = jax.random.normal(keys[2], (N_WEEKS,))
+    m = 4.4 + 0.2 * jax.random.normal(keys[3], (N_WEEKS,))
+    events = (jax.random.uniform(keys[4], (N_WEEKS, 2)) < 0.03).astype(float)
+    at_risk_event = 1.0 - jnp.concatenate([jnp.zeros((1, 2)), events[:-1]])
+    qe_at_risk = (jax.random.uniform(keys[5], (N_WEEKS,)) < 0.6).astype(float)
+    restart = qe_at_risk * (jax.random.uniform(keys[6], (N_WEEKS,)) < 0.01)
+    return x, x_var, f, m, events, at_risk_event, qe_at_risk, restart
+
+
 def reference_same_terms():
     """A minimal stand-in with every per-week term the project has: the transitions' logits
     flattened where a driver week is missing (its variance), two event kinds whose onsets
@@ -126,15 +145,7 @@ def reference_same_terms():
 
     from model.equations.hmm import loglik_scaled
 
-    keys = jax.random.split(jax.random.PRNGKey(1), 8)
-    x = jax.random.normal(keys[0], (N_WEEKS, N_DRIVERS))
-    x_var = jnp.where(jax.random.uniform(keys[1], x.shape) < 0.12, 0.3, 0.0)
-    f = jax.random.normal(keys[2], (N_WEEKS,))
-    m = 4.4 + 0.2 * jax.random.normal(keys[3], (N_WEEKS,))
-    events = (jax.random.uniform(keys[4], (N_WEEKS, 2)) < 0.03).astype(float)
-    at_risk_event = 1.0 - jnp.concatenate([jnp.zeros((1, 2)), events[:-1]])
-    qe_at_risk = (jax.random.uniform(keys[5], (N_WEEKS,)) < 0.6).astype(float)
-    restart = qe_at_risk * (jax.random.uniform(keys[6], (N_WEEKS,)) < 0.01)
+    x, x_var, f, m, events, at_risk_event, qe_at_risk, restart = same_terms_data()
     xl, vl = x[:-1], x_var[:-1]  # the drivers of the week before
     probit = jnp.pi / 8
 
