@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from model.inference.runtime import COMPILATION_CACHE
 from tests.conftest import REPO_ROOT, repo_env
 
@@ -65,6 +67,7 @@ def test_by_default_the_cache_lies_beside_the_code():
     assert os.path.commonpath([got["dir"], REPO_ROOT / ".cache"]) == str(REPO_ROOT / ".cache")
 
 
+@pytest.mark.slow
 def test_the_xla_options_survive_pymcs_rewrite_of_xla_flags():
     """PyMC rewrites ``XLA_FLAGS`` when ``pymc.sampling.jax`` is imported (as the model
     modules do); every option of :data:`model.inference.runtime.XLA_OPTIONS` must still be there

@@ -183,6 +183,7 @@ def test_the_report_works_on_a_short_window_and_says_why_a_score_is_missing(tmp_
     assert "at least 10 needed" in paths["summary"].read_text()
 
 
+@pytest.mark.slow
 def test_the_stored_records_score_again_to_the_same_tables(tmp_path):
     """What a referee runs: the tables from the stored long records equal the run's."""
     records = synthetic_records(n=70, no_model_before=5)

@@ -33,6 +33,7 @@ def test_pinball_by_hand_and_crps_from_quantiles_near_the_closed_form():
         assert approx == pytest.approx(normal_crps(0.0, 1.0, y), rel=0.25)
 
 
+@pytest.mark.slow
 def test_a_fan_reads_nothing_after_its_origin(panel):
     origin = pd.Timestamp("2019-06-26")
     refits = [pd.Timestamp("2018-01-03"), pd.Timestamp("2019-01-02")]

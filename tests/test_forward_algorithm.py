@@ -196,6 +196,7 @@ def test_gradient_is_finite_at_a_thousand_weeks_with_extreme_emissions():
     assert float(j_value) == pytest.approx(float(c_value), rel=1e-10)
 
 
+@pytest.mark.slow
 def test_importing_the_model_registers_no_rewrite_and_sets_no_jax_option():
     """The forward algorithms are plain functions: importing the model's modules (after the
     libraries they use) leaves PyTensor's rewrite database and JAX's configuration as they

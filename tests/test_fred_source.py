@@ -11,6 +11,7 @@ from data.sources import FredSource
 from tests.fred_server import FredServer
 
 
+@pytest.mark.slow
 def test_fred_path_builds_the_same_panel_as_the_snapshot(snapshot, panel, tmp_path):
     cache = tmp_path / "fred-cache"
     with FredServer(snapshot.directory) as server:

@@ -106,6 +106,7 @@ def refit_programs(inputs, config, with_data_as_argument: bool = True) -> list[s
     ]
 
 
+@pytest.mark.slow
 def test_a_refit_on_four_more_weeks_builds_the_very_same_programs(snapshot):
     """The monthly refit's programs are the last month's, so JAX's persistent cache
     serves them instead of XLA compiling them again: the data are the programs' argument,

@@ -173,6 +173,7 @@ def test_jax_driver_matrices_and_their_gradient_equal_a_plain_indexed_read():
     assert all(bool(jnp.any(g != 0)) for g in summary(JX))
 
 
+@pytest.mark.slow
 def test_padding_adds_nothing_to_the_density_or_the_driver_matrices():
     """A compiled program's data are padded to fixed shapes (:meth:`GapLayout.padded`):
     padding weeks, listed cells and slots must leave the AR(1) density, the gap moments of

@@ -57,6 +57,7 @@ def test_p_stress_within_equals_path_enumeration():
         assert p_stress_within(p_now, to_stress, horizon) == pytest.approx(total)
 
 
+@pytest.mark.slow
 def test_baselines_on_real_data_as_known(snapshot):
     from data.panel import build_panel
     from model.equations.config import ModelConfig

@@ -41,6 +41,7 @@ def _point(args: tuple[str, str]) -> bool:
     return point_latest(Path(args[0]), args[1])
 
 
+@pytest.mark.slow
 def test_concurrent_writers_leave_latest_at_the_newest_vintage_and_no_temp_files(tmp_path):
     cutoffs = [f"20{y:02d}-06-{d:02d}" for y in range(10, 26) for d in (3, 17)]
     for i, cutoff in enumerate(cutoffs):
