@@ -63,6 +63,14 @@ def n_lpdf(y, mu, s):
     return -0.5 * jnp.log(2 * jnp.pi) - jnp.log(s) - 0.5 * ((y - mu) / s) ** 2
 
 
+def shared_parameters(theta):
+    """The parameters both stand-ins read first: transition intercepts and coefficients,
+    then the funding emission (mean, log scales, log nu) and the MOVE emission (mean, log
+    scales)."""
+    a, b = theta[:2], theta[2:12].reshape(2, N_DRIVERS)
+    return a, b, theta[12], theta[13:15], theta[15], theta[16], theta[17:19]
+
+
 def reference_potential():
     """A minimal stand-in of the model's shape; returns (potential, initial params)."""
     import jax
@@ -78,14 +86,7 @@ def reference_potential():
     e = (jax.random.uniform(k4, (N_WEEKS,)) < 0.02).astype(float)
 
     def potential(theta):
-        a, b = theta[:2], theta[2:12].reshape(2, N_DRIVERS)
-        mu_f, log_sf, log_nu, mu_m, log_sm = (
-            theta[12],
-            theta[13:15],
-            theta[15],
-            theta[16],
-            theta[17:19],
-        )
+        a, b, mu_f, log_sf, log_nu, mu_m, log_sm = shared_parameters(theta)
         logit_q, shift_f, shift_m = theta[19:21], theta[21], theta[22]
         z = a[:, None] + b @ x[:-1].T  # (2, T-1): logit P(stress_t | s_t-1 = j)
         ls = -jax.nn.softplus(-z)
@@ -153,14 +154,7 @@ def reference_same_terms():
         return e * jnp.log(p) + (1 - e) * jnp.log1p(-p)
 
     def potential(theta):
-        a, b = theta[:2], theta[2:12].reshape(2, N_DRIVERS)
-        mu_f, log_sf, log_nu, mu_m, log_sm = (
-            theta[12],
-            theta[13:15],
-            theta[15],
-            theta[16],
-            theta[17:19],
-        )
+        a, b, mu_f, log_sf, log_nu, mu_m, log_sm = shared_parameters(theta)
         shift_f, shift_m = theta[19], theta[20]
         eps, hit, cont = (jax.nn.sigmoid(theta[i : i + 2]) for i in (21, 23, 25))
         log_w = jax.nn.log_softmax(theta[27:30])
