@@ -10,7 +10,8 @@
 - ``signal``: a Kaminsky-Reinhart signal (MOVE or the weekly-max funding spread above a
   percentile of its history), the percentile chosen on data known at the origin, turned
   into a probability by the past onset rate with and without a signal;
-- ``ms_tvtp``: statsmodels ``MarkovRegression`` (MLE), two regimes with switching mean and
+- ``ms_tvtp``: statsmodels ``MarkovRegression`` (MLE; its transitions computed faster,
+  bit for bit, by :mod:`.markov_tvtp`), two regimes with switching mean and
   variance of log MOVE, transitions logistic in the lagged drivers that are complete over
   the training window, refit at every origin (a head start over the model, stated). Its
   forecast: from the filtered P(stress) at the origin, the chain is run forward with the
@@ -28,11 +29,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
 
 from data.catalogue import liquidity_event_weeks
 from data.defaults import DEFAULT_SEED
 from data.panel import Panel
+from diagnostics.evaluation.markov_tvtp import TwoRegimeTvtpRegression
 from diagnostics.evaluation.outcomes import climatology
 from diagnostics.evaluation.scores import relative_usefulness
 from diagnostics.evaluation.targets import POST_EVENT_WEEKS, known_onset_history
@@ -104,7 +105,9 @@ def markov_forecast(inputs: ModelInputs, horizon: int) -> dict:
     endog = move[first:]
     x = inputs.x[first:, drivers]
     exog_tvtp = sm.add_constant(np.vstack([x[:1], x[:-1]]), has_constant="add")
-    model = MarkovRegression(endog, k_regimes=2, switching_variance=True, exog_tvtp=exog_tvtp)
+    model = TwoRegimeTvtpRegression(
+        endog, k_regimes=2, switching_variance=True, exog_tvtp=exog_tvtp
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
