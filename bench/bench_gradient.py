@@ -24,6 +24,10 @@ microseconds:
 All are timed in turns (round robin, ``--repeats`` rounds of ``--calls`` calls each) so
 that the machine's load falls on all of them alike; medians and the ratio project /
 reference are printed last. Target: project <= 1.5x the reference.
+
+Then the seconds XLA takes to compile the two programs a cold refit compiles (the start
+search's value and gradient, NUTS's chain program) for the project's density and the two
+stand-ins, with JAX's persistent cache off: the compile floor of a model of this shape.
 """
 
 from __future__ import annotations
@@ -268,6 +272,50 @@ def looped(potential, calls: int):
     return lambda x: compiled(x, potential.data)
 
 
+def compile_seconds(potential, start) -> tuple[float, float]:
+    """Seconds XLA takes to compile the two programs a cold refit compiles for this
+    density: the start search's value and gradient, and NUTS's chain program
+    (:func:`model.inference.sampling.chain_program`, four chains, the production warm-up
+    and draws, the options a searched start gives). Ahead of time, nothing run."""
+    import jax
+    import jax.numpy as jnp
+    from numpyro.infer.util import ParamInfo
+
+    from model.inference.sampling import chain_program
+    from model.inference.settings import SamplerSettings
+
+    started = time.perf_counter()
+    search = jax.jit(jax.value_and_grad(potential.energy, argnums=1))
+    compiled_search = search.lower(potential.data, start).compile()
+    search_seconds = time.perf_counter() - started
+    # chains start from the search's point with its -log p and gradient, as in a refit
+    start = ParamInfo(start, *compiled_search(potential.data, start))
+    settings = SamplerSettings()
+    options = {"dense_mass": False, "find_heuristic_step_size": False}
+    started = time.perf_counter()
+    nuts = chain_program(potential, settings, settings.tune, options)
+    n_values = sum(jnp.size(z) for z in jax.tree.leaves(start.z))
+    per_chain = (start, jnp.ones(n_values), jnp.asarray(0.1), potential.data)
+    chains = min(settings.chains, jax.local_device_count())
+    nuts.lower(
+        jax.random.split(jax.random.PRNGKey(0), chains),
+        *jax.tree.map(lambda x: jnp.stack([x] * chains), per_chain),
+    ).compile()
+    return search_seconds, time.perf_counter() - started
+
+
+def print_compile_seconds(subjects: dict) -> None:
+    """Compile each density's two refit programs with JAX's persistent cache off."""
+    import jax
+
+    jax.config.update("jax_enable_compilation_cache", False)
+    print("compiling a cold refit's two programs, seconds (one run, persistent cache off)")
+    print(f"  {'':<34} {'search':>7} {'NUTS':>7} {'both':>7}")
+    for name, (potential, start) in subjects.items():
+        search, nuts = compile_seconds(potential, start)
+        print(f"  {name:<34} {search:7.1f} {nuts:7.1f} {search + nuts:7.1f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -318,6 +366,13 @@ def main(argv: list[str] | None = None) -> int:
         f"ratio project / reference with the project's terms: "
         f"{np.median(times['project']) / same:.2f}x (the floor of those terms: "
         f"{same / ref:.2f}x the minimal stand-in)"
+    )
+    print_compile_seconds(
+        {
+            "project": (densities["project"], values),
+            "reference, the project's terms": (Potential.without_data(same_terms), theta_same),
+            "reference (minimal stand-in)": (Potential.without_data(reference), theta),
+        }
     )
     return 0
 
