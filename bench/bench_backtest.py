@@ -6,9 +6,13 @@
 ``--full`` runs ``python -m diagnostics backtest`` with its documented settings (every
 yearly refit with the production sampler and gate, every monthly origin, every baseline,
 the scores) for one variant into a fresh folder (or ``--out``, resumable), on 2 Dask
-workers, and prints the wall time of each stage against the 15-minute target, the forecast
+workers, with an empty compilation cache (a variant under research is a new model, none of
+its programs compiled yet; ``--keep-cache`` uses the project's), and prints the wall time
+of each stage against the 15-minute target, the forecast
 stage's time by part (summed over origins: the panel as known, the model, the MS-TVTP
-baseline's MLE, the other baselines) and the refits' gate results and warm starts.
+baseline's MLE, the other baselines) and the refits' gate results and warm starts. Then
+the MS-TVTP baseline's MLE at five origins with statsmodels' own ``MarkovRegression`` and
+with the backtest's subclass (same forecasts, checked), side by side.
 
 Without ``--full``:
 The same origins (quarterly from 2019-01) and the backtest's own sampler settings
@@ -45,6 +49,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--variant", default="default", help="--full: the variant (default default)")
     p.add_argument("--warm-start", action="store_true", help="--full: chained warm refits")
     p.add_argument("--out", help="--full: keep the backtest here (default: a temporary folder)")
+    p.add_argument(
+        "--keep-cache",
+        action="store_true",
+        help="--full: use the project's compiled programs (default: an empty cache, as a "
+        "new variant meets it)",
+    )
     return p.parse_args()
 
 
@@ -58,10 +68,13 @@ def full_backtest(args: argparse.Namespace) -> None:
 
     from model.inference.runtime import configure
 
-    configure()
-    from diagnostics.__main__ import main as diagnostics_main
-
     with tempfile.TemporaryDirectory() as tmp:
+        if not args.keep_cache:
+            # a variant under research is a new model: none of its programs is compiled yet
+            os.environ["JAX_COMPILATION_CACHE_DIR"] = str(Path(tmp) / "jax-cache")
+        configure()
+        from diagnostics.__main__ import main as diagnostics_main
+
         out = Path(args.out or Path(tmp) / "backtest")
         argv = ["backtest", "--out", str(out), "--variant", args.variant]
         argv += ["--workers", str(args.workers)] + (["--data", args.data] if args.data else [])
@@ -83,7 +96,8 @@ def print_full(args, status: int, wall: float, meta: dict, origins: list, refits
     passed = sum(r["gate_passed"] for r in refits)
     print(
         f"one variant's dense backtest ({args.variant}, "
-        f"{'chained warm' if args.warm_start else 'cold'} refits, {args.workers} workers): "
+        f"{'chained warm' if args.warm_start else 'cold'} refits, {args.workers} workers, "
+        f"{'the project' if args.keep_cache else 'an empty'} compilation cache): "
         f"exit status {status}"
     )
     print(f"{'stage':<34}{'wall min':>10}")
@@ -107,10 +121,51 @@ def print_full(args, status: int, wall: float, meta: dict, origins: list, refits
         )
 
 
+#: Origins at which the MS-TVTP baseline is timed with statsmodels' own class and the
+#: backtest's (:mod:`diagnostics.evaluation.markov_tvtp`), spread over the backtest.
+MS_TVTP_ORIGINS = ("2009-06-24", "2012-09-26", "2015-12-30", "2019-06-26", "2022-03-30")
+
+
+def ms_tvtp_side_by_side(data: str | None) -> None:
+    """The MS-TVTP baseline's MLE with statsmodels' ``MarkovRegression`` and with the
+    backtest's subclass, in turns at the same origins: seconds, and whether the forecasts
+    are the same."""
+    from unittest import mock
+
+    import pandas as pd
+    from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
+
+    from data.defaults import DEFAULT_START, HORIZON_WEEKS
+    from data.panel import build_panel
+    from data.sources import resolve_source
+    from diagnostics.evaluation import baselines
+
+    print("MS-TVTP baseline's MLE per origin, statsmodels' class against the backtest's:")
+    totals = {"statsmodels": 0.0, "backtest": 0.0}
+    for origin in MS_TVTP_ORIGINS:
+        panel = build_panel(resolve_source(data), start=DEFAULT_START, end=origin)
+        at = (panel, pd.Timestamp(origin), HORIZON_WEEKS, DEFAULT_START)
+        started = time.perf_counter()
+        with mock.patch.object(baselines, "TwoRegimeTvtpRegression", MarkovRegression):
+            stock = baselines.ms_tvtp_forecast(*at)
+        seconds = {"statsmodels": time.perf_counter() - started}
+        started = time.perf_counter()
+        fast = baselines.ms_tvtp_forecast(*at)
+        seconds["backtest"] = time.perf_counter() - started
+        for name in totals:
+            totals[name] += seconds[name]
+        print(
+            f"  {origin}: {seconds['statsmodels']:.2f} s against {seconds['backtest']:.2f} s; "
+            f"forecast {'the same' if fast == stock else 'DIFFERENT'}"
+        )
+    print(f"  ratio statsmodels / backtest: {totals['statsmodels'] / totals['backtest']:.2f}x")
+
+
 def main() -> None:
     args = parse_args()
     if args.full:
         full_backtest(args)
+        ms_tvtp_side_by_side(args.data)
         return
     # heavy imports after argparse, so --help answers at once
     from model.inference.runtime import configure
