@@ -27,9 +27,9 @@ reference are printed last. Target: project <= 1.5x the reference.
 
 First, the seconds XLA takes to compile the two programs a cold refit compiles (the start
 search's value and gradient, NUTS's chain program) for the project's density and the two
-stand-ins, with JAX's persistent cache off, in a process that has compiled nothing yet:
-the compile floor of a model of this shape. The project's density is taken, as NUTS and
-the search take it, over one flat vector of the value variables.
+stand-ins, each in a fresh process with JAX's persistent cache off: the compile floor of a
+model of this shape. The project's density is taken as NUTS and the search take it, over
+one flat vector of the value variables, and also over the list of variables.
 """
 
 from __future__ import annotations
@@ -306,18 +306,64 @@ def compile_seconds(potential, start) -> tuple[float, float]:
     return search_seconds, time.perf_counter() - started
 
 
-def print_compile_seconds(subjects: dict) -> None:
-    """Compile each density's two refit programs with JAX's persistent cache off (and
-    back on after, for the timing that follows)."""
+#: The densities whose refit programs are compiled, each in a process of its own.
+COMPILE_SUBJECTS = (
+    "project",
+    "project, the variables one by one",
+    "reference, the project's terms",
+    "reference (minimal stand-in)",
+)
+
+
+def compile_subject(name: str):
+    """(potential, start) of one of :data:`COMPILE_SUBJECTS`: the project's density over
+    one flat vector as NUTS takes it, or over the list of value variables (the form NUTS
+    took before), or a stand-in."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from model.inference.jax_density import Potential
+    from model.inference.sampling import FlatPositions
+
+    if name.startswith("reference"):
+        make = reference_same_terms if "terms" in name else reference_potential
+        potential, theta = make()
+        return Potential.without_data(potential), theta
+    densities, values = project_densities()
+    if name == "project, the variables one by one":
+        return densities["project"], values
+    positions = FlatPositions(tuple(np.shape(v) for v in values))
+    flat = jnp.asarray(positions.flat([np.asarray(v) for v in values]))
+    return positions.potential(densities["project"]), flat
+
+
+def print_compile_seconds() -> None:
+    """Each subject's two refit programs compiled in a fresh process (a process that has
+    traced a density before compiles it again faster than a refit does), with JAX's
+    persistent cache off."""
+    import json
+    import subprocess
+
+    print("compiling a cold refit's two programs, seconds (each in a fresh process, no cache)")
+    print(f"  {'':<34} {'search':>7} {'NUTS':>7} {'both':>7}")
+    for name in COMPILE_SUBJECTS:
+        child = subprocess.run(
+            [sys.executable, __file__, "--compile-one", name],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        search, nuts = json.loads(child.stdout.strip().splitlines()[-1])
+        print(f"  {name:<34} {search:7.1f} {nuts:7.1f} {search + nuts:7.1f}")
+
+
+def compile_one(name: str) -> None:
+    import json
+
     import jax
 
     jax.config.update("jax_enable_compilation_cache", False)
-    print("compiling a cold refit's two programs, seconds (one run, persistent cache off)")
-    print(f"  {'':<34} {'search':>7} {'NUTS':>7} {'both':>7}")
-    for name, (potential, start) in subjects.items():
-        search, nuts = compile_seconds(potential, start)
-        print(f"  {name:<34} {search:7.1f} {nuts:7.1f} {search + nuts:7.1f}")
-    jax.config.update("jax_enable_compilation_cache", True)
+    print(json.dumps(compile_seconds(*compile_subject(name))))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -326,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--repeats", type=int, default=9, help="rounds of timing (default 9)")
     p.add_argument("--calls", type=int, default=200, help="calls per round (default 200)")
+    p.add_argument("--compile-one", choices=COMPILE_SUBJECTS, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     configure()
     import jax
@@ -334,6 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     from model.inference.jax_density import Potential
     from model.inference.sampling import FlatPositions
 
+    if args.compile_one:
+        compile_one(args.compile_one)
+        return 0
+    print_compile_seconds()
     densities, values = project_densities()
     # as NUTS and the start search see it: the value variables as one vector
     positions = FlatPositions(tuple(np.shape(v) for v in values))
@@ -341,14 +392,6 @@ def main(argv: list[str] | None = None) -> int:
     values = jax.numpy.asarray(positions.flat([np.asarray(v) for v in values]))
     reference, theta = reference_potential()
     same_terms, theta_same = reference_same_terms()
-    # first, in a process that has traced nothing yet, as a refit's
-    print_compile_seconds(
-        {
-            "project": (densities["project"], values),
-            "reference, the project's terms": (Potential.without_data(same_terms), theta_same),
-            "reference (minimal stand-in)": (Potential.without_data(reference), theta),
-        }
-    )
     subjects = {name: (looped(f, args.calls), values) for name, f in densities.items()}
     subjects["reference (minimal stand-in)"] = (
         looped(Potential.without_data(reference), args.calls),
