@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pymc as pm
+from jax.flatten_util import ravel_pytree
 from numpyro.infer.util import ParamInfo
 from pymc.sampling.jax import get_jaxified_logp
 
@@ -50,7 +51,7 @@ def test_flat_and_per_variable_positions_round_trip():
     flat = positions.flat(parts)
     assert flat.shape == (5, 8)
     # NumPyro's own ravelling of one chain's list is the same vector
-    assert np.array_equal(flat[2], jax.flatten_util.ravel_pytree([p[2] for p in parts])[0])
+    assert np.array_equal(flat[2], ravel_pytree([p[2] for p in parts])[0])
     assert all(np.array_equal(a, b) for a, b in zip(positions.parts(flat), parts, strict=True))
 
 
