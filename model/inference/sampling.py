@@ -318,7 +318,15 @@ def numpyro_nuts(
         starts = jax.tree.map(lambda x, a=a, n=n: x[a : a + n], init)
         runs.append(program(keys[a : a + n], starts, *copies))
     (z, extra), last_state = jax.tree.map(lambda *xs: np.concatenate(xs), *runs)
-    last_state = last_state._replace(z=positions.parts(last_state.z))
+    return inference_data(model, positions, z, extra, last_state)
+
+
+def inference_data(
+    model: pm.Model, positions: FlatPositions, z: np.ndarray, extra: list, last_state: HMCState
+) -> az.InferenceData:
+    """The chains' flat draws as the model's variables (constrained values and
+    deterministics, by PyMC's own JAX translation), their per-draw statistics, and the
+    last state as a ``warm_start`` group."""
     names = list(get_default_varnames(model.unobserved_value_vars, include_transformed=False))
     to_model = jax.jit(jax.vmap(jax.vmap(get_jaxified_graph(model.value_vars, names))))
     posterior = {
@@ -328,6 +336,7 @@ def numpyro_nuts(
     stats["tree_depth"] = np.log2(stats["n_steps"]).astype(int) + 1
     coords, dims = coords_and_dims_for_inferencedata(model)
     idata = az.from_dict(posterior=posterior, sample_stats=stats, coords=coords, dims=dims)
+    last_state = last_state._replace(z=positions.parts(last_state.z))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*group.*")  # ArviZ: a group of our own
         idata.add_groups(warm_start=warm_start_dataset(model, last_state))
