@@ -366,6 +366,22 @@ def compile_one(name: str) -> None:
     print(json.dumps(compile_seconds(*compile_subject(name))))
 
 
+def interleaved_microseconds(subjects: dict, repeats: int, calls: int) -> dict[str, list]:
+    """Microseconds per call of each subject's compiled loop, timed in turns (round robin)
+    so that the machine's load falls on all of them alike; compiled before the clock."""
+    import jax
+
+    for fn, x in subjects.values():
+        jax.block_until_ready(fn(x))
+    times: dict[str, list[float]] = {name: [] for name in subjects}
+    for _ in range(repeats):
+        for name, (fn, x) in subjects.items():
+            started = time.perf_counter()
+            jax.block_until_ready(fn(x))
+            times[name].append(1e6 * (time.perf_counter() - started) / calls)
+    return times
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -401,14 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         looped(Potential.without_data(same_terms), args.calls),
         theta_same,
     )
-    for fn, x in subjects.values():  # compile outside the clock
-        jax.block_until_ready(fn(x))
-    times: dict[str, list[float]] = {name: [] for name in subjects}
-    for _ in range(args.repeats):
-        for name, (fn, x) in subjects.items():
-            started = time.perf_counter()
-            jax.block_until_ready(fn(x))
-            times[name].append(1e6 * (time.perf_counter() - started) / args.calls)
+    times = interleaved_microseconds(subjects, args.repeats, args.calls)
     print(
         f"value + gradient, microseconds per call, inside a compiled loop "
         f"({args.repeats} rounds x {args.calls} calls)"
