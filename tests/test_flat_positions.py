@@ -45,9 +45,9 @@ def run(potential: Potential, settings: SamplerSettings, start, n_values: int):
 
 
 def test_flat_and_per_variable_positions_round_trip():
-    positions = FlatPositions.of(toy_model())
-    assert positions.shapes == ((), (3,), (2, 2))
     parts = [np.arange(5.0), np.arange(15.0).reshape(5, 3), np.arange(20.0).reshape(5, 2, 2)]
+    positions = FlatPositions.of_chains(parts)
+    assert positions.shapes == ((), (3,), (2, 2))
     flat = positions.flat(parts)
     assert flat.shape == (5, 8)
     # NumPyro's own ravelling of one chain's list is the same vector
@@ -60,7 +60,8 @@ def test_nuts_on_the_flat_vector_draws_what_it_draws_per_variable():
     settings = SamplerSettings(draws=10, tune=10, chains=2)
     potential = Potential.of(get_jaxified_logp(model, negative_logp=False))
     per_variable = start_params(model, settings, None)
-    positions = FlatPositions.of(model)
+    positions = FlatPositions.of_chains(per_variable)
+    assert positions.shapes == ((), (3,), (2, 2))
     n_values = positions.flat(per_variable).shape[-1]
 
     (z_tree, stats_tree), last_tree = run(potential, settings, per_variable, n_values)
@@ -86,9 +87,8 @@ def test_nuts_on_the_flat_vector_draws_what_it_draws_per_variable():
 
 
 def test_a_searched_start_keeps_its_energy_and_gradient():
-    model = toy_model()
-    positions = FlatPositions.of(model)
     z = [np.zeros(2), np.ones((2, 3)), np.full((2, 2, 2), 0.5)]
+    positions = FlatPositions.of_chains(z)
     grad = [np.full(2, 0.1), np.full((2, 3), 0.2), np.full((2, 2, 2), 0.3)]
     flat = positions.flat_init(ParamInfo(z, np.array([1.0, 2.0]), grad))
     assert isinstance(flat, ParamInfo)

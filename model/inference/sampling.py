@@ -300,7 +300,7 @@ def numpyro_nuts(
     options = dict(nuts_kwargs)
     inverse_mass = options.pop("inverse_mass_matrix", None)
     step_size = jnp.asarray(options.pop("step_size", 1.0), dtype=float)
-    positions = FlatPositions.of(model)
+    positions = FlatPositions.of_chains(init.z if isinstance(init, ParamInfo) else init)
     init = positions.flat_init(init)
     program = chain_program(positions.potential(potential), settings, tune, options)
     if progressbar:
@@ -359,9 +359,10 @@ class FlatPositions:
     shapes: tuple[tuple[int, ...], ...]
 
     @classmethod
-    def of(cls, model: pm.Model) -> FlatPositions:
-        point = model.initial_point()
-        return cls(tuple(np.shape(point[v.name]) for v in model.value_vars))
+    def of_chains(cls, parts: list) -> FlatPositions:
+        """The layout of per-variable arrays with a leading chain axis (the chains' starts:
+        read off them, where the model's initial point would compile a function)."""
+        return cls(tuple(np.shape(p)[1:] for p in parts))
 
     def flat(self, parts: list) -> np.ndarray:
         """Per-variable arrays with the same leading axes -> (*leading, n)."""
@@ -378,6 +379,7 @@ class FlatPositions:
         return out
 
     def flat_init(self, init: ParamInfo | list[np.ndarray]) -> ParamInfo | np.ndarray:
+        """The chains' starts (with the search's -log p and gradient, if any) as vectors."""
         if isinstance(init, ParamInfo):
             return ParamInfo(self.flat(init.z), init.potential_energy, self.flat(init.z_grad))
         return self.flat(init)
